@@ -7,6 +7,4 @@
 //! Where to start: [`spec`] is the application model every other part trusts once validated;
 //! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager.
 
-pub mod hadoop;
 pub mod proto;
-pub mod yarn;
