@@ -7,4 +7,15 @@
 //! Where to start: [`spec`] is the application model every other part trusts once validated;
 //! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager.
 
+pub mod hadoop;
 pub mod proto;
+pub mod yarn;
+
+/// Installs ring as the process-wide rustls crypto provider unless one is installed already.
+/// Every TLS-using constructor of this crate calls it, so library users need not.
+pub fn ensure_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // A concurrent install by another thread is fine: either provider is ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}

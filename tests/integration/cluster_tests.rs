@@ -1,0 +1,311 @@
+//! The test cluster itself: YARN answers, a node runs, HDFS stores files, a plain shell
+//! application runs to completion with readable logs, and stopping leaves nothing behind.
+
+use std::path::Path;
+use std::time::Duration;
+
+use skein::hadoop::HadoopConfig;
+use skein::yarn::{
+    AppInfo, ClientOptions, Commands, ContainerLaunchContext, LocalResource, ResourceInfo,
+    ResourceManager, SubmissionContext, Tags,
+};
+
+use crate::cluster::{self, hadoop_tool, wait_for};
+
+fn resource_manager(rm_webapp: &str) -> ResourceManager {
+    ResourceManager::new(
+        vec![rm_webapp.to_string()],
+        &skein::hadoop::current_user(),
+        ClientOptions::default(),
+    )
+    .expect("a client")
+}
+
+/// Uploads the test cluster's jar (holding `ShellAppMaster`) next to the application, as the
+/// driver will stage the AM shim, and returns it as a local resource.
+async fn stage_shell_am(info: &cluster::ClusterInfo, app_id: &str) -> LocalResource {
+    let jar = cluster::repo_root().join(format!(
+        "tests/cluster/target/hadoop-{}/skein-test-cluster-0.1.0.jar",
+        info.hadoop_version
+    ));
+    let bytes = std::fs::read(&jar).unwrap_or_else(|e| panic!("{}: {e}", jar.display()));
+    let client = hdfs_native::ClientBuilder::new()
+        .with_url(&info.default_fs)
+        .with_config_dir(info.conf_dir.to_string_lossy().to_string())
+        .build()
+        .expect("hdfs client");
+    let path = format!("/tmp/skein-rs-test/{app_id}/shell-am.jar");
+    let mut writer = client
+        .create(&path, hdfs_native::WriteOptions::default().overwrite(true))
+        .await
+        .expect("create");
+    writer
+        .write_bytes(bytes::Bytes::from(bytes))
+        .await
+        .expect("write");
+    writer.close().await.expect("close");
+    let status = client.get_file_info(&path).await.expect("stat");
+    LocalResource {
+        resource: format!("{}{path}", info.default_fs),
+        kind: "FILE".into(),
+        visibility: "APPLICATION".into(),
+        size: i64::try_from(status.length).expect("size"),
+        timestamp: i64::try_from(status.modification_time).expect("mtime"),
+    }
+}
+
+/// A shell command run by a minimal Java ApplicationMaster (tests/cluster's ShellAppMaster),
+/// submitted through the REST API: proves containers run Java 17 with Hadoop's client classes.
+async fn submit_shell(info: &cluster::ClusterInfo, name: &str, command: &str) -> String {
+    let rm = resource_manager(&info.rm_webapp);
+    let app = rm.new_application().await.expect("new-application");
+    assert!(app.application_id.starts_with("application_"), "{app:?}");
+    let jar = stage_shell_am(info, &app.application_id).await;
+    let config = HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
+    let mut classpath = vec!["{{CLASSPATH}}".to_string(), "./*".to_string()];
+    classpath.extend(config.yarn_application_classpath());
+    let quoted = command.replace('\'', "'\\''");
+    let context = SubmissionContext {
+        application_id: app.application_id.clone(),
+        application_name: name.to_string(),
+        queue: Some("default".into()),
+        max_app_attempts: 1,
+        resource: ResourceInfo {
+            memory: 256,
+            vcores: 1,
+        },
+        application_type: "shell-test".into(),
+        application_tags: Tags {
+            tag: vec!["skein-rs-test".into()],
+        },
+        am_container_spec: ContainerLaunchContext {
+            local_resources: [("shell-am.jar".to_string(), jar)].into_iter().collect(),
+            environment: [("CLASSPATH".to_string(), classpath.join("<CPS>"))]
+                .into_iter()
+                .collect(),
+            commands: Commands {
+                command: vec![format!(
+                    "{{{{JAVA_HOME}}}}/bin/java -Xmx96m skeinrs.cluster.ShellAppMaster '{quoted}' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
+                )],
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    rm.submit(&context).await.expect("submit");
+    app.application_id
+}
+
+async fn wait_until_finished(rm: &ResourceManager, id: &str, timeout: Duration) -> AppInfo {
+    wait_for(&format!("{id} to finish"), timeout, || async {
+        let app = rm.application(id).await.expect("report");
+        matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED").then_some(app)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn resourcemanager_is_started_and_a_node_is_running() {
+    let c = cluster::shared();
+    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("the written configuration");
+    let rm = ResourceManager::from_config(&config, "alice").expect("client");
+    let info = rm.cluster_info().await.expect("cluster info");
+    assert_eq!(info.state, "STARTED");
+    assert_eq!(info.hadoop_version, c.info.hadoop_version);
+
+    let nodes = rm.nodes(&[]).await.expect("nodes");
+    let running: Vec<_> = nodes.iter().filter(|n| n.state == "RUNNING").collect();
+    assert_eq!(
+        running.len(),
+        1,
+        "one RUNNING NodeManager expected: {nodes:?}"
+    );
+    assert!(running[0].avail_memory_mb >= 4096, "{:?}", running[0]);
+}
+
+#[tokio::test]
+async fn hdfs_stores_and_returns_a_file() {
+    let c = cluster::shared();
+    let client = hdfs_native::ClientBuilder::new()
+        .with_url(&c.info.default_fs)
+        .with_config_dir(c.info.conf_dir.to_string_lossy().to_string())
+        .build()
+        .expect("hdfs client");
+    let path = format!("/tmp/skein-rs-test-{}.txt", std::process::id());
+    let payload: Vec<u8> = (0..100_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let mut writer = client
+        .create(&path, hdfs_native::WriteOptions::default().overwrite(true))
+        .await
+        .expect("create");
+    writer
+        .write_bytes(bytes::Bytes::from(payload.clone()))
+        .await
+        .expect("write");
+    writer.close().await.expect("close");
+    let status = client.get_file_info(&path).await.expect("stat");
+    assert_eq!(status.length, payload.len());
+    let mut reader = client.read(&path).await.expect("open");
+    let read = reader.read_bytes(payload.len()).await.expect("read");
+    assert_eq!(read.as_ref(), payload.as_slice());
+    assert!(client.delete(&path, false).await.expect("delete"));
+}
+
+#[tokio::test]
+async fn a_shell_application_succeeds_and_its_output_is_in_the_aggregated_logs() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info.rm_webapp);
+    let marker = format!("hello-from-yarn-{}", std::process::id());
+    let id = submit_shell(&c.info, "echo hello", &format!("echo {marker}")).await;
+    let app = wait_until_finished(&rm, &id, Duration::from_secs(120)).await;
+    assert_eq!(
+        (app.state.as_str(), app.final_status.as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{app:?}"
+    );
+    assert_eq!(app.application_type, "shell-test");
+    assert_eq!(app.tags(), vec!["skein-rs-test"]);
+
+    // Aggregation to HDFS finishes shortly after the application does.
+    wait_for("log aggregation", Duration::from_secs(60), || async {
+        let app = rm.application(&id).await.expect("report");
+        (app.log_aggregation_status == "SUCCEEDED").then_some(())
+    })
+    .await;
+    let out = hadoop_tool(
+        &c.info.conf_dir,
+        "org.apache.hadoop.yarn.client.cli.LogsCLI",
+        &["-applicationId", &id],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&marker),
+        "yarn logs did not show {marker}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_failing_command_ends_failed() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info.rm_webapp);
+    let id = submit_shell(&c.info, "exit 3", "exit 3").await;
+    let app = wait_until_finished(&rm, &id, Duration::from_secs(120)).await;
+    assert_eq!(
+        (app.state.as_str(), app.final_status.as_str()),
+        ("FINISHED", "FAILED"),
+        "{app:?}"
+    );
+    assert!(
+        app.diagnostics.contains("exited with 3"),
+        "{}",
+        app.diagnostics
+    );
+}
+
+#[tokio::test]
+async fn more_vcores_than_the_cluster_maximum_is_refused_at_submit() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info.rm_webapp);
+    let app = rm.new_application().await.expect("new-application");
+    let max = app.maximum_resource_capability;
+    let context = SubmissionContext {
+        application_id: app.application_id.clone(),
+        application_name: "too big".into(),
+        max_app_attempts: 1,
+        resource: ResourceInfo {
+            memory: 64,
+            vcores: max.vcores + 1,
+        },
+        application_type: "shell-test".into(),
+        am_container_spec: ContainerLaunchContext {
+            commands: Commands {
+                command: vec!["true".into()],
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let err = rm.submit(&context).await.expect_err("over the maximum");
+    assert_eq!(err.status(), Some(400), "{err}");
+}
+
+/// Every process of a cluster: its JVMs, and whatever runs in its container folders.
+fn processes_of(work_dir: &Path) -> Vec<(u32, String)> {
+    all_processes()
+        .into_iter()
+        .filter(|(pid, cmdline)| {
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+            cwd.as_deref().is_some_and(|d| d.starts_with(work_dir))
+                || cmdline.contains(&*work_dir.to_string_lossy())
+        })
+        .collect()
+}
+
+/// (pid, command line) of every process but this one.
+fn all_processes() -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        found.push((pid, cmdline));
+    }
+    found
+}
+
+#[tokio::test]
+async fn stopping_a_cluster_leaves_no_java_or_container_process() {
+    // A cluster of its own: this test stops it.
+    let dir = cluster::repo_root()
+        .join("target")
+        .join(format!("stop-test-cluster-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (info, stdin, mut child) = cluster::start(&dir, &[]);
+    let rm = resource_manager(&info.rm_webapp);
+    let marker = format!("skein-rs-sleeper-{}", std::process::id());
+    let id = submit_shell(&info, "sleeper", &format!("exec -a {marker} sleep 600")).await;
+    wait_for("the sleeper to run", Duration::from_secs(120), || async {
+        let app = rm.application(&id).await.expect("report");
+        (app.state == "RUNNING").then_some(())
+    })
+    .await;
+    wait_for("the sleeper process", Duration::from_secs(30), || {
+        let seen = processes_of(&dir)
+            .iter()
+            .any(|(_, cmd)| cmd.contains(&marker));
+        async move { seen.then_some(()) }
+    })
+    .await;
+
+    drop(stdin); // EOF: the cluster stops its NodeManager (killing containers), RM and HDFS
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(status.success(), "the cluster exited with {status}");
+    // Nothing of the cluster may survive it: no JVM, no container (containers are session
+    // leaders, so only the NodeManager's stop kills them).
+    let left = processes_of(&dir);
+    assert!(
+        left.is_empty(),
+        "processes left after the cluster stopped: {left:?}"
+    );
+    let sleepers: Vec<u32> = all_processes()
+        .into_iter()
+        .filter(|(_, cmd)| cmd.contains(&marker))
+        .map(|(pid, _)| pid)
+        .collect();
+    assert!(
+        sleepers.is_empty(),
+        "the container {id} is still running: {sleepers:?}"
+    );
+}

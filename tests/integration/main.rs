@@ -1,0 +1,5 @@
+//! Integration tests against a real Hadoop (HDFS + YARN) started from Hadoop's own Maven
+//! artifacts (tests/cluster). One test binary, so that one cluster serves every test.
+
+mod cluster;
+mod cluster_tests;
