@@ -1,0 +1,41 @@
+# skein-rs: the two commands of the README, and their parts.
+#
+#   make demo     a real local Hadoop (fixed ports: RM UI :8088, NameNode :9000) and an example
+#   make test     every test: unit tests, and integration tests on a real local Hadoop
+#
+# HADOOP_VERSION=3.5.0 (or 3.3.6) picks the Hadoop the cluster runs; 3.4.2 by default.
+
+HADOOP_VERSION ?= 3.4.2
+export HADOOP_VERSION
+TEST_CLUSTER_DIR := $(CURDIR)/target/test-cluster-$(HADOOP_VERSION)
+DEMO_CLUSTER_DIR := $(CURDIR)/target/demo-cluster
+
+.PHONY: all build cluster-build demo demo-stop test test-unit test-cluster-up test-cluster-down lint
+
+all: build
+
+build:
+	cargo build --release
+
+cluster-build:
+	scripts/cluster build
+
+## make demo: start a local cluster on the well-known ports and run the example application.
+demo: cluster-build build
+	SKEIN_CLUSTER_DIR=$(DEMO_CLUSTER_DIR) scripts/cluster up --fixed-ports >/dev/null
+	SKEIN_CLUSTER_DIR=$(DEMO_CLUSTER_DIR) scripts/demo
+	@echo "The cluster keeps running: 'make demo-stop' stops it."
+
+demo-stop:
+	SKEIN_CLUSTER_DIR=$(DEMO_CLUSTER_DIR) scripts/cluster down
+
+## make test: unit tests, then integration tests against a real cluster started for the run.
+test: cluster-build
+	scripts/run-tests
+
+test-unit:
+	cargo test --lib --bins
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
