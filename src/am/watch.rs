@@ -261,3 +261,78 @@ where
     }
     shared.lock().close(stream);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::am::kv::OwnerState;
+    use crate::proto::{WatchCreateRequest, watch_response};
+
+    struct NoContainers;
+
+    impl ContainerDirectory for NoContainers {
+        fn owner_state(&self, _: &ContainerInstance) -> OwnerState {
+            OwnerState::UnknownService
+        }
+    }
+
+    fn create_all() -> WatchRequest {
+        let create = WatchCreateRequest::default();
+        WatchRequest {
+            request: Some(watch_request::Request::Create(create)),
+        }
+    }
+
+    fn put(key: &str) -> PutKeyRequest {
+        PutKeyRequest {
+            key: key.into(),
+            value: b"v".to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_whose_reader_is_gone_loses_its_watches_at_the_next_event() {
+        let kv = KvService::new(Arc::new(NoContainers));
+        let (requests, incoming) = mpsc::unbounded_channel();
+        let mut responses = kv.watch(UnboundedReceiverStream::new(incoming).map(Ok));
+        assert!(requests.send(create_all()).is_ok());
+        let ack = responses.next().await;
+        assert!(matches!(ack, Some(Ok(r)) if r.r#type == watch_response::Type::Create as i32));
+        assert_eq!(kv.with_store(Store::watch_count), 1);
+        drop(responses);
+        assert!(kv.put_key(put("k")).await.is_ok());
+        // The failed send inside put_key removed the watches, synchronously.
+        assert_eq!(kv.with_store(Store::watch_count), 0);
+        drop(requests);
+    }
+
+    #[tokio::test]
+    async fn shutdown_delivers_queued_events_then_unavailable() {
+        let kv = KvService::new(Arc::new(NoContainers));
+        let (requests, incoming) = mpsc::unbounded_channel();
+        let mut responses = kv.watch(UnboundedReceiverStream::new(incoming).map(Ok));
+        assert!(requests.send(create_all()).is_ok());
+        assert!(matches!(responses.next().await, Some(Ok(_))));
+        for key in ["a1", "a2"] {
+            assert!(kv.put_key(put(key)).await.is_ok());
+        }
+        kv.shutdown();
+        kv.shutdown();
+        let keys: Vec<String> = [responses.next().await, responses.next().await]
+            .into_iter()
+            .filter_map(|r| r.and_then(Result::ok))
+            .flat_map(|r| r.event.into_iter().map(|kv| kv.key))
+            .collect();
+        assert_eq!(keys, ["a1", "a2"]);
+        let end = responses.next().await;
+        assert!(
+            matches!(end, Some(Err(s)) if s.code() == tonic::Code::Unavailable && s.message() == SHUTDOWN_MESSAGE)
+        );
+        assert!(responses.next().await.is_none());
+        // Requests after shutdown create nothing.
+        let _ = requests.send(create_all());
+        tokio::task::yield_now().await;
+        assert_eq!(kv.with_store(Store::watch_count), 0);
+    }
+}
