@@ -5,8 +5,10 @@
 //! The wire contract is `proto/skein.proto`, compatible with Skein 0.8 clients.
 //!
 //! Where to start: [`spec`] is the application model every other part trusts once validated;
-//! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager.
+//! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager;
+//! [`am`] is the ApplicationMaster.
 
+pub mod am;
 pub mod hadoop;
 pub mod proto;
 pub mod yarn;

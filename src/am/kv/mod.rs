@@ -1,0 +1,559 @@
+//! The ApplicationMaster's key-value store: a pure, synchronous model of Skein's semantics.
+//!
+//! [`Store`] owns the sorted key map, which container owns which key, and the watch registry.
+//! Each mutating call returns the response plus the watch [`Notification`]s it produced, in
+//! operation order, so a caller that delivers them under the same lock as the mutation keeps
+//! Skein's per-watch ordering (see `crate::am::watch`). No IO, no async: everything here is
+//! unit- and property-tested.
+//!
+//! Owner checks need the AM's container table, which the store sees only through
+//! [`ContainerDirectory`].
+
+mod error;
+mod key;
+mod watches;
+
+#[cfg(test)]
+mod model_tests;
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub use error::KvError;
+pub use key::{JavaKey, KeyRange, WatchInterval, java_cmp};
+pub use watches::{Notification, StreamId, WatchId};
+
+use crate::proto::{
+    Condition, ContainerInstance, DeleteRangeRequest, DeleteRangeResponse, GetRangeRequest,
+    GetRangeResponse, KeyValue, OpRequest, OpResponse, PutKeyRequest, PutKeyResponse,
+    TransactionRequest, TransactionResponse, WatchCancelRequest, WatchCreateRequest, WatchResponse,
+    condition, delete_range_request, get_range_request, op_request, op_response,
+};
+
+/// What the AM's container table says about a would-be key owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerState {
+    /// The container exists and has not completed: it may own keys.
+    Active,
+    /// The container has completed (succeeded, failed or killed).
+    Completed,
+    /// No service of that name.
+    UnknownService,
+    /// The service exists but never had that instance.
+    UnknownInstance,
+}
+
+/// The AM's view of its containers, as far as key ownership needs it.
+///
+/// Ordering contract with [`Store::container_completed`]: the AM must report a container as
+/// `Completed` here *before* calling `container_completed`, so that no put can attach a key
+/// to it after its keys were removed.
+pub trait ContainerDirectory {
+    /// The state of `owner` (service name + instance).
+    fn owner_state(&self, owner: &ContainerInstance) -> OwnerState;
+}
+
+/// A mutation's response and the watch notifications it produced, in delivery order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied<T> {
+    /// The RPC response.
+    pub response: T,
+    /// Watch responses to deliver, in operation order.
+    pub notifications: Vec<Notification>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    value: Vec<u8>,
+    owner: Option<ContainerInstance>,
+}
+
+type OwnerKey = (String, i32);
+
+fn owner_key(owner: &ContainerInstance) -> OwnerKey {
+    (owner.service_name.clone(), owner.instance)
+}
+
+/// The key-value store with owners and watches. See the module docs.
+#[derive(Debug, Default)]
+pub struct Store {
+    entries: BTreeMap<JavaKey, Entry>,
+    owned: HashMap<OwnerKey, BTreeSet<JavaKey>>,
+    watches: watches::Watches,
+}
+
+impl Store {
+    /// An empty store without watches.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the store has no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Number of registered watches, over all streams.
+    pub fn watch_count(&self) -> usize {
+        self.watches.len()
+    }
+
+    /// All key-values in key order (for tests, debugging and the web UI).
+    pub fn items(&self) -> Vec<KeyValue> {
+        self.entries.iter().map(|(k, e)| key_value(k, e)).collect()
+    }
+
+    /// `GetRange`: count and, per `result_type`, the items or keys in `[start, end)`.
+    ///
+    /// # Errors
+    /// [`KvError::UnknownEnumValue`] for a `result_type` outside `skein.proto`.
+    pub fn get_range(&self, request: &GetRangeRequest) -> Result<GetRangeResponse, KvError> {
+        use get_range_request::ResultType;
+        let result_type =
+            ResultType::try_from(request.result_type).map_err(|_| KvError::UnknownEnumValue {
+                field: "GetRangeRequest.result_type",
+                value: request.result_type,
+            })?;
+        let range = KeyRange::new(&request.start, &request.end);
+        let selected = self.select(&range);
+        let (count, result) = match result_type {
+            ResultType::Items => {
+                let result: Vec<KeyValue> = selected.map(|(k, e)| key_value(k, e)).collect();
+                (result.len(), result)
+            }
+            ResultType::Keys => {
+                let result: Vec<KeyValue> = selected.map(|(k, _)| key_only(k.as_str())).collect();
+                (result.len(), result)
+            }
+            ResultType::None => (selected.count(), Vec::new()),
+        };
+        Ok(GetRangeResponse {
+            count: count_i32(count),
+            result_type: request.result_type,
+            result,
+        })
+    }
+
+    /// `PutKey`: sets value and/or owner of one key and notifies PUT watches.
+    ///
+    /// # Errors
+    /// The pre-checks of Skein, in its order (nothing is applied on error):
+    /// [`KvError::IgnoreValueAndOwner`], [`KvError::IgnoreValueOnMissingKey`], then the owner
+    /// checks [`KvError::UnknownService`], [`KvError::UnknownInstance`],
+    /// [`KvError::ContainerCompleted`].
+    pub fn put_key(
+        &mut self,
+        request: PutKeyRequest,
+        directory: &dyn ContainerDirectory,
+    ) -> Result<Applied<PutKeyResponse>, KvError> {
+        let exists = self.entries.contains_key(&JavaKey(request.key.clone()));
+        precheck_put(&request, exists, directory)?;
+        let mut notifications = Vec::new();
+        let response = self.apply_put(request, &mut notifications);
+        Ok(Applied {
+            response,
+            notifications,
+        })
+    }
+
+    /// `DeleteRange`: removes `[start, end)`, returns per `result_type`, notifies DELETE
+    /// watches (one response per watch, listing the deleted keys inside its interval).
+    ///
+    /// # Errors
+    /// [`KvError::UnknownEnumValue`] for a `result_type` outside `skein.proto`.
+    pub fn delete_range(
+        &mut self,
+        request: &DeleteRangeRequest,
+    ) -> Result<Applied<DeleteRangeResponse>, KvError> {
+        check_delete_result_type(request)?;
+        let mut notifications = Vec::new();
+        let response = self.apply_delete(request, &mut notifications);
+        Ok(Applied {
+            response,
+            notifications,
+        })
+    }
+
+    /// `Transaction`: evaluates the conditions (AND, empty = true), then runs the chosen branch
+    /// atomically.
+    ///
+    /// Every `PutKey` of the branch is checked before any operation is applied, against the
+    /// store as it is *and* as earlier operations of the branch leave it: Skein checks only the
+    /// former and crashes mid-branch (half applied) when an earlier delete removed a key that
+    /// an `ignore_value` put needs; here that is the same error with nothing applied.
+    ///
+    /// # Errors
+    /// The first failing put's [`KvError`], or [`KvError::UnknownEnumValue`].
+    pub fn transaction(
+        &mut self,
+        request: TransactionRequest,
+        directory: &dyn ContainerDirectory,
+    ) -> Result<Applied<TransactionResponse>, KvError> {
+        let mut succeeded = true;
+        for condition in &request.condition {
+            check_condition_enums(condition)?;
+        }
+        for condition in &request.condition {
+            if !self.eval_condition(condition)? {
+                succeeded = false;
+                break;
+            }
+        }
+        let ops = if succeeded {
+            request.on_success
+        } else {
+            request.on_failure
+        };
+        self.precheck_ops(&ops, directory)?;
+
+        let mut notifications = Vec::new();
+        let mut result = Vec::with_capacity(ops.len());
+        for op in ops {
+            let response = match op.request {
+                Some(op_request::Request::GetRange(get)) => {
+                    op_response::Response::GetRange(self.get_range(&get)?)
+                }
+                Some(op_request::Request::PutKey(put)) => {
+                    op_response::Response::PutKey(self.apply_put(put, &mut notifications))
+                }
+                Some(op_request::Request::DeleteRange(delete)) => {
+                    op_response::Response::DeleteRange(
+                        self.apply_delete(&delete, &mut notifications),
+                    )
+                }
+                // Skein skips an empty operation without a result; so do we.
+                None => continue,
+            };
+            result.push(OpResponse {
+                response: Some(response),
+            });
+        }
+        Ok(Applied {
+            response: TransactionResponse { succeeded, result },
+            notifications,
+        })
+    }
+
+    /// Removes every key `owner` owns (sorted order), one DELETE response per key and watch.
+    ///
+    /// Call when the container completes, after the directory reports it `Completed`.
+    pub fn container_completed(&mut self, owner: &ContainerInstance) -> Vec<Notification> {
+        let mut notifications = Vec::new();
+        for key in self.owned.remove(&owner_key(owner)).unwrap_or_default() {
+            if self.entries.remove(&key).is_some() {
+                self.watches
+                    .notify_delete(std::iter::once(key.as_str()), &mut notifications);
+            }
+        }
+        notifications
+    }
+
+    /// Allocates an id for a new `Watch` stream.
+    pub fn open_stream(&mut self) -> StreamId {
+        self.watches.open_stream()
+    }
+
+    /// Registers a watch on `stream`; the response is the CREATE acknowledgement.
+    ///
+    /// # Errors
+    /// [`KvError::UnknownEnumValue`] for an `event_type` outside `skein.proto`.
+    pub fn create_watch(
+        &mut self,
+        stream: StreamId,
+        request: &WatchCreateRequest,
+    ) -> Result<WatchResponse, KvError> {
+        self.watches.create(stream, request)
+    }
+
+    /// Cancels a watch of `stream` (unknown ids are acknowledged too, as in Skein).
+    pub fn cancel_watch(
+        &mut self,
+        stream: StreamId,
+        request: &WatchCancelRequest,
+    ) -> WatchResponse {
+        self.watches.cancel(stream, request)
+    }
+
+    /// Drops every watch of `stream` (stream ended, failed or shut down).
+    pub fn close_stream(&mut self, stream: StreamId) {
+        self.watches.close_stream(stream);
+    }
+
+    fn select<'a>(
+        &'a self,
+        range: &KeyRange,
+    ) -> Box<dyn Iterator<Item = (&'a JavaKey, &'a Entry)> + 'a> {
+        match range.bounds() {
+            Some(bounds) => Box::new(self.entries.range::<JavaKey, _>(bounds)),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+
+    fn apply_put(&mut self, request: PutKeyRequest, out: &mut Vec<Notification>) -> PutKeyResponse {
+        let key = JavaKey(request.key);
+        let previous = self.entries.get(&key).cloned();
+        let value = match (&previous, request.ignore_value) {
+            (Some(previous), true) => previous.value.clone(),
+            // Missing key + ignore_value was rejected by the pre-check.
+            _ => request.value,
+        };
+        let owner = if request.ignore_owner {
+            previous.as_ref().and_then(|p| p.owner.clone())
+        } else {
+            if let Some(old) = previous.as_ref().and_then(|p| p.owner.as_ref()) {
+                self.disown(old, &key);
+            }
+            if let Some(new) = &request.owner {
+                self.owned
+                    .entry(owner_key(new))
+                    .or_default()
+                    .insert(key.clone());
+            }
+            request.owner
+        };
+        let entry = Entry { value, owner };
+        self.watches.notify_put(&key_value(&key, &entry), out);
+        self.entries.insert(key.clone(), entry);
+        PutKeyResponse {
+            return_previous: request.return_previous,
+            previous: previous
+                .filter(|_| request.return_previous)
+                .map(|p| key_value(&key, &p)),
+        }
+    }
+
+    fn apply_delete(
+        &mut self,
+        request: &DeleteRangeRequest,
+        out: &mut Vec<Notification>,
+    ) -> DeleteRangeResponse {
+        use delete_range_request::ResultType;
+        let range = KeyRange::new(&request.start, &request.end);
+        let keys: Vec<JavaKey> = self.select(&range).map(|(k, _)| k.clone()).collect();
+        self.watches
+            .notify_delete(keys.iter().map(JavaKey::as_str), out);
+        let mut result = Vec::new();
+        let result_type = ResultType::try_from(request.result_type).unwrap_or(ResultType::None);
+        for key in &keys {
+            let Some(entry) = self.entries.remove(key) else {
+                continue;
+            };
+            if let Some(owner) = &entry.owner {
+                self.disown(owner, key);
+            }
+            match result_type {
+                ResultType::Items => result.push(key_value(key, &entry)),
+                ResultType::Keys => result.push(key_only(key.as_str())),
+                ResultType::None => {}
+            }
+        }
+        DeleteRangeResponse {
+            count: count_i32(keys.len()),
+            result_type: request.result_type,
+            result,
+        }
+    }
+
+    fn disown(&mut self, owner: &ContainerInstance, key: &JavaKey) {
+        let owner = owner_key(owner);
+        if let Some(keys) = self.owned.get_mut(&owner) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.owned.remove(&owner);
+            }
+        }
+    }
+
+    fn eval_condition(&self, condition: &Condition) -> Result<bool, KvError> {
+        use condition::{Field, Operator, Rhs};
+        let operator =
+            Operator::try_from(condition.operator).map_err(|_| KvError::UnknownEnumValue {
+                field: "Condition.operator",
+                value: condition.operator,
+            })?;
+        let entry = self.entries.get(&JavaKey(condition.key.clone()));
+        // A right-hand side of the other kind counts as null, as in Skein.
+        let ordering = match Field::try_from(condition.field) {
+            Ok(Field::Value) => match (entry, &condition.rhs) {
+                (Some(entry), Some(Rhs::Value(rhs))) => compare_values(&entry.value, rhs),
+                (lhs, rhs) => {
+                    let rhs_null = !matches!(rhs, Some(Rhs::Value(_)));
+                    return Ok(null_comparison(operator, lhs.is_none(), rhs_null));
+                }
+            },
+            Ok(Field::Owner) => match (entry.and_then(|e| e.owner.as_ref()), &condition.rhs) {
+                (Some(lhs), Some(Rhs::Owner(rhs))) => compare_owners(lhs, rhs),
+                (lhs, rhs) => {
+                    let rhs_null = !matches!(rhs, Some(Rhs::Owner(_)));
+                    return Ok(null_comparison(operator, lhs.is_none(), rhs_null));
+                }
+            },
+            Err(_) => {
+                return Err(KvError::UnknownEnumValue {
+                    field: "Condition.field",
+                    value: condition.field,
+                });
+            }
+        };
+        Ok(match operator {
+            Operator::Equal => ordering == Ordering::Equal,
+            Operator::NotEqual => ordering != Ordering::Equal,
+            Operator::Less => ordering == Ordering::Less,
+            Operator::LessEqual => ordering != Ordering::Greater,
+            Operator::Greater => ordering == Ordering::Greater,
+            Operator::GreaterEqual => ordering != Ordering::Less,
+        })
+    }
+
+    /// Checks every operation of a transaction branch before any is applied.
+    fn precheck_ops(
+        &self,
+        ops: &[OpRequest],
+        directory: &dyn ContainerDirectory,
+    ) -> Result<(), KvError> {
+        for (index, op) in ops.iter().enumerate() {
+            match &op.request {
+                Some(op_request::Request::GetRange(get)) => {
+                    get_range_request::ResultType::try_from(get.result_type).map_err(|_| {
+                        KvError::UnknownEnumValue {
+                            field: "GetRangeRequest.result_type",
+                            value: get.result_type,
+                        }
+                    })?;
+                }
+                Some(op_request::Request::DeleteRange(delete)) => check_delete_result_type(delete)?,
+                Some(op_request::Request::PutKey(put)) => {
+                    let exists_now = self.entries.contains_key(&JavaKey(put.key.clone()));
+                    let exists_at_turn = exists_after(&ops[..index], &put.key, exists_now);
+                    precheck_put(put, exists_now && exists_at_turn, directory)?;
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `key` exists after `ops` ran on a store where its existence was `exists`.
+fn exists_after(ops: &[OpRequest], key: &str, mut exists: bool) -> bool {
+    for op in ops {
+        match &op.request {
+            Some(op_request::Request::PutKey(put)) if put.key == key => exists = true,
+            Some(op_request::Request::DeleteRange(delete))
+                if KeyRange::new(&delete.start, &delete.end).contains(key) =>
+            {
+                exists = false;
+            }
+            _ => {}
+        }
+    }
+    exists
+}
+
+fn precheck_put(
+    request: &PutKeyRequest,
+    key_exists: bool,
+    directory: &dyn ContainerDirectory,
+) -> Result<(), KvError> {
+    if request.ignore_value && request.ignore_owner {
+        return Err(KvError::IgnoreValueAndOwner);
+    }
+    if request.ignore_value && !key_exists {
+        return Err(KvError::IgnoreValueOnMissingKey);
+    }
+    if let (false, Some(owner)) = (request.ignore_owner, &request.owner) {
+        let service = || owner.service_name.clone();
+        match directory.owner_state(owner) {
+            OwnerState::Active => {}
+            OwnerState::UnknownService => {
+                return Err(KvError::UnknownService { service: service() });
+            }
+            OwnerState::UnknownInstance => {
+                return Err(KvError::UnknownInstance {
+                    service: service(),
+                    instance: owner.instance,
+                });
+            }
+            OwnerState::Completed => {
+                return Err(KvError::ContainerCompleted {
+                    service: service(),
+                    instance: owner.instance,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_delete_result_type(request: &DeleteRangeRequest) -> Result<(), KvError> {
+    delete_range_request::ResultType::try_from(request.result_type)
+        .map(|_| ())
+        .map_err(|_| KvError::UnknownEnumValue {
+            field: "DeleteRangeRequest.result_type",
+            value: request.result_type,
+        })
+}
+
+fn check_condition_enums(condition: &Condition) -> Result<(), KvError> {
+    condition::Operator::try_from(condition.operator).map_err(|_| KvError::UnknownEnumValue {
+        field: "Condition.operator",
+        value: condition.operator,
+    })?;
+    condition::Field::try_from(condition.field).map_err(|_| KvError::UnknownEnumValue {
+        field: "Condition.field",
+        value: condition.field,
+    })?;
+    Ok(())
+}
+
+/// Skein's null rule: with a null side only `==`/`!=` mean something (both null = equal);
+/// every ordering comparison with null is false.
+fn null_comparison(operator: condition::Operator, lhs_null: bool, rhs_null: bool) -> bool {
+    match operator {
+        condition::Operator::Equal => lhs_null && rhs_null,
+        condition::Operator::NotEqual => !(lhs_null && rhs_null),
+        _ => false,
+    }
+}
+
+/// Values compare as unsigned bytes, lexicographically (shorter prefix first).
+///
+/// NB: Skein 0.8's Java AM uses `ByteBuffer.compareTo`, which compares *signed* bytes, so
+/// values differing first in a byte >= 0x80 order the other way there. Unsigned is what the
+/// issue specifies (and what Python's `bytes` comparison does); this is the one place to change.
+pub fn compare_values(lhs: &[u8], rhs: &[u8]) -> Ordering {
+    lhs.cmp(rhs)
+}
+
+/// Owners compare by service name (Java string order), then instance.
+pub fn compare_owners(lhs: &ContainerInstance, rhs: &ContainerInstance) -> Ordering {
+    java_cmp(&lhs.service_name, &rhs.service_name).then(lhs.instance.cmp(&rhs.instance))
+}
+
+fn key_value(key: &JavaKey, entry: &Entry) -> KeyValue {
+    KeyValue {
+        key: key.0.clone(),
+        value: entry.value.clone(),
+        owner: entry.owner.clone(),
+    }
+}
+
+fn key_only(key: &str) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Vec::new(),
+        owner: None,
+    }
+}
+
+/// Counts go out as proto `int32`; a store with more than 2^31 keys saturates.
+fn count_i32(count: usize) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
