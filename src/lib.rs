@@ -9,7 +9,9 @@
 //! [`am`] is the ApplicationMaster.
 
 pub mod am;
+pub mod driver;
 pub mod hadoop;
+pub mod hdfs;
 pub mod proto;
 pub mod yarn;
 

@@ -412,7 +412,9 @@ impl ResourceManager {
                     continue;
                 }
             };
-            if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Recent RMs answer 503 for any server-side exception, with a RemoteException
+            // document: that is an answer. A 503 without one means "not available": retry.
+            if status == StatusCode::SERVICE_UNAVAILABLE && !is_remote_exception(&bytes) {
                 last_error = format!("{url}: 503 {}", String::from_utf8_lossy(&bytes));
                 self.fail_over(index);
                 continue;
@@ -459,6 +461,11 @@ fn strip_user_param(location: &str) -> String {
     }
 }
 
+fn is_remote_exception(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<types::RemoteExceptionEnvelope>(bytes)
+        .is_ok_and(|env| env.remote_exception.is_some())
+}
+
 /// Reads the RM's error document; falls back to the raw body.
 fn remote_error(status: StatusCode, bytes: &[u8]) -> YarnError {
     let parsed: Option<types::RemoteExceptionEnvelope> = serde_json::from_slice(bytes).ok();
@@ -469,7 +476,9 @@ fn remote_error(status: StatusCode, bytes: &[u8]) -> YarnError {
         },
         None => (String::new(), String::new()),
     };
-    let message = if message.is_empty() {
+    let message = if message.is_empty() && !exception.is_empty() {
+        format!("the ResourceManager failed the request with {exception} (HTTP {status})")
+    } else if message.is_empty() {
         let text = String::from_utf8_lossy(bytes);
         format!("HTTP {status}: {}", text.trim())
     } else {

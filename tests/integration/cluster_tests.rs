@@ -6,95 +6,11 @@ use std::time::Duration;
 
 use skein::hadoop::HadoopConfig;
 use skein::yarn::{
-    AppInfo, ClientOptions, Commands, ContainerLaunchContext, LocalResource, ResourceInfo,
-    ResourceManager, SubmissionContext, Tags,
+    AppInfo, Commands, ContainerLaunchContext, ResourceInfo, ResourceManager, SubmissionContext,
 };
 
 use crate::cluster::{self, hadoop_tool, wait_for};
-
-fn resource_manager(rm_webapp: &str) -> ResourceManager {
-    ResourceManager::new(
-        vec![rm_webapp.to_string()],
-        &skein::hadoop::current_user(),
-        ClientOptions::default(),
-    )
-    .expect("a client")
-}
-
-/// Uploads the test cluster's jar (holding `ShellAppMaster`) next to the application, as the
-/// driver will stage the AM shim, and returns it as a local resource.
-async fn stage_shell_am(info: &cluster::ClusterInfo, app_id: &str) -> LocalResource {
-    let jar = cluster::repo_root().join(format!(
-        "tests/cluster/target/hadoop-{}/skein-test-cluster-0.1.0.jar",
-        info.hadoop_version
-    ));
-    let bytes = std::fs::read(&jar).unwrap_or_else(|e| panic!("{}: {e}", jar.display()));
-    let client = hdfs_native::ClientBuilder::new()
-        .with_url(&info.default_fs)
-        .with_config_dir(info.conf_dir.to_string_lossy().to_string())
-        .build()
-        .expect("hdfs client");
-    let path = format!("/tmp/skein-rs-test/{app_id}/shell-am.jar");
-    let mut writer = client
-        .create(&path, hdfs_native::WriteOptions::default().overwrite(true))
-        .await
-        .expect("create");
-    writer
-        .write_bytes(bytes::Bytes::from(bytes))
-        .await
-        .expect("write");
-    writer.close().await.expect("close");
-    let status = client.get_file_info(&path).await.expect("stat");
-    LocalResource {
-        resource: format!("{}{path}", info.default_fs),
-        kind: "FILE".into(),
-        visibility: "APPLICATION".into(),
-        size: i64::try_from(status.length).expect("size"),
-        timestamp: i64::try_from(status.modification_time).expect("mtime"),
-    }
-}
-
-/// A shell command run by a minimal Java ApplicationMaster (tests/cluster's ShellAppMaster),
-/// submitted through the REST API: proves containers run Java 17 with Hadoop's client classes.
-async fn submit_shell(info: &cluster::ClusterInfo, name: &str, command: &str) -> String {
-    let rm = resource_manager(&info.rm_webapp);
-    let app = rm.new_application().await.expect("new-application");
-    assert!(app.application_id.starts_with("application_"), "{app:?}");
-    let jar = stage_shell_am(info, &app.application_id).await;
-    let config = HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
-    let mut classpath = vec!["{{CLASSPATH}}".to_string(), "./*".to_string()];
-    classpath.extend(config.yarn_application_classpath());
-    let quoted = command.replace('\'', "'\\''");
-    let context = SubmissionContext {
-        application_id: app.application_id.clone(),
-        application_name: name.to_string(),
-        queue: Some("default".into()),
-        max_app_attempts: 1,
-        resource: ResourceInfo {
-            memory: 256,
-            vcores: 1,
-        },
-        application_type: "shell-test".into(),
-        application_tags: Tags {
-            tag: vec!["skein-rs-test".into()],
-        },
-        am_container_spec: ContainerLaunchContext {
-            local_resources: [("shell-am.jar".to_string(), jar)].into_iter().collect(),
-            environment: [("CLASSPATH".to_string(), classpath.join("<CPS>"))]
-                .into_iter()
-                .collect(),
-            commands: Commands {
-                command: vec![format!(
-                    "{{{{JAVA_HOME}}}}/bin/java -Xmx96m skeinrs.cluster.ShellAppMaster '{quoted}' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
-                )],
-            },
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    rm.submit(&context).await.expect("submit");
-    app.application_id
-}
+use crate::shell_app::{resource_manager, submit_shell};
 
 async fn wait_until_finished(rm: &ResourceManager, id: &str, timeout: Duration) -> AppInfo {
     wait_for(&format!("{id} to finish"), timeout, || async {
@@ -155,7 +71,13 @@ async fn a_shell_application_succeeds_and_its_output_is_in_the_aggregated_logs()
     let c = cluster::shared();
     let rm = resource_manager(&c.info.rm_webapp);
     let marker = format!("hello-from-yarn-{}", std::process::id());
-    let id = submit_shell(&c.info, "echo hello", &format!("echo {marker}")).await;
+    let id = submit_shell(
+        &c.info,
+        "shell-test",
+        "echo hello",
+        &format!("echo {marker}"),
+    )
+    .await;
     let app = wait_until_finished(&rm, &id, Duration::from_secs(120)).await;
     assert_eq!(
         (app.state.as_str(), app.final_status.as_str()),
@@ -188,7 +110,7 @@ async fn a_shell_application_succeeds_and_its_output_is_in_the_aggregated_logs()
 async fn a_failing_command_ends_failed() {
     let c = cluster::shared();
     let rm = resource_manager(&c.info.rm_webapp);
-    let id = submit_shell(&c.info, "exit 3", "exit 3").await;
+    let id = submit_shell(&c.info, "shell-test", "exit 3", "exit 3").await;
     let app = wait_until_finished(&rm, &id, Duration::from_secs(120)).await;
     assert_eq!(
         (app.state.as_str(), app.final_status.as_str()),
@@ -272,7 +194,13 @@ async fn stopping_a_cluster_leaves_no_java_or_container_process() {
     let (info, stdin, mut child) = cluster::start(&dir, &[]);
     let rm = resource_manager(&info.rm_webapp);
     let marker = format!("skein-rs-sleeper-{}", std::process::id());
-    let id = submit_shell(&info, "sleeper", &format!("exec -a {marker} sleep 600")).await;
+    let id = submit_shell(
+        &info,
+        "shell-test",
+        "sleeper",
+        &format!("exec -a {marker} sleep 600"),
+    )
+    .await;
     wait_for("the sleeper to run", Duration::from_secs(120), || async {
         let app = rm.application(&id).await.expect("report");
         (app.state == "RUNNING").then_some(())

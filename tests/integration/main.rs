@@ -3,3 +3,5 @@
 
 mod cluster;
 mod cluster_tests;
+mod driver_tests;
+mod shell_app;

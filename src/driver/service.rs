@@ -1,0 +1,389 @@
+//! The `skein.Driver` RPCs, backed by the ResourceManager REST API and HDFS, with Skein's
+//! semantics, status codes and messages (see the wire contract in proto/skein.proto).
+//!
+//! The driver keeps no state of its own: every answer comes from YARN, so a driver can be
+//! killed and restarted at any time without losing anything.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::{Request, Response, Status};
+
+use crate::driver::reports;
+use crate::hadoop::HadoopConfig;
+use crate::hdfs::Hdfs;
+use crate::proto;
+use crate::yarn::{AppInfo, AppQuery, ResourceManager, YarnError};
+
+/// The application type skein applications carry in YARN.
+pub const APPLICATION_TYPE: &str = "skein";
+
+/// How often `waitForStart` asks the RM (Skein asks every second).
+const WAIT_POLL: Duration = Duration::from_millis(100);
+
+/// The YARN-backed Driver service.
+#[derive(Clone)]
+pub struct YarnDriver {
+    backend: Result<Arc<Backend>, String>,
+}
+
+struct Backend {
+    rm: ResourceManager,
+    hdfs: Option<Hdfs>,
+}
+
+impl YarnDriver {
+    /// A driver for the cluster `config` describes, acting as `user`. A configuration problem
+    /// does not stop the driver: `ping` answers and every other RPC reports the problem.
+    pub fn new(config: Result<HadoopConfig, String>, user: &str) -> Self {
+        let backend = config.and_then(|config| {
+            let rm = ResourceManager::from_config(&config, user).map_err(|e| e.to_string())?;
+            let hdfs = match Hdfs::connect(&config, user) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::warn!("HDFS is not available: {e}");
+                    None
+                }
+            };
+            Ok(Arc::new(Backend { rm, hdfs }))
+        });
+        if let Err(e) = &backend {
+            tracing::warn!("the driver cannot reach YARN: {e}");
+        }
+        YarnDriver { backend }
+    }
+
+    /// A driver for `$HADOOP_CONF_DIR`, acting as the current user.
+    pub fn from_environment() -> Self {
+        let config = HadoopConfig::load().map_err(|e| e.to_string());
+        YarnDriver::new(config, &crate::hadoop::current_user())
+    }
+
+    fn backend(&self) -> Result<&Backend, Status> {
+        self.backend
+            .as_deref()
+            .map_err(|e| Status::failed_precondition(e.clone()))
+    }
+}
+
+/// Checks the form `application_<cluster timestamp>_<sequence>`.
+pub fn validate_application_id(id: &str) -> Result<(), Status> {
+    let parts: Vec<&str> = id.split('_').collect();
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if parts.len() == 3 && parts[0] == "application" && numeric(parts[1]) && numeric(parts[2]) {
+        Ok(())
+    } else {
+        Err(Status::invalid_argument(format!(
+            "Invalid ApplicationId '{id}'"
+        )))
+    }
+}
+
+fn internal(e: YarnError) -> Status {
+    Status::internal(e.to_string())
+}
+
+impl Backend {
+    /// The report of a skein application, with Skein's three errors.
+    async fn skein_app(&self, id: &str) -> Result<AppInfo, Status> {
+        validate_application_id(id)?;
+        let app = match self.rm.application(id).await {
+            Ok(app) => app,
+            Err(YarnError::Remote { status: 404, .. }) => {
+                return Err(Status::invalid_argument(format!(
+                    "Unknown ApplicationId '{id}'"
+                )));
+            }
+            Err(e) => return Err(internal(e)),
+        };
+        if app.application_type != APPLICATION_TYPE {
+            return Err(Status::invalid_argument(format!(
+                "ApplicationId '{id}' is not a skein application"
+            )));
+        }
+        Ok(app)
+    }
+
+    async fn queues(&self) -> Result<Vec<(proto::Queue, Vec<String>)>, Status> {
+        let doc = self.rm.scheduler().await.map_err(internal)?;
+        Ok(reports::queues(&doc))
+    }
+}
+
+/// Does `queue` (as YARN reports it, maybe a full path) name `wanted` (leaf or full path)?
+fn queue_matches(queue: &str, wanted: &str) -> bool {
+    queue == wanted
+        || queue.rsplit('.').next() == Some(wanted)
+        || wanted.rsplit('.').next() == Some(queue)
+}
+
+fn in_range(t: i64, begin: i64, end: i64) -> bool {
+    t >= begin && (end == 0 || t <= end)
+}
+
+/// Skein's cleaning of a scheduler error: the first line, without Java class prefixes.
+fn clean_message(message: &str) -> String {
+    let first = message.lines().next().unwrap_or("").trim();
+    let mut text = first;
+    while let Some((prefix, rest)) = text.split_once(": ") {
+        if prefix.contains("Exception") && prefix.contains('.') {
+            text = rest;
+        } else {
+            break;
+        }
+    }
+    text.to_string()
+}
+
+#[tonic::async_trait]
+impl proto::driver_server::Driver for YarnDriver {
+    async fn ping(&self, _: Request<proto::Empty>) -> Result<Response<proto::Empty>, Status> {
+        Ok(Response::new(proto::Empty {}))
+    }
+
+    async fn get_status(
+        &self,
+        request: Request<proto::Application>,
+    ) -> Result<Response<proto::ApplicationReport>, Status> {
+        let app = self.backend()?.skein_app(&request.get_ref().id).await?;
+        Ok(Response::new(reports::application_report(&app)))
+    }
+
+    async fn get_applications(
+        &self,
+        request: Request<proto::ApplicationsRequest>,
+    ) -> Result<Response<proto::ApplicationsResponse>, Status> {
+        let backend = self.backend()?;
+        let req = request.into_inner();
+        let mut states: Vec<String> = req
+            .states()
+            .map(|s| reports::application_state_name(s).to_string())
+            .collect();
+        if states.is_empty() {
+            states = ["SUBMITTED", "ACCEPTED", "RUNNING"]
+                .map(String::from)
+                .to_vec();
+        }
+        let apps = backend
+            .rm
+            .applications(&AppQuery {
+                states,
+                application_types: vec![APPLICATION_TYPE.to_string()],
+                ..Default::default()
+            })
+            .await
+            .map_err(internal)?;
+        let mut reports: Vec<proto::ApplicationReport> = apps
+            .iter()
+            .filter(|a| req.name.is_empty() || a.name == req.name)
+            .filter(|a| req.user.is_empty() || a.user == req.user)
+            .filter(|a| req.queue.is_empty() || queue_matches(&a.queue, &req.queue))
+            .filter(|a| in_range(a.started_time, req.started_begin, req.started_end))
+            .filter(|a| in_range(a.finished_time.max(0), req.finished_begin, req.finished_end))
+            .map(reports::application_report)
+            .collect();
+        reports.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Response::new(proto::ApplicationsResponse { reports }))
+    }
+
+    async fn get_nodes(
+        &self,
+        request: Request<proto::NodesRequest>,
+    ) -> Result<Response<proto::NodesResponse>, Status> {
+        let backend = self.backend()?;
+        let states: Vec<String> = request
+            .get_ref()
+            .states()
+            .map(|s| s.as_str_name().to_string())
+            .collect();
+        let nodes = backend.rm.nodes(&states).await.map_err(internal)?;
+        let mut reports: Vec<proto::NodeReport> = nodes.iter().map(reports::node_report).collect();
+        reports.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Response::new(proto::NodesResponse { reports }))
+    }
+
+    async fn get_queue(
+        &self,
+        request: Request<proto::QueueRequest>,
+    ) -> Result<Response<proto::Queue>, Status> {
+        let name = &request.get_ref().name;
+        let queues = self.backend()?.queues().await?;
+        queues
+            .into_iter()
+            .find(|(q, _)| q.name == *name)
+            .map(|(q, _)| Response::new(q))
+            .ok_or_else(|| Status::invalid_argument(format!("Queue '{name}' does not exist")))
+    }
+
+    async fn get_child_queues(
+        &self,
+        request: Request<proto::QueueRequest>,
+    ) -> Result<Response<proto::QueuesResponse>, Status> {
+        let name = &request.get_ref().name;
+        let queues = self.backend()?.queues().await?;
+        let Some((_, children)) = queues.iter().find(|(q, _)| q.name == *name) else {
+            return Err(Status::invalid_argument(format!(
+                "Queue '{name}' does not exist"
+            )));
+        };
+        let children: Vec<proto::Queue> = queues
+            .iter()
+            .filter(|(q, _)| children.contains(&q.name))
+            .map(|(q, _)| q.clone())
+            .collect();
+        Ok(Response::new(proto::QueuesResponse { queues: children }))
+    }
+
+    async fn get_all_queues(
+        &self,
+        _: Request<proto::Empty>,
+    ) -> Result<Response<proto::QueuesResponse>, Status> {
+        let queues = self.backend()?.queues().await?;
+        Ok(Response::new(proto::QueuesResponse {
+            queues: queues.into_iter().map(|(q, _)| q).collect(),
+        }))
+    }
+
+    async fn move_application(
+        &self,
+        request: Request<proto::MoveRequest>,
+    ) -> Result<Response<proto::Empty>, Status> {
+        let backend = self.backend()?;
+        let req = request.into_inner();
+        let app = backend.skein_app(&req.id).await?;
+        // The REST API reports a refused move only as an opaque exception, so the reasons a
+        // user can act on are checked here first, in the words of YARN's own messages.
+        if matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED") {
+            return Err(Status::invalid_argument(format!(
+                "App in {} state cannot be moved.",
+                app.state
+            )));
+        }
+        let queues = backend.queues().await?;
+        match queues
+            .iter()
+            .find(|(q, _)| queue_matches(&q.name, &req.queue))
+        {
+            None => {
+                return Err(Status::invalid_argument(format!(
+                    "Queue '{}' doesn't exist",
+                    req.queue
+                )));
+            }
+            Some((_, children)) if !children.is_empty() => {
+                return Err(Status::invalid_argument(format!(
+                    "Queue '{}' is not a Leaf queue: applications can only be moved to leaf queues",
+                    req.queue
+                )));
+            }
+            Some(_) => {}
+        }
+        match backend.rm.move_to_queue(&req.id, &req.queue).await {
+            Ok(()) => Ok(Response::new(proto::Empty {})),
+            Err(YarnError::Remote { message, .. }) => Err(Status::invalid_argument(format!(
+                "Failed to move {} to queue '{}': {}",
+                req.id,
+                req.queue,
+                clean_message(&message)
+            ))),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn submit(
+        &self,
+        _: Request<proto::ApplicationSpec>,
+    ) -> Result<Response<proto::Application>, Status> {
+        Err(Status::unimplemented(
+            "submit is not available in this build of the skein-rs driver yet",
+        ))
+    }
+
+    async fn wait_for_start(
+        &self,
+        request: Request<proto::Application>,
+    ) -> Result<Response<proto::ApplicationReport>, Status> {
+        let backend = self.backend()?;
+        let id = request.into_inner().id;
+        loop {
+            let app = backend.skein_app(&id).await?;
+            if matches!(
+                app.state.as_str(),
+                "RUNNING" | "FINISHED" | "FAILED" | "KILLED"
+            ) {
+                return Ok(Response::new(reports::application_report(&app)));
+            }
+            tokio::time::sleep(WAIT_POLL).await;
+        }
+    }
+
+    async fn kill(
+        &self,
+        request: Request<proto::KillRequest>,
+    ) -> Result<Response<proto::Empty>, Status> {
+        let backend = self.backend()?;
+        let req = request.into_inner();
+        backend.skein_app(&req.id).await?;
+        backend.rm.kill(&req.id).await.map_err(internal)?;
+        if let Some(hdfs) = &backend.hdfs
+            && let Err(e) = hdfs.remove_staging_dir(&req.id).await
+        {
+            tracing::warn!(
+                "killed {} but could not remove its staging folder: {e}",
+                req.id
+            );
+        }
+        Ok(Response::new(proto::Empty {}))
+    }
+
+    async fn get_logs(
+        &self,
+        _: Request<proto::LogsRequest>,
+    ) -> Result<Response<proto::LogsResponse>, Status> {
+        Err(Status::unimplemented(
+            "getLogs is not available in this build of the skein-rs driver yet",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn application_ids_are_checked_like_skein() {
+        assert!(validate_application_id("application_1526134340424_0012").is_ok());
+        for bad in ["nope", "application_1", "application_x_1", "app_1_2", ""] {
+            let status = validate_application_id(bad).expect_err(bad);
+            assert_eq!(status.code(), tonic::Code::InvalidArgument);
+            assert_eq!(status.message(), format!("Invalid ApplicationId '{bad}'"));
+        }
+    }
+
+    #[test]
+    fn queue_names_match_leaf_or_path() {
+        assert!(queue_matches("root.default", "default"));
+        assert!(queue_matches("default", "default"));
+        assert!(queue_matches("apples", "root.fruit.apples"));
+        assert!(!queue_matches("root.fruit.apples", "bananas"));
+    }
+
+    #[test]
+    fn scheduler_messages_lose_java_prefixes() {
+        assert_eq!(
+            clean_message(
+                "org.apache.hadoop.yarn.exceptions.YarnException: Move to queue fruit is not allowed, not a Leaf queue\n\tat x"
+            ),
+            "Move to queue fruit is not allowed, not a Leaf queue"
+        );
+        assert_eq!(clean_message("plain"), "plain");
+    }
+
+    #[test]
+    fn time_ranges_are_inclusive_and_zero_is_open() {
+        assert!(in_range(5, 5, 5));
+        assert!(in_range(5, 0, 0));
+        assert!(!in_range(5, 6, 0));
+        assert!(!in_range(5, 0, 4));
+    }
+}

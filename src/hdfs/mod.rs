@@ -1,0 +1,140 @@
+//! HDFS for the driver: the per-application staging folder `<home>/.skein/<app_id>/`.
+//!
+//! Every call runs under a timeout: hdfs-native keeps retrying an unreachable NameNode for
+//! minutes, and the driver must answer its clients instead.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use crate::hadoop::HadoopConfig;
+
+/// Why an HDFS call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HdfsError {
+    /// The client could not be set up from the configuration.
+    #[error("cannot set up an HDFS client for {fs}: {message}")]
+    Setup {
+        /// The default filesystem.
+        fs: String,
+        /// hdfs-native's reason.
+        message: String,
+    },
+    /// The NameNode refused or failed the call.
+    #[error("HDFS {operation} {path}: {message}")]
+    Call {
+        /// What was attempted.
+        operation: &'static str,
+        /// The path.
+        path: String,
+        /// hdfs-native's reason.
+        message: String,
+    },
+    /// The call did not finish in time.
+    #[error("HDFS {operation} {path}: no answer from the NameNode within {seconds} s")]
+    Timeout {
+        /// What was attempted.
+        operation: &'static str,
+        /// The path.
+        path: String,
+        /// The limit.
+        seconds: u64,
+    },
+}
+
+/// An HDFS client acting as one user.
+pub struct Hdfs {
+    client: hdfs_native::Client,
+    default_fs: String,
+    user: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Hdfs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hdfs")
+            .field("default_fs", &self.default_fs)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+impl Hdfs {
+    /// A client of the configuration's default filesystem, as `user`.
+    ///
+    /// # Errors
+    /// When hdfs-native rejects the configuration (e.g. an unknown name service).
+    pub fn connect(config: &HadoopConfig, user: &str) -> Result<Self, HdfsError> {
+        let default_fs = config.default_fs();
+        let mut settings: HashMap<String, String> = config
+            .iter_expanded()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        // Fail over quickly; the timeout below bounds every call anyway.
+        settings
+            .entry("dfs.client.failover.max.attempts".into())
+            .or_insert_with(|| "3".into());
+        let client = hdfs_native::ClientBuilder::new()
+            .with_url(&default_fs)
+            .with_config(settings)
+            .with_user(user)
+            .build()
+            .map_err(|e| HdfsError::Setup {
+                fs: default_fs.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Hdfs {
+            client,
+            default_fs,
+            user: user.to_string(),
+            timeout: Duration::from_secs(60),
+        })
+    }
+
+    /// The default filesystem URI (`hdfs://nn:port`).
+    pub fn default_fs(&self) -> &str {
+        &self.default_fs
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &hdfs_native::Client {
+        &self.client
+    }
+
+    /// `/user/<user>/.skein/<app_id>`: where an application's files are staged.
+    pub fn staging_dir(&self, app_id: &str) -> String {
+        format!("/user/{}/.skein/{app_id}", self.user)
+    }
+
+    /// Deletes an application's staging folder; true when there was one.
+    ///
+    /// # Errors
+    /// When the NameNode fails the call or does not answer in time.
+    pub async fn remove_staging_dir(&self, app_id: &str) -> Result<bool, HdfsError> {
+        let path = self.staging_dir(app_id);
+        self.timed("delete", &path, self.client.delete(&path, true))
+            .await
+    }
+
+    /// Runs one hdfs-native call under the client's timeout.
+    pub async fn timed<T>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        call: impl Future<Output = hdfs_native::Result<T>>,
+    ) -> Result<T, HdfsError> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(HdfsError::Call {
+                operation,
+                path: path.to_string(),
+                message: e.to_string(),
+            }),
+            Err(_) => Err(HdfsError::Timeout {
+                operation,
+                path: path.to_string(),
+                seconds: self.timeout.as_secs(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The Driver RPCs against the real cluster, called on the service itself (the gRPC transport
+//! and mTLS are tested on their own): reports, filters, nodes, queues, move, kill, waitForStart,
+//! and Skein's error codes and messages.
+
+use std::time::{Duration, Instant};
+
+use skein::driver::service::YarnDriver;
+use skein::hadoop::HadoopConfig;
+use skein::proto::driver_server::Driver;
+use skein::proto::{self, application_state::Type as AppState};
+use tonic::{Code, Request};
+
+use crate::cluster::{self, wait_for};
+use crate::shell_app::submit_shell;
+
+fn driver() -> YarnDriver {
+    let c = cluster::shared();
+    let config = HadoopConfig::from_dir(&c.info.conf_dir).map_err(|e| e.to_string());
+    YarnDriver::new(config, &skein::hadoop::current_user())
+}
+
+fn app(id: &str) -> Request<proto::Application> {
+    Request::new(proto::Application { id: id.to_string() })
+}
+
+#[tokio::test]
+async fn status_errors_match_skein() {
+    let d = driver();
+    let err = d.get_status(app("nope")).await.expect_err("invalid");
+    assert_eq!(
+        (err.code(), err.message()),
+        (Code::InvalidArgument, "Invalid ApplicationId 'nope'")
+    );
+    let unknown = "application_1234_9999";
+    let err = d.get_status(app(unknown)).await.expect_err("unknown");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(err.message(), format!("Unknown ApplicationId '{unknown}'"));
+
+    let c = cluster::shared();
+    let other = submit_shell(&c.info, "not-skein", "not skein", "true").await;
+    let err = d.get_status(app(&other)).await.expect_err("not skein");
+    assert_eq!(
+        err.message(),
+        format!("ApplicationId '{other}' is not a skein application")
+    );
+}
+
+#[tokio::test]
+async fn nodes_and_queues_are_reported() {
+    let d = driver();
+    let nodes = d
+        .get_nodes(Request::new(proto::NodesRequest { states: vec![] }))
+        .await
+        .expect("nodes")
+        .into_inner()
+        .reports;
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
+    assert_eq!(nodes[0].state(), proto::node_state::Type::Running);
+    assert!(
+        nodes[0]
+            .total_resources
+            .as_ref()
+            .is_some_and(|r| r.memory >= 4096)
+    );
+    let none = d
+        .get_nodes(Request::new(proto::NodesRequest {
+            states: vec![proto::node_state::Type::Lost.into()],
+        }))
+        .await
+        .expect("nodes")
+        .into_inner()
+        .reports;
+    assert!(none.is_empty(), "no LOST node expected: {none:?}");
+
+    let default = d
+        .get_queue(Request::new(proto::QueueRequest {
+            name: "default".into(),
+        }))
+        .await
+        .expect("default queue")
+        .into_inner();
+    assert_eq!(default.name, "default");
+    assert!((default.capacity - 70.0).abs() < 0.01, "{default:?}");
+    let children = d
+        .get_child_queues(Request::new(proto::QueueRequest {
+            name: "fruit".into(),
+        }))
+        .await
+        .expect("children")
+        .into_inner()
+        .queues;
+    let mut names: Vec<String> = children.into_iter().map(|q| q.name).collect();
+    names.sort();
+    assert_eq!(names, vec!["apples", "bananas"]);
+    let all = d
+        .get_all_queues(Request::new(proto::Empty {}))
+        .await
+        .expect("all")
+        .into_inner()
+        .queues;
+    assert_eq!(
+        all.len(),
+        5,
+        "root, default, fruit, apples, bananas: {all:?}"
+    );
+    let err = d
+        .get_queue(Request::new(proto::QueueRequest {
+            name: "nope".into(),
+        }))
+        .await
+        .expect_err("missing queue");
+    assert_eq!(
+        (err.code(), err.message()),
+        (Code::InvalidArgument, "Queue 'nope' does not exist")
+    );
+}
+
+#[tokio::test]
+async fn a_skein_application_is_listed_moved_and_killed() {
+    let c = cluster::shared();
+    let d = driver();
+    let marker = format!("driver-test-{}", std::process::id());
+    let id = submit_shell(&c.info, "skein", &marker, "sleep 300").await;
+
+    let started = Instant::now();
+    let report = d
+        .wait_for_start(app(&id))
+        .await
+        .expect("started")
+        .into_inner();
+    assert_eq!(report.state(), AppState::Running, "{report:?}");
+    assert!(started.elapsed() < Duration::from_secs(120));
+    assert_eq!(report.name, marker);
+
+    let listed = d
+        .get_applications(Request::new(proto::ApplicationsRequest {
+            name: marker.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .into_inner()
+        .reports;
+    assert_eq!(
+        listed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec![id.as_str()]
+    );
+    let finished_only = d
+        .get_applications(Request::new(proto::ApplicationsRequest {
+            states: vec![AppState::Finished.into()],
+            name: marker.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .into_inner()
+        .reports;
+    assert!(finished_only.is_empty(), "{finished_only:?}");
+    let in_other_queue = d
+        .get_applications(Request::new(proto::ApplicationsRequest {
+            name: marker.clone(),
+            queue: "apples".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .into_inner()
+        .reports;
+    assert!(in_other_queue.is_empty());
+
+    let move_to = |queue: &str| {
+        Request::new(proto::MoveRequest {
+            id: id.clone(),
+            queue: queue.to_string(),
+        })
+    };
+    let err = d
+        .move_application(move_to("fruit"))
+        .await
+        .expect_err("not a leaf");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("Leaf") || err.message().contains("leaf"),
+        "{}",
+        err.message()
+    );
+    assert!(
+        !err.message().contains("org.apache.hadoop"),
+        "{}",
+        err.message()
+    );
+    let err = d
+        .move_application(move_to("nope"))
+        .await
+        .expect_err("no such queue");
+    assert!(
+        err.message().contains("doesn't exist") || err.message().contains("does not exist"),
+        "{}",
+        err.message()
+    );
+    d.move_application(move_to("apples"))
+        .await
+        .expect("move to a leaf");
+    let moved = d.get_status(app(&id)).await.expect("status").into_inner();
+    assert!(moved.queue.ends_with("apples"), "{moved:?}");
+
+    d.kill(Request::new(proto::KillRequest {
+        id: id.clone(),
+        user: String::new(),
+    }))
+    .await
+    .expect("kill");
+    let killed = wait_for("the kill", Duration::from_secs(60), || async {
+        let r = d.get_status(app(&id)).await.expect("status").into_inner();
+        (r.state() == AppState::Killed).then_some(r)
+    })
+    .await;
+    assert_eq!(killed.final_status(), proto::final_status::Type::Killed);
+    // waitForStart answers at once for a finished application.
+    let r = d
+        .wait_for_start(app(&id))
+        .await
+        .expect("finished")
+        .into_inner();
+    assert_eq!(r.state(), AppState::Killed);
+    let err = d
+        .move_application(move_to("bananas"))
+        .await
+        .expect_err("finished app");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(!err.message().is_empty());
+}
+
+#[tokio::test]
+async fn a_driver_without_configuration_still_answers_ping() {
+    let d = YarnDriver::new(Err("no Hadoop configuration found".into()), "u");
+    d.ping(Request::new(proto::Empty {})).await.expect("ping");
+    let err = d
+        .get_status(app("application_1_0001"))
+        .await
+        .expect_err("no config");
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains("no Hadoop configuration"));
+}

@@ -1,0 +1,100 @@
+//! Applications for tests that need one before skein's own AM exists: a shell command run by
+//! tests/cluster's minimal Java ApplicationMaster, submitted through the REST API.
+
+use skein::hadoop::HadoopConfig;
+use skein::yarn::{
+    ClientOptions, Commands, ContainerLaunchContext, LocalResource, ResourceInfo, ResourceManager,
+    SubmissionContext, Tags,
+};
+
+use crate::cluster;
+
+/// A REST client of the test cluster's RM, as the current user.
+pub fn resource_manager(rm_webapp: &str) -> ResourceManager {
+    ResourceManager::new(
+        vec![rm_webapp.to_string()],
+        &skein::hadoop::current_user(),
+        ClientOptions::default(),
+    )
+    .expect("a client")
+}
+
+/// Uploads the test cluster's jar (holding `ShellAppMaster`) next to the application, as the
+/// driver will stage the AM shim, and returns it as a local resource.
+async fn stage_shell_am(info: &cluster::ClusterInfo, app_id: &str) -> LocalResource {
+    let jar = cluster::repo_root().join(format!(
+        "tests/cluster/target/hadoop-{}/skein-test-cluster-0.1.0.jar",
+        info.hadoop_version
+    ));
+    let bytes = std::fs::read(&jar).unwrap_or_else(|e| panic!("{}: {e}", jar.display()));
+    let client = hdfs_native::ClientBuilder::new()
+        .with_url(&info.default_fs)
+        .with_config_dir(info.conf_dir.to_string_lossy().to_string())
+        .build()
+        .expect("hdfs client");
+    let path = format!("/tmp/skein-rs-test/{app_id}/shell-am.jar");
+    let mut writer = client
+        .create(&path, hdfs_native::WriteOptions::default().overwrite(true))
+        .await
+        .expect("create");
+    writer
+        .write_bytes(bytes::Bytes::from(bytes))
+        .await
+        .expect("write");
+    writer.close().await.expect("close");
+    let status = client.get_file_info(&path).await.expect("stat");
+    LocalResource {
+        resource: format!("{}{path}", info.default_fs),
+        kind: "FILE".into(),
+        visibility: "APPLICATION".into(),
+        size: i64::try_from(status.length).expect("size"),
+        timestamp: i64::try_from(status.modification_time).expect("mtime"),
+    }
+}
+
+/// A shell command run by a minimal Java ApplicationMaster (tests/cluster's ShellAppMaster),
+/// submitted through the REST API: proves containers run Java 17 with Hadoop's client classes.
+pub async fn submit_shell(
+    info: &cluster::ClusterInfo,
+    application_type: &str,
+    name: &str,
+    command: &str,
+) -> String {
+    let rm = resource_manager(&info.rm_webapp);
+    let app = rm.new_application().await.expect("new-application");
+    assert!(app.application_id.starts_with("application_"), "{app:?}");
+    let jar = stage_shell_am(info, &app.application_id).await;
+    let config = HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
+    let mut classpath = vec!["{{CLASSPATH}}".to_string(), "./*".to_string()];
+    classpath.extend(config.yarn_application_classpath());
+    let quoted = command.replace('\'', "'\\''");
+    let context = SubmissionContext {
+        application_id: app.application_id.clone(),
+        application_name: name.to_string(),
+        queue: Some("default".into()),
+        max_app_attempts: 1,
+        resource: ResourceInfo {
+            memory: 256,
+            vcores: 1,
+        },
+        application_type: application_type.into(),
+        application_tags: Tags {
+            tag: vec!["skein-rs-test".into()],
+        },
+        am_container_spec: ContainerLaunchContext {
+            local_resources: [("shell-am.jar".to_string(), jar)].into_iter().collect(),
+            environment: [("CLASSPATH".to_string(), classpath.join("<CPS>"))]
+                .into_iter()
+                .collect(),
+            commands: Commands {
+                command: vec![format!(
+                    "{{{{JAVA_HOME}}}}/bin/java -Xmx96m skeinrs.cluster.ShellAppMaster '{quoted}' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
+                )],
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    rm.submit(&context).await.expect("submit");
+    app.application_id
+}
