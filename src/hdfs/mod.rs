@@ -3,6 +3,8 @@
 //! Every call runs under a timeout: hdfs-native keeps retrying an unreachable NameNode for
 //! minutes, and the driver must answer its clients instead.
 
+pub mod staging;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;

@@ -5,3 +5,4 @@ mod cluster;
 mod cluster_tests;
 mod driver_tests;
 mod shell_app;
+mod staging_tests;

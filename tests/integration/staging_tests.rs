@@ -1,0 +1,82 @@
+//! Staging on the real HDFS: folder and file modes, size and timestamp as YARN needs them, and
+//! the content cache that uploads a binary once.
+
+use bytes::Bytes;
+use skein::hadoop::HadoopConfig;
+use skein::hdfs::Hdfs;
+use skein::hdfs::staging::{DIR_MODE, FILE_MODE};
+
+use crate::cluster;
+
+fn hdfs() -> Hdfs {
+    let c = cluster::shared();
+    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
+    Hdfs::connect(&config, &skein::hadoop::current_user()).expect("hdfs")
+}
+
+#[tokio::test]
+async fn staged_files_are_private_and_described_for_yarn() {
+    let fs = hdfs();
+    let app_id = format!("application_0_{}", std::process::id());
+    let dir = fs.staging_dir(&app_id);
+    fs.create_dir(&dir, DIR_MODE).await.expect("mkdir");
+    let dir_status = fs.client().get_file_info(&dir).await.expect("stat dir");
+    assert_eq!(u32::from(dir_status.permission), 0o700);
+
+    let local = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(local.path(), b"echo hello\n").expect("write");
+    let staged = fs
+        .stage_local_file(&app_id, local.path(), "FILE")
+        .await
+        .expect("stage");
+    assert_eq!(staged.uploaded_bytes, 11);
+    assert_eq!(staged.resource.size, 11);
+    assert!(
+        staged.resource.resource.starts_with(fs.default_fs()),
+        "{:?}",
+        staged.resource
+    );
+    let path = staged
+        .resource
+        .resource
+        .strip_prefix(fs.default_fs())
+        .expect("on the default fs");
+    let status = fs.client().get_file_info(path).await.expect("stat");
+    assert_eq!(u32::from(status.permission), FILE_MODE);
+    assert_eq!(staged.resource.timestamp, status.modification_time as i64);
+
+    assert!(fs.remove_staging_dir(&app_id).await.expect("remove"));
+    assert!(
+        fs.client().get_file_info(&dir).await.is_err(),
+        "staging folder still there"
+    );
+}
+
+#[tokio::test]
+async fn the_cache_uploads_a_content_once() {
+    let fs = hdfs();
+    let content = Bytes::from(format!(
+        "binary {} {:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    let first = fs
+        .stage_cached("skein", content.clone())
+        .await
+        .expect("first");
+    assert_eq!(first.uploaded_bytes, content.len() as u64);
+    let second = fs
+        .stage_cached("skein", content.clone())
+        .await
+        .expect("second");
+    assert_eq!(
+        second.uploaded_bytes, 0,
+        "the second stage must reuse the cached copy"
+    );
+    assert_eq!(first.resource, second.resource);
+    let other = fs
+        .stage_cached("skein", Bytes::from_static(b"another content"))
+        .await
+        .expect("other");
+    assert_ne!(other.resource.resource, first.resource.resource);
+}
