@@ -264,7 +264,7 @@ impl Services {
         let Some(service) = self.services.get_mut(&name) else {
             return;
         };
-        let wanted = service.spec.resources.clone().unwrap_or_default();
+        let wanted = service.spec.resources.unwrap_or_default();
         if c.memory_mb < i64::from(wanted.memory) {
             // Not what was asked for: give it back and ask again.
             self.actions.push(Action::Release {
@@ -526,7 +526,7 @@ impl Services {
         };
         c.state = ContainerState::Requested;
         c.priority = priority;
-        let resources = s.spec.resources.clone().unwrap_or_default();
+        let resources = s.spec.resources.unwrap_or_default();
         let spec = &s.spec;
         self.requests
             .insert(priority, (service.to_string(), instance));
