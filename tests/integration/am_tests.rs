@@ -236,16 +236,21 @@ async fn a_hello_world_service_runs_under_the_rust_application_master() {
     );
 }
 
-/// (pid, command line) of the shim JVM of application `id` (its working folder is the AM
-/// container's, under `appcache/<id>/`).
+/// The pid of the shim JVM of application `id` (its working folder is the AM container's,
+/// under `appcache/<id>/`).
 fn shim_process_of(id: &str) -> Option<u32> {
+    process_of(id, "skeinrs.shim.Shim")
+}
+
+/// The pid of a process of application `id` whose command line contains `needle`.
+fn process_of(id: &str, needle: &str) -> Option<u32> {
     let entries = std::fs::read_dir("/proc").ok()?;
     for entry in entries.flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        if !String::from_utf8_lossy(&cmdline).contains("skeinrs.shim.Shim") {
+        if !String::from_utf8_lossy(&cmdline).contains(needle) {
             continue;
         }
         let cwd = std::fs::read_link(entry.path().join("cwd")).unwrap_or_default();
@@ -292,4 +297,38 @@ async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it
         app.diagnostics
     );
     assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+#[tokio::test]
+async fn a_killed_rust_application_master_fails_the_application_quickly() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let id = submit(&c.info, &rm, "am killed", "sleep 600\n").await;
+    // Registered and running: the shim is up and talking.
+    wait_for(
+        "the application to run",
+        Duration::from_secs(180),
+        || async {
+            let app = rm.application(&id).await.expect("report");
+            (app.state == "RUNNING" && shim_process_of(&id).is_some()).then_some(())
+        },
+    )
+    .await;
+    let pid = process_of(&id, "./skein-am").expect("the skein-am process");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
+    assert_eq!(app.final_status, "FAILED", "{app:?}");
+    // Either the shim's unregister wins, or (as seen on this cluster) the NodeManager notices
+    // the container's main process died and kills the shim with it first: the attempt fails.
+    assert!(
+        app.diagnostics
+            .contains("the skein application master process exited unexpectedly")
+            || app.diagnostics.contains("exitCode: 137"),
+        "neither the shim's diagnostic nor the AM's death: {}",
+        app.diagnostics
+    );
 }

@@ -11,15 +11,16 @@
 //! allocations are matched by request priority with `memory >= requested`, whatever the vcores.
 
 mod exit;
+mod query;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::am::kv::{ContainerDirectory, OwnerState};
 use crate::am::shim::protocol::{AllocatedContainer, CompletedContainer, ContainerRequest};
 pub use crate::proto::container::State as ContainerState;
 use crate::proto::{self, ApplicationSpec, ContainerInstance, final_status};
+use query::to_proto;
 
 pub use exit::{FAILED_DURING_EXECUTION, KILLED_BY_USER, MEMORY_LIMIT, SUCCEEDED};
 
@@ -428,37 +429,6 @@ impl Services {
         Ok(())
     }
 
-    /// Containers of `services` (all when empty) in `states` (WAITING, REQUESTED and RUNNING
-    /// when empty), sorted by service then instance.
-    pub fn containers(
-        &self,
-        services: &[String],
-        states: &[ContainerState],
-    ) -> Result<Vec<proto::Container>, ServiceError> {
-        for name in services {
-            self.service(name)?;
-        }
-        let wanted = |state: ContainerState| {
-            if states.is_empty() {
-                is_active(state)
-            } else {
-                states.contains(&state)
-            }
-        };
-        let mut out = Vec::new();
-        for (name, s) in &self.services {
-            if !services.is_empty() && !services.contains(name) {
-                continue;
-            }
-            for (instance, c) in &s.containers {
-                if wanted(c.state) {
-                    out.push(to_proto(name, *instance, c));
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// The names of the services.
     pub fn service_names(&self) -> impl Iterator<Item = &str> {
         self.services.keys().map(String::as_str)
@@ -655,32 +625,6 @@ impl Services {
             self.finish(final_status::Type::Failed, &diagnostics, 12);
         } else if !self.has_master_script && self.services.values().all(|s| s.active() == 0) {
             self.finish(final_status::Type::Succeeded, APPLICATION_SUCCEEDED, 0);
-        }
-    }
-}
-
-fn to_proto(service: &str, instance: i32, c: &Container) -> proto::Container {
-    proto::Container {
-        service_name: service.to_string(),
-        instance,
-        state: c.state as i32,
-        yarn_container_id: c.yarn_container_id.clone(),
-        yarn_node_http_address: c.yarn_node_http_address.clone(),
-        start_time: c.start_time,
-        finish_time: c.finish_time,
-        exit_message: c.exit_message.clone(),
-    }
-}
-
-impl ContainerDirectory for Services {
-    fn owner_state(&self, owner: &ContainerInstance) -> OwnerState {
-        let Some(s) = self.services.get(&owner.service_name) else {
-            return OwnerState::UnknownService;
-        };
-        match s.containers.get(&owner.instance) {
-            None => OwnerState::UnknownInstance,
-            Some(c) if is_active(c.state) => OwnerState::Active,
-            Some(_) => OwnerState::Completed,
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::am::kv::{ContainerDirectory, OwnerState};
 use crate::am::shim::protocol::exit_status;
 
 fn service(instances: i32, depends: &[&str]) -> proto::Service {
