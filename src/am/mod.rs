@@ -1,9 +1,18 @@
 //! The ApplicationMaster: everything an application's `skein.AppMaster` service does.
 //!
-//! So far: the key-value store ([`kv`], pure and synchronous) and its async edge ([`watch`]),
-//! which serialises store access, streams watch events to `Watch` RPCs and drains them at
-//! shutdown. The gRPC service, container state machine, web UI and shim bridge will sit next
-//! to these and delegate kv RPCs to [`watch::KvService`].
+//! * [`master`]: the AM process — starts the Java shim, registers, runs the services and ends
+//!   the application; [`master::AppMaster`] is what the gRPC service calls into.
+//! * [`services`]: the pure container state machine (depends, restarts, scaling, final status).
+//! * [`launch`]: what a service container is started with (pure).
+//! * [`shim`]: the bridge to the Java shim (AMRMClientAsync/NMClientAsync) and its protocol.
+//! * [`kv`] (pure and synchronous) and its async edge [`watch`]: the key-value store, whose
+//!   owner checks ask [`services`] through [`kv::ContainerDirectory`].
 
 pub mod kv;
+pub mod launch;
+pub mod master;
+pub mod services;
+pub mod shim;
 pub mod watch;
+
+pub use master::{AmConfig, AmError, AppMaster, ApplicationMaster, run_application_master};

@@ -1,6 +1,7 @@
 //! Integration tests against a real Hadoop (HDFS + YARN) started from Hadoop's own Maven
 //! artifacts (tests/cluster). One test binary, so that one cluster serves every test.
 
+mod am_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;

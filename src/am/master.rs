@@ -1,0 +1,527 @@
+//! The ApplicationMaster process: starts the Java shim, registers with the ResourceManager,
+//! runs the services' state machine on the shim's events and the clients' requests, and ends
+//! the application with its final status.
+//!
+//! [`ApplicationMaster::launch`] starts the shim; [`ApplicationMaster::handle`] is the
+//! [`AppMaster`] the `skein.AppMaster` gRPC service calls into; [`ApplicationMaster::run`]
+//! registers and runs to the end. [`run_application_master`] does all three.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use prost::Message;
+use tokio::sync::Notify;
+
+use crate::am::kv::{ContainerDirectory, OwnerState};
+use crate::am::launch::{LaunchEnvironment, start_container};
+use crate::am::services::{Action, ContainerState, Outcome, ServiceError, Services};
+use crate::am::shim::protocol::{Command, Event};
+use crate::am::shim::{self, ShimConfig, ShimError, ShimEvents, ShimMessage, ShimSender};
+use crate::am::watch::KvService;
+use crate::proto::{self, ApplicationSpec, final_status};
+
+/// How long the shim may take to start, and to register.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long unregistering and the shim's exit may take.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Heartbeat while requests are outstanding, and otherwise (Skein: 1 s, then up to 5 s).
+const FAST_HEARTBEAT_MS: u32 = 1000;
+const SLOW_HEARTBEAT_MS: u32 = 5000;
+
+/// What stops the AM from running.
+#[derive(Debug, thiserror::Error)]
+pub enum AmError {
+    /// An environment variable YARN sets for every container is missing.
+    #[error("{0} is not set: the application master must run in a YARN container")]
+    MissingEnv(&'static str),
+    /// The staged spec cannot be read.
+    #[error("cannot read the application specification {path}: {source}")]
+    ReadSpec {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The staged spec is not a serialized `ApplicationSpec`.
+    #[error("{path} is not a serialized application specification: {source}")]
+    DecodeSpec {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: prost::DecodeError,
+    },
+    /// The shim failed or died.
+    #[error(transparent)]
+    Shim(#[from] ShimError),
+    /// The ResourceManager refused the registration.
+    #[error("registering with the ResourceManager failed: {0}")]
+    Register(String),
+}
+
+/// Everything the AM needs to know at start.
+#[derive(Debug, Clone)]
+pub struct AmConfig {
+    /// The (driver-rewritten) application spec.
+    pub spec: ApplicationSpec,
+    /// `SKEIN_APPLICATION_ID`.
+    pub application_id: String,
+    /// This container's YARN id (`CONTAINER_ID`; encodes the attempt number).
+    pub container_id: String,
+    /// `NM_HOST`: the address registered with YARN and given to containers.
+    pub nm_host: String,
+    /// The gRPC port registered with YARN (0 until the AM serves gRPC).
+    pub rpc_port: u16,
+    /// The web UI URL registered with YARN; empty for none.
+    pub tracking_url: String,
+    /// `HADOOP_USER_NAME` for service containers (simple authentication only).
+    pub hadoop_user_name: Option<String>,
+    /// How to start the shim.
+    pub shim: ShimConfig,
+}
+
+impl AmConfig {
+    /// The configuration of an AM container: the environment YARN and the driver set, and the
+    /// spec staged as `.skein.proto` in `working_dir`.
+    pub fn from_container_env(working_dir: &Path) -> Result<Self, AmError> {
+        let var = |name: &'static str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or(AmError::MissingEnv(name))
+        };
+        let path = working_dir.join(".skein.proto");
+        let bytes = std::fs::read(&path).map_err(|source| AmError::ReadSpec {
+            path: path.clone(),
+            source,
+        })?;
+        let spec = ApplicationSpec::decode(bytes.as_slice())
+            .map_err(|source| AmError::DecodeSpec { path, source })?;
+        Ok(AmConfig {
+            spec,
+            application_id: var("SKEIN_APPLICATION_ID")?,
+            container_id: var("CONTAINER_ID")?,
+            nm_host: var("NM_HOST")?,
+            rpc_port: 0,
+            tracking_url: String::new(),
+            hadoop_user_name: var("HADOOP_USER_NAME").ok(),
+            shim: ShimConfig::from_container_env()?,
+        })
+    }
+}
+
+/// The attempt number encoded in a YARN container id
+/// (`container_[e<epoch>_]<cluster ts>_<app>_<attempt>_<container>`).
+pub fn attempt_of(container_id: &str) -> Option<u32> {
+    let parts: Vec<&str> = container_id.split('_').collect();
+    parts
+        .len()
+        .checked_sub(2)
+        .and_then(|i| parts[i].parse().ok())
+}
+
+/// The running AM as the gRPC service sees it (cheap to clone).
+#[derive(Clone)]
+pub struct AppMaster {
+    core: Arc<Core>,
+}
+
+struct Core {
+    spec: ApplicationSpec,
+    services: Arc<Mutex<Services>>,
+    /// Serialises "change state, then send its commands" so the shim sees them in order.
+    dispatch: Mutex<DispatchState>,
+    shim: ShimSender,
+    kv: KvService,
+    launch: LaunchEnvironment,
+    wake: Notify,
+}
+
+struct DispatchState {
+    heartbeat_ms: u32,
+}
+
+/// The services as the key-value store's owner check sees them.
+struct Directory(Arc<Mutex<Services>>);
+
+impl ContainerDirectory for Directory {
+    fn owner_state(&self, owner: &proto::ContainerInstance) -> OwnerState {
+        lock(&self.0).owner_state(owner)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not take the whole AM down with poisoned locks.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl AppMaster {
+    /// The application spec (`getApplicationSpec`).
+    pub fn specification(&self) -> ApplicationSpec {
+        self.core.spec.clone()
+    }
+
+    /// The key-value store (`GetRange`, `PutKey`, `DeleteRange`, `Transaction`, `Watch`).
+    pub fn kv(&self) -> &KvService {
+        &self.core.kv
+    }
+
+    /// `getContainers`.
+    pub fn containers(
+        &self,
+        request: &proto::ContainersRequest,
+    ) -> Result<Vec<proto::Container>, ServiceError> {
+        let states: Vec<ContainerState> = request
+            .states
+            .iter()
+            .filter_map(|s| ContainerState::try_from(*s).ok())
+            .collect();
+        lock(&self.core.services).containers(&request.services, &states)
+    }
+
+    /// `scale`.
+    pub fn scale(
+        &self,
+        request: &proto::ScaleRequest,
+    ) -> Result<Vec<proto::Container>, ServiceError> {
+        self.apply(|s| {
+            s.scale(
+                &request.service_name,
+                request.count,
+                request.delta,
+                now_ms(),
+            )
+        })
+    }
+
+    /// `addContainer`.
+    pub fn add_container(
+        &self,
+        request: &proto::AddContainerRequest,
+    ) -> Result<proto::Container, ServiceError> {
+        let env = request.env.clone().into_iter().collect();
+        self.apply(|s| s.add_container(&request.service_name, env, now_ms()))
+    }
+
+    /// `killContainer`.
+    pub fn kill_container(&self, request: &proto::ContainerInstance) -> Result<(), ServiceError> {
+        self.apply(|s| s.kill_container(&request.service_name, request.instance, now_ms()))
+    }
+
+    /// `SetProgress` (the gRPC layer checks 0..1): reported with the next heartbeats.
+    pub fn set_progress(&self, progress: f32) {
+        let _ = self.core.shim.send(Command::Progress { progress });
+    }
+
+    /// `shutdown`: ends the application (the first decision wins).
+    pub fn shutdown(&self, status: final_status::Type, diagnostics: &str) {
+        let diagnostics = if diagnostics.is_empty() {
+            "Shutdown requested by user."
+        } else {
+            diagnostics
+        };
+        self.apply(|s| s.finish(status, diagnostics, 0));
+    }
+
+    /// The outcome, once decided.
+    pub fn outcome(&self) -> Option<Outcome> {
+        lock(&self.core.services).outcome().cloned()
+    }
+
+    /// Runs `f` on the services, then carries out the actions it decided, in order.
+    fn apply<T>(&self, f: impl FnOnce(&mut Services) -> T) -> T {
+        let mut dispatch = lock(&self.core.dispatch);
+        let (result, actions, outstanding, decided) = {
+            let mut services = lock(&self.core.services);
+            let result = f(&mut services);
+            let actions = services.take_actions();
+            (
+                result,
+                actions,
+                services.has_outstanding_requests(),
+                services.outcome().is_some(),
+            )
+        };
+        // The services lock is released: the kv store calls back into it for owner checks.
+        for action in actions {
+            self.carry_out(action);
+        }
+        let wanted = if outstanding {
+            FAST_HEARTBEAT_MS
+        } else {
+            SLOW_HEARTBEAT_MS
+        };
+        if wanted != dispatch.heartbeat_ms {
+            dispatch.heartbeat_ms = wanted;
+            let _ = self
+                .core
+                .shim
+                .send(Command::HeartbeatInterval { ms: wanted });
+        }
+        if decided {
+            self.core.wake.notify_one();
+        }
+        result
+    }
+
+    fn carry_out(&self, action: Action) {
+        let command = match action {
+            Action::Request(r) => Command::Request(r),
+            Action::RemoveRequest { priority } => Command::RemoveRequest { priority },
+            Action::Release { container_id } => Command::Release { container_id },
+            Action::Stop { container_id } => Command::Stop { container_id },
+            Action::Launch(launch) => {
+                tracing::info!(
+                    "Starting {}_{} on {}",
+                    launch.service,
+                    launch.instance,
+                    launch.container_id
+                );
+                Command::Start(start_container(&self.core.spec, &self.core.launch, &launch))
+            }
+            Action::Completed(owner) => {
+                self.core.kv.container_completed(&owner);
+                return;
+            }
+        };
+        // A dead shim is noticed by the event loop, which ends the AM.
+        let _ = self.core.shim.send(command);
+    }
+
+    fn on_event(&self, event: Event) {
+        match event {
+            Event::Allocated { containers } => {
+                self.apply(|s| s.on_allocated(&containers, now_ms()))
+            }
+            Event::Completed { containers } => {
+                for c in &containers {
+                    tracing::info!(
+                        "Container {} completed with exit status {}",
+                        c.container_id,
+                        c.exit_status
+                    );
+                }
+                self.apply(|s| s.on_completed(&containers, now_ms()));
+            }
+            Event::StartFailed {
+                container_id,
+                message,
+            } => self.apply(|s| s.on_start_failed(&container_id, &message, now_ms())),
+            Event::RequestFailed { priority, message } => {
+                self.apply(|s| s.on_request_failed(priority, &message, now_ms()))
+            }
+            Event::ShutdownRequested { reason } => self.apply(|s| {
+                s.finish(
+                    final_status::Type::Failed,
+                    &format!("Application master shut down by YARN: {reason}"),
+                    10,
+                )
+            }),
+            Event::Error {
+                fatal: true,
+                message,
+            } => self.apply(|s| {
+                s.finish(
+                    final_status::Type::Failed,
+                    &format!("The YARN shim failed: {message}"),
+                    10,
+                )
+            }),
+            Event::Error { message, .. } => tracing::warn!("YARN shim: {message}"),
+            Event::StopFailed {
+                container_id,
+                message,
+            } => tracing::warn!("stopping {container_id} failed: {message}"),
+            Event::Started { container_id } => tracing::debug!("{container_id} started"),
+            other => tracing::debug!("shim event {other:?}"),
+        }
+    }
+}
+
+/// An ApplicationMaster whose shim runs but which has not registered yet.
+pub struct ApplicationMaster {
+    am: AppMaster,
+    events: ShimEvents,
+    config: AmConfig,
+}
+
+impl ApplicationMaster {
+    /// Starts the shim and exchanges hellos.
+    pub async fn launch(config: AmConfig) -> Result<Self, AmError> {
+        let (sender, events, info) = shim::spawn(&config.shim, STARTUP_TIMEOUT).await?;
+        tracing::info!(
+            "YARN shim started (Hadoop {}, Java {})",
+            info.hadoop_version,
+            info.java_version
+        );
+        let services = Arc::new(Mutex::new(Services::new(&config.spec)));
+        let kv = KvService::new(Arc::new(Directory(services.clone())));
+        let core = Core {
+            spec: config.spec.clone(),
+            services,
+            dispatch: Mutex::new(DispatchState {
+                heartbeat_ms: FAST_HEARTBEAT_MS,
+            }),
+            shim: sender,
+            kv,
+            launch: LaunchEnvironment {
+                application_id: config.application_id.clone(),
+                appmaster_address: format!("{}:{}", config.nm_host, config.rpc_port),
+                hadoop_user_name: config.hadoop_user_name.clone(),
+            },
+            wake: Notify::new(),
+        };
+        Ok(ApplicationMaster {
+            am: AppMaster {
+                core: Arc::new(core),
+            },
+            events,
+            config,
+        })
+    }
+
+    /// The handle for the gRPC service.
+    pub fn handle(&self) -> AppMaster {
+        self.am.clone()
+    }
+
+    /// Registers, runs the services to their end and unregisters (on success or on the last
+    /// attempt; otherwise YARN starts another attempt).
+    ///
+    /// # Errors
+    /// When the shim dies or registration fails: the AM cannot unregister then, and should exit
+    /// non-zero so that YARN fails the attempt.
+    pub async fn run(mut self) -> Result<Outcome, AmError> {
+        let am = self.am.clone();
+        am.core.shim.send(Command::Register {
+            host: self.config.nm_host.clone(),
+            rpc_port: self.config.rpc_port,
+            tracking_url: self.config.tracking_url.clone(),
+            heartbeat_interval_ms: FAST_HEARTBEAT_MS,
+        })?;
+        self.wait_for_registration().await?;
+        am.apply(|s| s.start(now_ms()));
+
+        let outcome = loop {
+            if let Some(outcome) = am.outcome() {
+                break outcome;
+            }
+            tokio::select! {
+                message = self.events.next() => match message {
+                    ShimMessage::Event(event) => am.on_event(event),
+                    ShimMessage::Exited(exit) => return Err(ShimError::Exited(exit).into()),
+                },
+                _ = am.core.wake.notified() => {}
+            }
+        };
+        tracing::info!(
+            "Shutting down: {} - {}",
+            outcome.status.as_str_name(),
+            outcome.diagnostics
+        );
+        am.core.kv.shutdown();
+        self.finish(&outcome).await;
+        Ok(outcome)
+    }
+
+    async fn wait_for_registration(&mut self) -> Result<(), AmError> {
+        let wait = async {
+            loop {
+                match self.events.next().await {
+                    ShimMessage::Event(Event::Registered {
+                        max_memory_mb,
+                        max_vcores,
+                        queue,
+                        ..
+                    }) => {
+                        tracing::info!(
+                            "Registered with the ResourceManager (queue {queue}, largest \
+                             container {max_memory_mb} MiB / {max_vcores} vcores)"
+                        );
+                        return Ok(());
+                    }
+                    ShimMessage::Event(Event::Error { message, .. }) => {
+                        return Err(AmError::Register(message));
+                    }
+                    ShimMessage::Event(other) => tracing::debug!("before registration: {other:?}"),
+                    ShimMessage::Exited(exit) => return Err(ShimError::Exited(exit).into()),
+                }
+            }
+        };
+        tokio::time::timeout(STARTUP_TIMEOUT, wait)
+            .await
+            .unwrap_or_else(|_| Err(AmError::Register("no answer from the YARN shim".into())))
+    }
+
+    /// Unregisters (unless YARN should retry) and lets the shim exit.
+    async fn finish(&mut self, outcome: &Outcome) {
+        let attempt = attempt_of(&self.config.container_id).unwrap_or(1);
+        let max_attempts = u32::try_from(self.config.spec.max_attempts.max(1)).unwrap_or(1);
+        let shim = self.am.core.shim.clone();
+        if outcome.status == final_status::Type::Succeeded || attempt >= max_attempts {
+            let _ = shim.send(Command::Unregister {
+                final_status: outcome.status.as_str_name().to_string(),
+                diagnostics: outcome.diagnostics.clone(),
+                tracking_url: String::new(),
+            });
+            let events = &mut self.events;
+            let unregistered = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
+                loop {
+                    match events.next().await {
+                        ShimMessage::Event(Event::Unregistered) => return true,
+                        ShimMessage::Event(Event::Error { message, .. }) => {
+                            tracing::error!("unregistering failed: {message}");
+                            return false;
+                        }
+                        ShimMessage::Event(_) => {}
+                        ShimMessage::Exited(_) => return false,
+                    }
+                }
+            })
+            .await;
+            if unregistered != Ok(true) {
+                tracing::error!("the application could not be unregistered");
+            }
+        } else {
+            tracing::info!(
+                "Application attempt {attempt} out of {max_attempts} failed, will retry"
+            );
+        }
+        let _ = shim.send(Command::Exit { code: 0 });
+        let events = &mut self.events;
+        let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
+            while let ShimMessage::Event(_) = events.next().await {}
+        })
+        .await;
+    }
+}
+
+/// Runs an ApplicationMaster to its end: [`ApplicationMaster::launch`] then
+/// [`ApplicationMaster::run`].
+pub async fn run_application_master(config: AmConfig) -> Result<Outcome, AmError> {
+    ApplicationMaster::launch(config).await?.run().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_attempt_number_comes_from_the_container_id() {
+        assert_eq!(
+            attempt_of("container_1410901177871_0001_01_000005"),
+            Some(1)
+        );
+        assert_eq!(
+            attempt_of("container_e17_1410901177871_0001_02_000001"),
+            Some(2)
+        );
+        assert_eq!(attempt_of("nonsense"), None);
+    }
+}
