@@ -8,3 +8,4 @@
 //! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager.
 
 pub mod proto;
+pub mod spec;
