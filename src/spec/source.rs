@@ -27,8 +27,8 @@ pub struct UrlParts {
 /// A message when the source is empty, has a malformed authority, or uses parts the wire
 /// cannot carry.
 pub fn canonical_source(raw: &str, base_dir: &Path) -> Result<String, String> {
-    let raw = raw.trim();
-    if raw.is_empty() {
+    // Not trimmed: Skein keeps the text as written, and a path may end in a space.
+    if raw.trim().is_empty() {
         return Err("a file source must not be empty".to_string());
     }
     match split_scheme(raw) {
