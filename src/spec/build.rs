@@ -31,6 +31,8 @@ pub(crate) struct Built {
     pub spec: ApplicationSpec,
     pub found: Vec<Found>,
     pub positions: HashMap<FieldPath, Pos>,
+    /// Fields whose rule problems would only repeat a reported typo (`servics` -> `services`).
+    pub shadowed: Vec<FieldPath>,
 }
 
 /// Builds an `ApplicationSpec` from `root`; local file sources are resolved against `base_dir`.
@@ -39,6 +41,7 @@ pub(crate) fn build(root: &Node, base_dir: &Path) -> Built {
         base_dir,
         found: Vec::new(),
         positions: HashMap::new(),
+        shadowed: Vec::new(),
     };
     let path = FieldPath::root();
     builder.positions.insert(path.clone(), Pos::START);
@@ -51,6 +54,7 @@ pub(crate) fn build(root: &Node, base_dir: &Path) -> Built {
         spec,
         found: builder.found,
         positions: builder.positions,
+        shadowed: builder.shadowed,
     }
 }
 
@@ -75,6 +79,7 @@ struct Builder<'a> {
     base_dir: &'a Path,
     found: Vec<Found>,
     positions: HashMap<FieldPath, Pos>,
+    shadowed: Vec<FieldPath>,
 }
 
 impl Builder<'_> {
@@ -134,8 +139,12 @@ impl Builder<'_> {
                 continue;
             };
             if !known.contains(&key) {
+                let hint = fields::suggest(key, known);
+                if let Some(meant) = fields::nearest(key, known) {
+                    self.shadowed.push(path.key(meant));
+                }
                 let problem = Problem::new(path.clone(), format!("unknown key `{key}` in {what}"))
-                    .with_hint(fields::suggest(key, known));
+                    .with_hint(hint);
                 self.report(key_node.pos, problem, false);
             } else if values.insert(key, value).is_some() {
                 let problem = Problem::new(path.clone(), format!("duplicate key `{key}`"));

@@ -67,18 +67,22 @@ pub(crate) fn suggest(unknown: &str, known: &[&str]) -> String {
         return "`commands` was removed in Skein 0.6; write the commands as a `script`"
             .to_string();
     }
+    match nearest(unknown, known) {
+        Some(key) => format!("did you mean `{key}`?"),
+        None => format!("expected one of {}", backticked(known)),
+    }
+}
+
+/// The known key an unknown one is most likely a typo of, if any is close enough: within a
+/// third of its length in edits (at least one edit for short keys).
+pub(crate) fn nearest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
     let lower = unknown.to_ascii_lowercase();
-    let nearest = known
+    known
         .iter()
         .map(|k| (strsim::damerau_levenshtein(&lower, k), *k))
-        .min();
-    match nearest {
-        // Close enough to be a typo: a third of the word, at least one edit for short words.
-        Some((distance, key)) if distance <= (key.len() / 3).max(1) => {
-            format!("did you mean `{key}`?")
-        }
-        _ => format!("expected one of {}", backticked(known)),
-    }
+        .min()
+        .filter(|(distance, key)| *distance <= (key.len() / 3).max(1))
+        .map(|(_, key)| key)
 }
 
 fn backticked(keys: &[&str]) -> String {

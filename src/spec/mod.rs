@@ -158,7 +158,8 @@ fn from_tree(
         let covered = built
             .found
             .iter()
-            .any(|f| f.covers && problem.path.starts_with(&f.problem.path));
+            .any(|f| f.covers && problem.path.starts_with(&f.problem.path))
+            || built.shadowed.iter().any(|s| problem.path.starts_with(s));
         if !covered {
             located.push((position_of(&built.positions, &problem.path), problem));
         }

@@ -260,16 +260,33 @@ fn only_comments(text: &str) -> bool {
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
 }
 
-/// serde-saphyr's own message, without the location it would prefix (we print our own).
+/// serde-saphyr's own message, reworded where it speaks of its API, without the location it
+/// would add (we print our own).
 fn saphyr_message(e: &serde_saphyr::Error) -> String {
     let rendered = e.without_snippet().to_string();
     let first = rendered.lines().next().unwrap_or("").trim();
-    // Drop a leading "error: line L column C: " which would repeat our location.
     let mut msg = first.strip_prefix("error: ").unwrap_or(first);
     if let Some(rest) = msg.strip_prefix("line ")
         && let Some(i) = rest.find(": ")
     {
         msg = &rest[i + 2..];
+    }
+    if let Some(i) = msg.find(" at line ") {
+        msg = &msg[..i];
+    }
+    if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
+        return format!("invalid YAML: duplicate key `{}`", shorten(key));
+    }
+    if msg.contains("budget breached") || msg.contains("limit exceeded") {
+        let why = if msg.contains("Depth") || msg.contains("nesting") {
+            "it is nested too deeply (more than 32 levels)"
+        } else if msg.contains("Anchor") || msg.contains("Alias") || msg.contains("alias") {
+            "its aliases expand to too much (a YAML alias bomb?)"
+        } else {
+            "it has too many values or too much text"
+        };
+        return format!("invalid YAML: the spec is refused because {why}");
     }
     format!("invalid YAML: {msg}")
 }
