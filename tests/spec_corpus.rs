@@ -73,3 +73,16 @@ fn invalid_specs_fail_with_their_exact_messages() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+#[test]
+fn the_examples_users_copy_are_valid() {
+    let mut count = 0;
+    for entry in std::fs::read_dir("examples").expect("examples/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            count += 1;
+        }
+    }
+    assert!(count >= 5, "only {count} examples");
+}
