@@ -35,7 +35,12 @@ fn valid_specs_load_and_round_trip() {
         let loaded = spec::load(&path).unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
         let yaml = loaded.to_yaml();
         let again = spec::from_yaml_str(&yaml, "normalized.yaml", Path::new("/"));
-        assert_eq!(again.as_ref(), Ok(&loaded), "{}: YAML was\n{yaml}", path.display());
+        assert_eq!(
+            again.as_ref(),
+            Ok(&loaded),
+            "{}: YAML was\n{yaml}",
+            path.display()
+        );
         let wire = skein::proto::ApplicationSpec::from(&loaded);
         assert_eq!(
             spec::ApplicationSpec::try_from(wire).as_ref(),

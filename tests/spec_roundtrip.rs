@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use prost::Message;
 use proptest::prelude::*;
+use prost::Message;
 use skein::proto;
 use skein::spec::{
     Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
@@ -18,9 +18,39 @@ fn text() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9 _.:#'\"-]{0,12}",
         "[ -~\n\t\u{e9}\u{4e2d}\u{1F600}]{0,40}",
         prop::sample::select(vec![
-            "", "yes", "no", "true", "null", "~", "123", "0x1F", "1e3", "-", "- a", "a: b",
-            "#c", "*x", "&y", "!t", "@", "`", "|", ">", "'", "\"", " lead", "trail ", "a\nb",
-            "a\n", "\n", "%x", "[1]", "{a: 1}", "2001-01-01", ".inf", "=",
+            "",
+            "yes",
+            "no",
+            "true",
+            "null",
+            "~",
+            "123",
+            "0x1F",
+            "1e3",
+            "-",
+            "- a",
+            "a: b",
+            "#c",
+            "*x",
+            "&y",
+            "!t",
+            "@",
+            "`",
+            "|",
+            ">",
+            "'",
+            "\"",
+            " lead",
+            "trail ",
+            "a\nb",
+            "a\n",
+            "\n",
+            "%x",
+            "[1]",
+            "{a: 1}",
+            "2001-01-01",
+            ".inf",
+            "=",
         ])
         .prop_map(String::from),
     ]
@@ -31,7 +61,10 @@ fn non_blank() -> impl Strategy<Value = String> {
 }
 
 fn name() -> impl Strategy<Value = String> {
-    prop_oneof!["[a-z][a-z0-9_-]{0,8}", text().prop_filter("non-empty", |s| !s.is_empty())]
+    prop_oneof![
+        "[a-z][a-z0-9_-]{0,8}",
+        text().prop_filter("non-empty", |s| !s.is_empty())
+    ]
 }
 
 fn source() -> impl Strategy<Value = String> {
@@ -69,17 +102,21 @@ fn file() -> impl Strategy<Value = File> {
 }
 
 fn files() -> impl Strategy<Value = BTreeMap<String, File>> {
-    let dest = "(\\./)?[a-zA-Z0-9_.-]{1,10}"
-        .prop_filter("a file name", |d| {
-            let n = d.strip_prefix("./").unwrap_or(d);
-            n != "." && n != ".."
-        });
+    let dest = "(\\./)?[a-zA-Z0-9_.-]{1,10}".prop_filter("a file name", |d| {
+        let n = d.strip_prefix("./").unwrap_or(d);
+        n != "." && n != ".."
+    });
     prop::collection::btree_map(dest, file(), 0..3)
 }
 
 fn resources(min_memory: i32) -> impl Strategy<Value = Resources> {
     let small = prop_oneof![min_memory..=65536, min_memory..=i32::MAX];
-    (small, 1..=i32::MAX, prop_oneof![Just(0i64), 0i64..], prop_oneof![Just(0i64), 0i64..])
+    (
+        small,
+        1..=i32::MAX,
+        prop_oneof![Just(0i64), 0i64..],
+        prop_oneof![Just(0i64), 0i64..],
+    )
         .prop_map(|(memory, vcores, gpus, fpgas)| Resources {
             memory,
             vcores,
@@ -97,11 +134,15 @@ fn env() -> impl Strategy<Value = BTreeMap<String, String>> {
 }
 
 fn secret() -> impl Strategy<Value = Secret> {
-    prop_oneof![file().prop_map(Secret::File), text().prop_map(Secret::Bytes)]
+    prop_oneof![
+        file().prop_map(Secret::File),
+        text().prop_map(Secret::Bytes)
+    ]
 }
 
 fn master(script: BoxedStrategy<String>) -> impl Strategy<Value = Master> {
-    let security = prop::option::of((secret(), secret()).prop_map(|(cert, key)| Security { cert, key }));
+    let security =
+        prop::option::of((secret(), secret()).prop_map(|(cert, key)| Security { cert, key }));
     (
         resources(1),
         script,
@@ -111,15 +152,17 @@ fn master(script: BoxedStrategy<String>) -> impl Strategy<Value = Master> {
         prop::option::of(file()),
         security,
     )
-        .prop_map(|(resources, script, files, env, log_level, log_config, security)| Master {
-            resources,
-            script,
-            files,
-            env,
-            log_level,
-            log_config,
-            security,
-        })
+        .prop_map(
+            |(resources, script, files, env, log_level, log_config, security)| Master {
+                resources,
+                script,
+                files,
+                env,
+                log_level,
+                log_config,
+                security,
+            },
+        )
 }
 
 fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
@@ -129,13 +172,26 @@ fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
         prop::sample::subsequence(depends_on.clone(), 0..=depends_on.len()).boxed()
     };
     (
-        (resources(1), non_blank(), 0..=i32::MAX, files(), env(), depends),
-        (-1..=i32::MAX, any::<bool>(), text(), strings(), strings(), any::<bool>()),
+        (
+            resources(1),
+            non_blank(),
+            0..=i32::MAX,
+            files(),
+            env(),
+            depends,
+        ),
+        (
+            -1..=i32::MAX,
+            any::<bool>(),
+            text(),
+            strings(),
+            strings(),
+            any::<bool>(),
+        ),
     )
         .prop_map(
             |((resources, script, instances, files, env, depends), rest)| {
-                let (max_restarts, allow_failures, node_label, nodes, racks, relax_locality) =
-                    rest;
+                let (max_restarts, allow_failures, node_label, nodes, racks, relax_locality) = rest;
                 Service {
                     resources,
                     script,
@@ -168,17 +224,33 @@ fn services() -> impl Strategy<Value = BTreeMap<String, Service>> {
 }
 
 fn spec() -> impl Strategy<Value = ApplicationSpec> {
-    let acls = (any::<bool>(), strings(), strings(), strings(), strings(), strings()).prop_map(
-        |(enable, view_users, view_groups, modify_users, modify_groups, ui_users)| Acls {
-            enable,
-            view_users,
-            view_groups,
-            modify_users,
-            modify_groups,
-            ui_users,
-        },
+    let acls = (
+        any::<bool>(),
+        strings(),
+        strings(),
+        strings(),
+        strings(),
+        strings(),
+    )
+        .prop_map(
+            |(enable, view_users, view_groups, modify_users, modify_groups, ui_users)| Acls {
+                enable,
+                view_users,
+                view_groups,
+                modify_users,
+                modify_groups,
+                ui_users,
+            },
+        );
+    let head = (
+        text(),
+        text(),
+        text(),
+        text(),
+        1..=i32::MAX,
+        strings(),
+        strings(),
     );
-    let head = (text(), text(), text(), text(), 1..=i32::MAX, strings(), strings());
     (head, acls, services()).prop_flat_map(|(head, acls, services)| {
         // Without services the master needs a script.
         let script = if services.is_empty() {
@@ -187,7 +259,12 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
             text().boxed()
         };
         (Just(head), Just(acls), master(script), Just(services)).prop_map(
-            |((name, queue, user, node_label, max_attempts, tags, file_systems), acls, master, services)| {
+            |(
+                (name, queue, user, node_label, max_attempts, tags, file_systems),
+                acls,
+                master,
+                services,
+            )| {
                 ApplicationSpec {
                     name,
                     queue,

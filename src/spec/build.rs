@@ -474,9 +474,7 @@ impl Builder<'_> {
     /// A file: a source string (the shorthand) or a mapping with `source` and options.
     fn file(&mut self, node: &Node, path: &FieldPath) -> Option<File> {
         if let Value::Str(raw) = &node.value {
-            return self
-                .source(raw, node.pos, path)
-                .map(File::from_source);
+            return self.source(raw, node.pos, path).map(File::from_source);
         }
         if !matches!(node.value, Value::Map(_)) {
             self.wrong_kind(

@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::model::{
-    Acls, ApplicationSpec, File, Master, Resources, Secret, Security, Service,
-};
+use super::model::{Acls, ApplicationSpec, File, Master, Resources, Secret, Security, Service};
 
 impl ApplicationSpec {
     /// The spec as a JSON-like document with every default filled in.

@@ -64,8 +64,7 @@ pub(crate) const ACLS: &[&str] = &[
 /// The hint for an unknown key: the nearest known key, or the list of known keys.
 pub(crate) fn suggest(unknown: &str, known: &[&str]) -> String {
     if unknown == "commands" && known.contains(&"script") {
-        return "`commands` was removed in Skein 0.6; write the commands as a `script`"
-            .to_string();
+        return "`commands` was removed in Skein 0.6; write the commands as a `script`".to_string();
     }
     match nearest(unknown, known) {
         Some(key) => format!("did you mean `{key}`?"),

@@ -188,7 +188,17 @@ mod tests {
 
     #[test]
     fn rejects_garbage_with_the_expected_form() {
-        for text in ["12 XB", "", "  ", "lots", "1.2.3 MiB", "0x10", "inf", "nan", "1 MiB extra"] {
+        for text in [
+            "12 XB",
+            "",
+            "  ",
+            "lots",
+            "1.2.3 MiB",
+            "0x10",
+            "inf",
+            "nan",
+            "1 MiB extra",
+        ] {
             let err = parse_memory(text).unwrap_err();
             assert_eq!(err, MemoryError::Invalid(text.to_string()), "{text}");
         }

@@ -96,10 +96,7 @@ pub fn load(path: &Path) -> Result<ApplicationSpec, SpecError> {
     if metadata.len() > node::MAX_SPEC_BYTES as u64 {
         return Err(file_error(
             path,
-            format!(
-                "the spec is larger than {} MiB",
-                node::MAX_SPEC_BYTES >> 20
-            ),
+            format!("the spec is larger than {} MiB", node::MAX_SPEC_BYTES >> 20),
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| file_error(path, io_message(&e)))?;

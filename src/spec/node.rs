@@ -275,7 +275,10 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
         msg = &msg[..i];
     }
     if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
-        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
         return format!("invalid YAML: duplicate key `{}`", shorten(key));
     }
     if msg.contains("budget breached") || msg.contains("limit exceeded") {
@@ -311,7 +314,13 @@ mod tests {
         };
         assert_eq!(a[0].0.pos, Pos { line: 4, column: 5 });
         assert!(matches!(a[0].1.value, Value::Int(2)));
-        assert_eq!(a[0].1.pos, Pos { line: 4, column: 16 });
+        assert_eq!(
+            a[0].1.pos,
+            Pos {
+                line: 4,
+                column: 16
+            }
+        );
     }
 
     #[test]
@@ -328,7 +337,13 @@ mod tests {
     fn json_nodes_carry_positions() {
         let node = parse_json("{\n\t\"name\": \"x\",\n  \"queue\": 3\n}").unwrap();
         let Value::Map(e) = node.value else { panic!() };
-        assert_eq!(e[1].1.pos, Pos { line: 3, column: 12 });
+        assert_eq!(
+            e[1].1.pos,
+            Pos {
+                line: 3,
+                column: 12
+            }
+        );
     }
 
     #[test]

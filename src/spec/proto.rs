@@ -189,7 +189,10 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
         };
         for problem in validate(&spec) {
             // A field that failed to convert is reported once, not again by validation.
-            if !problems.iter().any(|p: &Problem| problem.path.starts_with(&p.path)) {
+            if !problems
+                .iter()
+                .any(|p: &Problem| problem.path.starts_with(&p.path))
+            {
                 problems.push(problem);
             }
         }
@@ -200,16 +203,7 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
         Err(SpecError {
             diagnostics: problems
                 .into_iter()
-                .map(|p| {
-                    Diagnostic::at(
-                        WIRE_ORIGIN,
-                        Pos {
-                            line: 0,
-                            column: 0,
-                        },
-                        p,
-                    )
-                })
+                .map(|p| Diagnostic::at(WIRE_ORIGIN, Pos { line: 0, column: 0 }, p))
                 .collect(),
         })
     }
@@ -282,7 +276,10 @@ fn secret_text(bytes: Vec<u8>, path: &FieldPath, problems: &mut Vec<Problem>) ->
     match String::from_utf8(bytes) {
         Ok(text) => Some(Secret::Bytes(text)),
         Err(_) => {
-            problems.push(Problem::new(path.clone(), "expected PEM text, found binary data"));
+            problems.push(Problem::new(
+                path.clone(),
+                "expected PEM text, found binary data",
+            ));
             None
         }
     }

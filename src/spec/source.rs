@@ -159,7 +159,11 @@ fn split_host_port(authority: &str) -> Result<(String, i32), String> {
         None | Some("") => 0,
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()) => i32::from(n),
-            _ => return Err(format!("invalid port '{p}' in file source: expected 1-65535")),
+            _ => {
+                return Err(format!(
+                    "invalid port '{p}' in file source: expected 1-65535"
+                ));
+            }
         },
     };
     Ok((host, port))
@@ -203,13 +207,19 @@ mod tests {
         );
         assert_eq!(canon("../x").unwrap(), "file:///home/alice/x");
         assert_eq!(canon("/etc/hosts").unwrap(), "file:///etc/hosts");
-        assert_eq!(canon("my:file.txt").unwrap(), "file:///home/alice/app/my:file.txt");
+        assert_eq!(
+            canon("my:file.txt").unwrap(),
+            "file:///home/alice/app/my:file.txt"
+        );
     }
 
     #[test]
     fn urls_keep_their_scheme_and_are_canonical() {
         assert_eq!(canon("hdfs:///user/x.zip").unwrap(), "hdfs:///user/x.zip");
-        assert_eq!(canon("HDFS://NameNode:8020/a").unwrap(), "hdfs://namenode:8020/a");
+        assert_eq!(
+            canon("HDFS://NameNode:8020/a").unwrap(),
+            "hdfs://namenode:8020/a"
+        );
         assert_eq!(canon("hdfs:/a/b").unwrap(), "hdfs:///a/b");
         assert_eq!(canon("s3a://bucket").unwrap(), "s3a://bucket");
         assert_eq!(canon("file:///tmp/x").unwrap(), "file:///tmp/x");

@@ -121,9 +121,16 @@ fn every_field_is_read() {
     assert!(acls.enable);
     assert_eq!(
         (&acls.view_users, &acls.view_groups, &acls.modify_users),
-        (&vec!["bob".to_string()], &vec!["staff".to_string()], &vec!["carol".to_string()])
+        (
+            &vec!["bob".to_string()],
+            &vec!["staff".to_string()],
+            &vec!["carol".to_string()]
+        )
     );
-    assert_eq!((&acls.modify_groups[0], &acls.ui_users[0]), (&"admins".to_string(), &"*".to_string()));
+    assert_eq!(
+        (&acls.modify_groups[0], &acls.ui_users[0]),
+        (&"admins".to_string(), &"*".to_string())
+    );
 
     let m = &spec.master;
     assert_eq!(
@@ -171,7 +178,10 @@ fn every_field_is_read() {
     assert_eq!(web.node_label, "web");
     assert_eq!((web.nodes.len(), web.racks.len()), (2, 1));
     let db = &spec.services["db"];
-    assert_eq!((db.resources.memory, db.resources.vcores, db.instances), (1431, 4, 0));
+    assert_eq!(
+        (db.resources.memory, db.resources.vcores, db.instances),
+        (1431, 4, 0)
+    );
 }
 
 #[test]
@@ -190,13 +200,19 @@ fn memory_in_every_form_of_skein() {
         ("MiB", 1),
     ] {
         let text = HELLO.replace("memory: 128", &format!("memory: {written}"));
-        assert_eq!(ok(&text).services["hello"].resources.memory, mib, "{written}");
+        assert_eq!(
+            ok(&text).services["hello"].resources.memory,
+            mib,
+            "{written}"
+        );
     }
 }
 
 #[test]
 fn null_means_the_default() {
-    let spec = ok(&format!("{HELLO}name:\nmaster:\n  files:\n  env: ~\ntags:\n"));
+    let spec = ok(&format!(
+        "{HELLO}name:\nmaster:\n  files:\n  env: ~\ntags:\n"
+    ));
     assert_eq!(spec.name, "skein");
     assert_eq!(spec.master, Master::default());
 }
@@ -228,7 +244,9 @@ fn unknown_keys_suggest_the_nearest() {
     let text = HELLO.replace("script:", "instnces: 2\n    script:");
     assert_eq!(
         errors(&text),
-        ["spec.yaml:6:5: services.hello: unknown key `instnces` in a service; did you mean `instances`?"]
+        [
+            "spec.yaml:6:5: services.hello: unknown key `instnces` in a service; did you mean `instances`?"
+        ]
     );
     assert_eq!(
         errors(&format!("{HELLO}servics: {{}}\n")),
@@ -243,14 +261,18 @@ fn an_invalid_memory_names_file_line_column_and_path() {
     let text = HELLO.replace("memory: 128", "memory: 12 XB");
     assert_eq!(
         errors(&text),
-        ["spec.yaml:4:15: services.hello.resources.memory: invalid memory '12 XB': expected a \
-          number with an optional unit such as '512 MiB' or '2 GB'"]
+        [
+            "spec.yaml:4:15: services.hello.resources.memory: invalid memory '12 XB': expected a \
+          number with an optional unit such as '512 MiB' or '2 GB'"
+        ]
     );
     let text = HELLO.replace("memory: 128", "memory: -1 GiB");
     assert_eq!(
         errors(&text),
-        ["spec.yaml:4:15: services.hello.resources.memory: invalid memory '-1 GiB': memory must \
-          be positive"]
+        [
+            "spec.yaml:4:15: services.hello.resources.memory: invalid memory '-1 GiB': memory must \
+          be positive"
+        ]
     );
     let text = HELLO.replace("memory: 128", "memory: 0");
     assert_eq!(
@@ -260,14 +282,17 @@ fn an_invalid_memory_names_file_line_column_and_path() {
     let text = HELLO.replace("memory: 128", "memory: [1]");
     assert_eq!(
         errors(&text),
-        ["spec.yaml:4:15: services.hello.resources.memory: expected a memory amount such as 512, \
-          '512 MiB' or '2 GB', found a list"]
+        [
+            "spec.yaml:4:15: services.hello.resources.memory: expected a memory amount such as 512, \
+          '512 MiB' or '2 GB', found a list"
+        ]
     );
 }
 
 #[test]
 fn wrong_types_say_what_was_expected() {
-    let text = format!("{HELLO}    instances: two\n    env: {{PORT: 8080}}\n    relax_locality: yes\n");
+    let text =
+        format!("{HELLO}    instances: two\n    env: {{PORT: 8080}}\n    relax_locality: yes\n");
     assert_eq!(
         errors(&text),
         [
@@ -292,8 +317,10 @@ fn wrong_types_say_what_was_expected() {
     );
     assert_eq!(
         errors(&format!("{HELLO}max_attempts: 3000000000\n")),
-        ["spec.yaml:7:15: max_attempts: expected an integer between -2147483648 and 2147483647, \
-          found 3000000000"]
+        [
+            "spec.yaml:7:15: max_attempts: expected an integer between -2147483648 and 2147483647, \
+          found 3000000000"
+        ]
     );
 }
 
@@ -372,21 +399,29 @@ fn depends_must_name_services_without_cycles() {
     let selfish = HELLO.replace("script:", "depends: [hello]\n    script:");
     assert_eq!(
         errors(&selfish),
-        ["spec.yaml:6:14: services.hello.depends: Dependency cycle detected between services: \
-          hello->hello"]
+        [
+            "spec.yaml:6:14: services.hello.depends: Dependency cycle detected between services: \
+          hello->hello"
+        ]
     );
 }
 
 #[test]
 fn log_levels_in_any_case() {
-    for (written, level) in [("info", LogLevel::Info), ("Trace", LogLevel::Trace), ("OFF", LogLevel::Off)] {
+    for (written, level) in [
+        ("info", LogLevel::Info),
+        ("Trace", LogLevel::Trace),
+        ("OFF", LogLevel::Off),
+    ] {
         let spec = ok(&format!("{HELLO}master:\n  log_level: {written}\n"));
         assert_eq!(spec.master.log_level, level);
     }
     assert_eq!(
         errors(&format!("{HELLO}master:\n  log_level: loud\n")),
-        ["spec.yaml:8:14: master.log_level: invalid log level 'loud': expected one of ALL, \
-          TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF"]
+        [
+            "spec.yaml:8:14: master.log_level: invalid log level 'loud': expected one of ALL, \
+          TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF"
+        ]
     );
 }
 
@@ -440,7 +475,10 @@ fn all_errors_of_a_spec_are_reported() {
                 script: x\n    instnces: 1\n  b: {}\n";
     let e = errors(text);
     assert_eq!(e.len(), 6, "{e:#?}");
-    assert!(e[0].starts_with("spec.yaml:1:7: name: expected a string"), "{e:#?}");
+    assert!(
+        e[0].starts_with("spec.yaml:1:7: name: expected a string"),
+        "{e:#?}"
+    );
     assert!(e[5].contains("services.b.script: missing"), "{e:#?}");
 }
 
@@ -474,10 +512,16 @@ fn load_chooses_the_format_by_extension() {
     let dir = tempfile::tempdir().expect("tempdir");
     let yaml_path = dir.path().join("app.yml");
     std::fs::write(&yaml_path, HELLO.replace("echo hello", "echo yml")).expect("write");
-    assert_eq!(load(&yaml_path).expect("yml").services["hello"].script, "echo yml");
+    assert_eq!(
+        load(&yaml_path).expect("yml").services["hello"].script,
+        "echo yml"
+    );
     let json_path = dir.path().join("app.JSON");
-    std::fs::write(&json_path, r#"{"master": {"script": "x", "files": {"f": "f.txt"}}}"#)
-        .expect("write");
+    std::fs::write(
+        &json_path,
+        r#"{"master": {"script": "x", "files": {"f": "f.txt"}}}"#,
+    )
+    .expect("write");
     let spec = load(&json_path).expect("json");
     assert_eq!(
         spec.master.files["f"].source,
@@ -508,12 +552,18 @@ fn validate_files_prints_normalized_specs_or_every_error() {
     std::fs::write(&bad, "services: {}\nqueue: [x]\n").expect("write");
     let (out, err, ok) = validate_files(std::slice::from_ref(&good));
     assert!(ok && err.is_empty());
-    assert!(out.contains("queue: default") && out.contains("memory: 128"), "{out}");
+    assert!(
+        out.contains("queue: default") && out.contains("memory: 128"),
+        "{out}"
+    );
     let (out, err, ok) = validate_files(&[good.clone(), bad.clone()]);
     assert!(!ok);
     assert!(out.starts_with(&format!("# {}\n", good.display())), "{out}");
     assert_eq!(err.lines().count(), 2, "{err}");
-    assert!(err.starts_with(&format!("{}:1:11: services: There must", bad.display())), "{err}");
+    assert!(
+        err.starts_with(&format!("{}:1:11: services: There must", bad.display())),
+        "{err}"
+    );
 }
 
 #[test]
@@ -521,9 +571,17 @@ fn yaml_output_has_every_default_and_reads_back() {
     let spec = ok(FULL);
     let text = spec.to_yaml();
     assert_eq!(ok(&text), spec, "{text}");
-    assert_eq!(from_json_str(&spec.to_json(), "x.json", Path::new("/")).ok(), Some(spec));
+    assert_eq!(
+        from_json_str(&spec.to_json(), "x.json", Path::new("/")).ok(),
+        Some(spec)
+    );
     let minimal = ok(HELLO).to_yaml();
-    for field in ["max_attempts: 1", "log_level: INFO", "instances: 1", "relax_locality: false"] {
+    for field in [
+        "max_attempts: 1",
+        "log_level: INFO",
+        "instances: 1",
+        "relax_locality: false",
+    ] {
         assert!(minimal.contains(field), "{field} missing in\n{minimal}");
     }
     assert!(!minimal.contains("security") && !minimal.contains("log_config"));
@@ -540,17 +598,28 @@ fn proto_presence_follows_the_python_client() {
     let wire = crate::proto::ApplicationSpec::from(&spec);
     let master = wire.master.as_ref().expect("master is always sent");
     assert!(master.log_config.is_none() && master.security.is_none());
-    assert_eq!(master.resources.map(|r| (r.memory, r.vcores)), Some((512, 1)));
+    assert_eq!(
+        master.resources.map(|r| (r.memory, r.vcores)),
+        Some((512, 1))
+    );
     assert_eq!(master.log_level, crate::proto::log::Level::Info as i32);
     let full = ok(FULL);
     let wire = crate::proto::ApplicationSpec::from(&full);
     let web = &wire.services["web"];
     let env = web.files["env"].source.as_ref().expect("source");
     assert_eq!(
-        (env.scheme.as_str(), env.host.as_str(), env.port, env.file.as_str()),
+        (
+            env.scheme.as_str(),
+            env.host.as_str(),
+            env.port,
+            env.file.as_str()
+        ),
         ("hdfs", "", 0, "/envs/env.tar.gz")
     );
-    assert_eq!(web.files["env"].r#type, crate::proto::file::Type::Archive as i32);
+    assert_eq!(
+        web.files["env"].r#type,
+        crate::proto::file::Type::Archive as i32
+    );
     assert!(matches!(
         wire.master.as_ref().and_then(|m| m.security.as_ref()).and_then(|s| s.key.as_ref()),
         Some(crate::proto::security::Key::KeyBytes(b)) if b == b"KEY"
@@ -593,7 +662,12 @@ fn wire_urls_are_rebuilt_like_python_but_without_port_zero() {
         file: "/p".into(),
     };
     if let Some(s) = wire.services.get_mut("hello") {
-        for (name, u) in [("a", url("NN", 8020)), ("b", url("nn", 0)), ("c", url("", 0)), ("d", url("nn", -1))] {
+        for (name, u) in [
+            ("a", url("NN", 8020)),
+            ("b", url("nn", 0)),
+            ("c", url("", 0)),
+            ("d", url("nn", -1)),
+        ] {
             s.files.insert(
                 name.into(),
                 crate::proto::File {
@@ -606,7 +680,18 @@ fn wire_urls_are_rebuilt_like_python_but_without_port_zero() {
     let spec = ApplicationSpec::try_from(wire).expect("valid");
     let files = &spec.services["hello"].files;
     let sources: Vec<&str> = files.values().map(|f| f.source.as_str()).collect();
-    assert_eq!(sources, ["hdfs://nn:8020/p", "hdfs://nn/p", "hdfs:///p", "hdfs://nn/p"]);
+    assert_eq!(
+        sources,
+        [
+            "hdfs://nn:8020/p",
+            "hdfs://nn/p",
+            "hdfs:///p",
+            "hdfs://nn/p"
+        ]
+    );
     // proto3 zero values: FILE and PUBLIC.
-    assert_eq!((files["a"].file_type, files["a"].visibility), (FileType::File, Visibility::Public));
+    assert_eq!(
+        (files["a"].file_type, files["a"].visibility),
+        (FileType::File, Visibility::Public)
+    );
 }

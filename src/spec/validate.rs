@@ -14,11 +14,18 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
     if spec.max_attempts < 1 {
         problems.push(Problem::new(
             root.key("max_attempts"),
-            format!("max_attempts must be at least 1, found {}", spec.max_attempts),
+            format!(
+                "max_attempts must be at least 1, found {}",
+                spec.max_attempts
+            ),
         ));
     }
     let master = root.key("master");
-    resources(&spec.master.resources, &master.key("resources"), &mut problems);
+    resources(
+        &spec.master.resources,
+        &master.key("resources"),
+        &mut problems,
+    );
     files(&spec.master.files, &master.key("files"), &mut problems);
     if let Some(config) = &spec.master.log_config {
         file(config, &master.key("log_config"), &mut problems);
@@ -44,7 +51,10 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
     for (name, service) in &spec.services {
         let path = services.key(name);
         if name.is_empty() {
-            problems.push(Problem::new(path.clone(), "a service name must not be empty"));
+            problems.push(Problem::new(
+                path.clone(),
+                "a service name must not be empty",
+            ));
         }
         if service.instances < 0 {
             problems.push(Problem::new(
@@ -135,7 +145,9 @@ fn files(files: &BTreeMap<String, File>, path: &FieldPath, problems: &mut Vec<Pr
                     file_path.clone(),
                     format!("invalid file destination '{dest}': expected a file name"),
                 )
-                .with_hint("a destination is a name in the container's working directory, without '/'"),
+                .with_hint(
+                    "a destination is a name in the container's working directory, without '/'",
+                ),
             );
         }
         file(f, &file_path, problems);
