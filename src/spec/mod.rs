@@ -251,3 +251,5 @@ pub fn json_schema_text() -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wire_tests;

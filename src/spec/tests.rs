@@ -4,11 +4,11 @@ use std::path::Path;
 
 use super::*;
 
-fn yaml(text: &str) -> Result<ApplicationSpec, SpecError> {
+pub(super) fn yaml(text: &str) -> Result<ApplicationSpec, SpecError> {
     from_yaml_str(text, "spec.yaml", Path::new("/app"))
 }
 
-fn ok(text: &str) -> ApplicationSpec {
+pub(super) fn ok(text: &str) -> ApplicationSpec {
     yaml(text).unwrap_or_else(|e| panic!("expected a valid spec, got:\n{e}"))
 }
 
@@ -19,7 +19,7 @@ fn errors(text: &str) -> Vec<String> {
     }
 }
 
-const HELLO: &str = "\
+pub(super) const HELLO: &str = "\
 services:
   hello:
     resources:
@@ -53,7 +53,7 @@ fn a_one_service_spec_gets_skeins_defaults() {
     );
 }
 
-const FULL: &str = "\
+pub(super) const FULL: &str = "\
 name: full
 queue: science
 user: alice
@@ -563,135 +563,5 @@ fn validate_files_prints_normalized_specs_or_every_error() {
     assert!(
         err.starts_with(&format!("{}:1:11: services: There must", bad.display())),
         "{err}"
-    );
-}
-
-#[test]
-fn yaml_output_has_every_default_and_reads_back() {
-    let spec = ok(FULL);
-    let text = spec.to_yaml();
-    assert_eq!(ok(&text), spec, "{text}");
-    assert_eq!(
-        from_json_str(&spec.to_json(), "x.json", Path::new("/")).ok(),
-        Some(spec)
-    );
-    let minimal = ok(HELLO).to_yaml();
-    for field in [
-        "max_attempts: 1",
-        "log_level: INFO",
-        "instances: 1",
-        "relax_locality: false",
-    ] {
-        assert!(minimal.contains(field), "{field} missing in\n{minimal}");
-    }
-    assert!(!minimal.contains("security") && !minimal.contains("log_config"));
-    // Keys are sorted like Skein's `to_yaml`.
-    let top: Vec<&str> = minimal.lines().filter(|l| !l.starts_with(' ')).collect();
-    let mut sorted = top.clone();
-    sorted.sort();
-    assert_eq!(top, sorted);
-}
-
-#[test]
-fn proto_presence_follows_the_python_client() {
-    let spec = ok(HELLO);
-    let wire = crate::proto::ApplicationSpec::from(&spec);
-    let master = wire.master.as_ref().expect("master is always sent");
-    assert!(master.log_config.is_none() && master.security.is_none());
-    assert_eq!(
-        master.resources.map(|r| (r.memory, r.vcores)),
-        Some((512, 1))
-    );
-    assert_eq!(master.log_level, crate::proto::log::Level::Info as i32);
-    let full = ok(FULL);
-    let wire = crate::proto::ApplicationSpec::from(&full);
-    let web = &wire.services["web"];
-    let env = web.files["env"].source.as_ref().expect("source");
-    assert_eq!(
-        (
-            env.scheme.as_str(),
-            env.host.as_str(),
-            env.port,
-            env.file.as_str()
-        ),
-        ("hdfs", "", 0, "/envs/env.tar.gz")
-    );
-    assert_eq!(
-        web.files["env"].r#type,
-        crate::proto::file::Type::Archive as i32
-    );
-    assert!(matches!(
-        wire.master.as_ref().and_then(|m| m.security.as_ref()).and_then(|s| s.key.as_ref()),
-        Some(crate::proto::security::Key::KeyBytes(b)) if b == b"KEY"
-    ));
-    assert_eq!(ApplicationSpec::try_from(wire).as_ref(), Ok(&full));
-}
-
-#[test]
-fn specs_from_the_wire_are_validated_with_paths() {
-    let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
-    wire.max_attempts = 0;
-    if let Some(s) = wire.services.get_mut("hello") {
-        s.script.clear();
-        s.resources = None;
-        s.files.insert(
-            "x".into(),
-            crate::proto::File {
-                source: None,
-                ..Default::default()
-            },
-        );
-    }
-    let e = ApplicationSpec::try_from(wire).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "<request>: max_attempts: max_attempts must be at least 1, found 0\n\
-         <request>: services.hello.files.x.source: missing required field `source`\n\
-         <request>: services.hello.resources: missing required field `resources`\n\
-         <request>: services.hello.script: A script must be provided"
-    );
-}
-
-#[test]
-fn wire_urls_are_rebuilt_like_python_but_without_port_zero() {
-    let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
-    let url = |host: &str, port| crate::proto::Url {
-        scheme: "hdfs".into(),
-        host: host.into(),
-        port,
-        file: "/p".into(),
-    };
-    if let Some(s) = wire.services.get_mut("hello") {
-        for (name, u) in [
-            ("a", url("NN", 8020)),
-            ("b", url("nn", 0)),
-            ("c", url("", 0)),
-            ("d", url("nn", -1)),
-        ] {
-            s.files.insert(
-                name.into(),
-                crate::proto::File {
-                    source: Some(u),
-                    ..Default::default()
-                },
-            );
-        }
-    }
-    let spec = ApplicationSpec::try_from(wire).expect("valid");
-    let files = &spec.services["hello"].files;
-    let sources: Vec<&str> = files.values().map(|f| f.source.as_str()).collect();
-    assert_eq!(
-        sources,
-        [
-            "hdfs://nn:8020/p",
-            "hdfs://nn/p",
-            "hdfs:///p",
-            "hdfs://nn/p"
-        ]
-    );
-    // proto3 zero values: FILE and PUBLIC.
-    assert_eq!(
-        (files["a"].file_type, files["a"].visibility),
-        (FileType::File, Visibility::Public)
     );
 }
