@@ -242,10 +242,26 @@ pub(crate) fn parse_json(text: &str) -> Result<Node, SyntaxError> {
             message: format!("invalid JSON: {message}"),
         });
     }
-    // Valid JSON holds raw tabs only as whitespace between tokens (inside strings they must be
-    // escaped), and YAML does not allow tabs everywhere JSON does, so they become spaces.
-    let text = text.replace('\t', " ");
-    parse_yaml(&text)
+    parse_yaml(&json_as_yaml(text))
+}
+
+/// Rewrites valid JSON so that a YAML parser reads the same values.
+///
+/// Valid JSON holds raw tabs only as whitespace between tokens (inside strings they must be
+/// escaped), and YAML does not allow tabs everywhere JSON does, so they become spaces. Raw
+/// characters YAML does not allow in a stream (DEL, C1 controls, U+FFFE/U+FFFF) can only be
+/// inside JSON strings, where an escape means the same. Columns after such a character shift.
+fn json_as_yaml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(' '),
+            '\n' | '\r' | ' '..='~' | '\u{85}' => out.push(c),
+            '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'.. => out.push(c),
+            _ => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+        }
+    }
+    out
 }
 
 fn too_large() -> SyntaxError {

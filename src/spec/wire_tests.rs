@@ -135,3 +135,40 @@ fn wire_urls_are_rebuilt_like_python_but_without_port_zero() {
         (FileType::File, Visibility::Public)
     );
 }
+
+#[test]
+fn awkward_strings_survive_yaml_and_json() {
+    let mut spec = ok(HELLO);
+    for text in [
+        "a\r\nb",
+        "a\rb",
+        "line\u{85}next",
+        "x\u{2028}y\u{2029}",
+        "\u{feff}bom",
+        "nul\0byte",
+        "del\u{7f}",
+        "trailing \nspaces  \n",
+        "\ttab first",
+        "  \n  indented\n",
+        "---",
+        "...",
+        "? key",
+        "%YAML",
+        "é\u{1F600}",
+    ] {
+        spec.name = text.to_string();
+        spec.services.get_mut("hello").expect("hello").script = format!("echo {text}");
+        let yaml = spec.to_yaml();
+        assert_eq!(
+            from_yaml_str(&yaml, "x.yaml", Path::new("/")).as_ref(),
+            Ok(&spec),
+            "{text:?} as YAML:\n{yaml}"
+        );
+        let json = spec.to_json();
+        assert_eq!(
+            from_json_str(&json, "x.json", Path::new("/")).as_ref(),
+            Ok(&spec),
+            "{text:?} as JSON:\n{json}"
+        );
+    }
+}
