@@ -13,6 +13,7 @@ pub mod driver;
 pub mod hadoop;
 pub mod hdfs;
 pub mod proto;
+pub mod spec;
 pub mod yarn;
 
 /// Installs ring as the process-wide rustls crypto provider unless one is installed already.

@@ -1,0 +1,124 @@
+//! Writing a spec back out (`skein application specification`, `skein spec validate`).
+//!
+//! Like Skein's `to_dict`, every field is written with its value or default, keys sorted,
+//! enums upper-case; only `log_config` and `security` are left out when unset. The output
+//! loads back to the same model.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::model::{Acls, ApplicationSpec, File, Master, Resources, Secret, Security, Service};
+
+impl ApplicationSpec {
+    /// The spec as a JSON-like document with every default filled in.
+    pub fn to_document(&self) -> Value {
+        json!({
+            "name": self.name,
+            "queue": self.queue,
+            "user": self.user,
+            "node_label": self.node_label,
+            "max_attempts": self.max_attempts,
+            "tags": self.tags,
+            "file_systems": self.file_systems,
+            "acls": acls(&self.acls),
+            "master": master(&self.master),
+            "services": self
+                .services
+                .iter()
+                .map(|(name, s)| (name.clone(), service(s)))
+                .collect::<Map<String, Value>>(),
+        })
+    }
+
+    /// The spec as YAML, every default filled in (what `skein spec validate` prints).
+    pub fn to_yaml(&self) -> String {
+        let document = self.to_document();
+        // Serializing a JSON value cannot fail in practice; JSON is YAML, so it is a fallback
+        // that still reads back.
+        serde_saphyr::to_string(&document).unwrap_or_else(|_| self.to_json())
+    }
+
+    /// The spec as pretty-printed JSON, every default filled in.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(&self.to_document()).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+fn acls(a: &Acls) -> Value {
+    json!({
+        "enable": a.enable,
+        "view_users": a.view_users,
+        "view_groups": a.view_groups,
+        "modify_users": a.modify_users,
+        "modify_groups": a.modify_groups,
+        "ui_users": a.ui_users,
+    })
+}
+
+fn master(m: &Master) -> Value {
+    let mut out = json!({
+        "resources": resources(&m.resources),
+        "script": m.script,
+        "files": files(&m.files),
+        "env": m.env,
+        "log_level": m.log_level.as_str(),
+    });
+    if let Value::Object(map) = &mut out {
+        if let Some(config) = &m.log_config {
+            map.insert("log_config".into(), file(config));
+        }
+        if let Some(security) = &m.security {
+            map.insert("security".into(), self::security(security));
+        }
+    }
+    out
+}
+
+fn security(s: &Security) -> Value {
+    let mut map = Map::new();
+    for (secret, name) in [(&s.cert, "cert"), (&s.key, "key")] {
+        match secret {
+            Secret::File(f) => map.insert(format!("{name}_file"), file(f)),
+            Secret::Bytes(text) => map.insert(format!("{name}_bytes"), Value::from(text.clone())),
+        };
+    }
+    Value::Object(map)
+}
+
+fn service(s: &Service) -> Value {
+    json!({
+        "resources": resources(&s.resources),
+        "script": s.script,
+        "instances": s.instances,
+        "files": files(&s.files),
+        "env": s.env,
+        "depends": s.depends,
+        "max_restarts": s.max_restarts,
+        "allow_failures": s.allow_failures,
+        "node_label": s.node_label,
+        "nodes": s.nodes,
+        "racks": s.racks,
+        "relax_locality": s.relax_locality,
+    })
+}
+
+fn resources(r: &Resources) -> Value {
+    json!({ "memory": r.memory, "vcores": r.vcores, "gpus": r.gpus, "fpgas": r.fpgas })
+}
+
+fn files(files: &BTreeMap<String, File>) -> Value {
+    Value::Object(files.iter().map(|(k, f)| (k.clone(), file(f))).collect())
+}
+
+fn file(f: &File) -> Value {
+    json!({
+        "source": f.source,
+        "type": f.file_type.as_str(),
+        "visibility": f.visibility.as_str(),
+        "size": f.size,
+        "timestamp": f.timestamp,
+    })
+}

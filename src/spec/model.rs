@@ -1,0 +1,379 @@
+//! The validated ApplicationSpec model: plain data with Skein's defaults.
+//!
+//! Every other part of skein-rs trusts a value of these types once `spec::load` or
+//! `TryFrom<proto::ApplicationSpec>` produced it. Field names and defaults follow Skein 0.8
+//! (skein/model.py); maps are ordered so that output is stable.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+/// A whole application: what the driver submits and the ApplicationMaster runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplicationSpec {
+    /// Application name shown by YARN (default `skein`).
+    pub name: String,
+    /// YARN queue (default `default`).
+    pub queue: String,
+    /// User to submit as (proxy user); empty means the submitter.
+    pub user: String,
+    /// Node label expression for the ApplicationMaster and default for containers.
+    pub node_label: String,
+    /// Maximum application attempts, at least 1.
+    pub max_attempts: i32,
+    /// YARN application tags.
+    pub tags: BTreeSet<String>,
+    /// Extra file systems to get delegation tokens for.
+    pub file_systems: Vec<String>,
+    /// Who may view and modify the application.
+    pub acls: Acls,
+    /// The ApplicationMaster's settings.
+    pub master: Master,
+    /// Services by name.
+    pub services: BTreeMap<String, Service>,
+}
+
+/// The ApplicationMaster: its resources, an optional script ("application driver") and logging.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Master {
+    /// Container resources of the ApplicationMaster (default 512 MiB, 1 vcore).
+    pub resources: Resources,
+    /// Bash script run beside the ApplicationMaster; empty means none.
+    pub script: String,
+    /// Files to localize, by destination name.
+    pub files: BTreeMap<String, File>,
+    /// Environment variables of the script.
+    pub env: BTreeMap<String, String>,
+    /// Log level of the ApplicationMaster.
+    pub log_level: LogLevel,
+    /// A custom `log4j.properties`.
+    pub log_config: Option<File>,
+    /// Credentials of the application; `None` uses the driver's.
+    pub security: Option<Security>,
+}
+
+/// A group of identical containers running one script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// Container resources (required).
+    pub resources: Resources,
+    /// Bash script each container runs (required, non-empty).
+    pub script: String,
+    /// Initial number of containers, at least 0 (default 1).
+    pub instances: i32,
+    /// Files to localize, by destination name.
+    pub files: BTreeMap<String, File>,
+    /// Environment variables of the script.
+    pub env: BTreeMap<String, String>,
+    /// Services whose initial containers must be running before this one starts.
+    pub depends: BTreeSet<String>,
+    /// Restarts allowed across the service; -1 means unlimited (default 0).
+    pub max_restarts: i32,
+    /// If true, exhausting restarts does not fail the application.
+    pub allow_failures: bool,
+    /// Node label expression for the containers.
+    pub node_label: String,
+    /// Nodes to request containers on.
+    pub nodes: Vec<String>,
+    /// Racks to request containers on.
+    pub racks: Vec<String>,
+    /// Whether YARN may place containers off the requested nodes and racks.
+    pub relax_locality: bool,
+}
+
+/// Resources of one container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resources {
+    /// Memory in MiB, at least 1.
+    pub memory: i32,
+    /// Virtual cores, at least 1.
+    pub vcores: i32,
+    /// GPUs (`yarn.io/gpu`), at least 0.
+    pub gpus: i64,
+    /// FPGAs (`yarn.io/fpga`), at least 0.
+    pub fpgas: i64,
+}
+
+impl Resources {
+    /// The ApplicationMaster's default: 512 MiB and one vcore.
+    pub const MASTER_DEFAULT: Resources = Resources {
+        memory: 512,
+        vcores: 1,
+        gpus: 0,
+        fpgas: 0,
+    };
+}
+
+/// A file or archive localized into a container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    /// Absolute URL: `file:///abs/path` for local files, other schemes kept as written
+    /// (scheme and host lower-cased, the way the wire form stores them).
+    pub source: String,
+    /// File or archive (inferred from the source when not given).
+    pub file_type: FileType,
+    /// YARN resource visibility (default `APPLICATION`).
+    pub visibility: Visibility,
+    /// Size in bytes; 0 lets the driver fill it in.
+    pub size: i64,
+    /// Modification time in ms since the epoch; 0 lets the driver fill it in.
+    pub timestamp: i64,
+}
+
+impl File {
+    /// A file with Skein's defaults for everything but the source; the type is inferred.
+    pub fn from_source(source: impl Into<String>) -> File {
+        let source = source.into();
+        File {
+            file_type: FileType::infer(&source),
+            source,
+            visibility: Visibility::Application,
+            size: 0,
+            timestamp: 0,
+        }
+    }
+}
+
+/// The application's TLS credentials: a certificate and a key, each a file or inline PEM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Security {
+    /// The certificate.
+    pub cert: Secret,
+    /// The private key.
+    pub key: Secret,
+}
+
+/// Where a certificate or key comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Secret {
+    /// A file (`cert_file` / `key_file`).
+    File(File),
+    /// Inline PEM text (`cert_bytes` / `key_bytes`).
+    Bytes(String),
+}
+
+/// Application access control lists.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Acls {
+    /// Whether the ACLs are enforced.
+    pub enable: bool,
+    /// Users who may view the application.
+    pub view_users: Vec<String>,
+    /// Groups who may view the application.
+    pub view_groups: Vec<String>,
+    /// Users who may modify (kill, scale) the application.
+    pub modify_users: Vec<String>,
+    /// Groups who may modify the application.
+    pub modify_groups: Vec<String>,
+    /// Users who may see the web UI.
+    pub ui_users: Vec<String>,
+}
+
+/// Whether YARN copies a file as is or extracts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileType {
+    /// Copied as is.
+    File,
+    /// Extracted into a directory named after the destination.
+    Archive,
+}
+
+impl FileType {
+    /// `Archive` for sources ending in `.zip`, `.tar.gz` or `.tgz` (any case), else `File`.
+    pub fn infer(source: &str) -> FileType {
+        let lower = source.to_ascii_lowercase();
+        if [".zip", ".tar.gz", ".tgz"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
+        {
+            FileType::Archive
+        } else {
+            FileType::File
+        }
+    }
+}
+
+/// YARN LocalResourceVisibility.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// Shared by all users on the node.
+    Public,
+    /// Shared by the user's applications.
+    Private,
+    /// Private to this application (the default).
+    Application,
+}
+
+/// Log level of the ApplicationMaster (log4j levels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum LogLevel {
+    /// Everything.
+    All,
+    /// Trace and above.
+    Trace,
+    /// Debug and above.
+    Debug,
+    /// Info and above (the default).
+    #[default]
+    Info,
+    /// Warnings and above.
+    Warn,
+    /// Errors and above.
+    Error,
+    /// Fatal errors only.
+    Fatal,
+    /// Nothing.
+    Off,
+}
+
+/// Declares the upper-case names of a simple enum, parsed in any case.
+macro_rules! names {
+    ($ty:ty, $what:literal, [$($variant:ident => $name:literal),+ $(,)?]) => {
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$ty] = &[$(<$ty>::$variant),+];
+            /// The upper-case name used in specs and by Skein.
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$ty>::$variant => $name),+ }
+            }
+            /// Every accepted name, upper-case.
+            pub fn names() -> Vec<&'static str> {
+                Self::ALL.iter().map(|v| v.as_str()).collect()
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            /// Case-insensitive, like Skein's enums.
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+                    .ok_or_else(|| format!(
+                        "invalid {} '{}': expected one of {}",
+                        $what,
+                        crate::spec::node::shorten(s),
+                        Self::names().join(", ")
+                    ))
+            }
+        }
+    };
+}
+
+names!(FileType, "file type", [File => "FILE", Archive => "ARCHIVE"]);
+names!(Visibility, "visibility", [
+    Public => "PUBLIC", Private => "PRIVATE", Application => "APPLICATION",
+]);
+names!(LogLevel, "log level", [
+    All => "ALL", Trace => "TRACE", Debug => "DEBUG", Info => "INFO",
+    Warn => "WARN", Error => "ERROR", Fatal => "FATAL", Off => "OFF",
+]);
+
+impl Default for Master {
+    fn default() -> Self {
+        Master {
+            resources: Resources::MASTER_DEFAULT,
+            script: String::new(),
+            files: BTreeMap::new(),
+            env: BTreeMap::new(),
+            log_level: LogLevel::Info,
+            log_config: None,
+            security: None,
+        }
+    }
+}
+
+impl Service {
+    /// A service with Skein's defaults around the two required fields.
+    pub fn new(resources: Resources, script: impl Into<String>) -> Service {
+        Service {
+            resources,
+            script: script.into(),
+            instances: 1,
+            files: BTreeMap::new(),
+            env: BTreeMap::new(),
+            depends: BTreeSet::new(),
+            max_restarts: 0,
+            allow_failures: false,
+            node_label: String::new(),
+            nodes: Vec::new(),
+            racks: Vec::new(),
+            relax_locality: false,
+        }
+    }
+}
+
+impl Default for ApplicationSpec {
+    /// Skein's defaults; not valid by itself (it has neither a service nor a master script).
+    fn default() -> Self {
+        ApplicationSpec {
+            name: "skein".to_string(),
+            queue: "default".to_string(),
+            user: String::new(),
+            node_label: String::new(),
+            max_attempts: 1,
+            tags: BTreeSet::new(),
+            file_systems: Vec::new(),
+            acls: Acls::default(),
+            master: Master::default(),
+            services: BTreeMap::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archives_are_inferred_from_the_extension() {
+        for s in ["file:///a/env.zip", "hdfs:///x.tar.gz", "file:///y.TGZ"] {
+            assert_eq!(FileType::infer(s), FileType::Archive, "{s}");
+        }
+        for s in ["file:///a/env.tar", "file:///a/zip", "file:///a.gz", "x.py"] {
+            assert_eq!(FileType::infer(s), FileType::File, "{s}");
+        }
+    }
+
+    #[test]
+    fn enums_parse_in_any_case() {
+        assert_eq!("debug".parse::<LogLevel>(), Ok(LogLevel::Debug));
+        assert_eq!("Warn".parse::<LogLevel>(), Ok(LogLevel::Warn));
+        assert_eq!("archive".parse::<FileType>(), Ok(FileType::Archive));
+        assert_eq!("Public".parse::<Visibility>(), Ok(Visibility::Public));
+        assert_eq!(
+            "verbose".parse::<LogLevel>(),
+            Err(
+                "invalid log level 'verbose': expected one of ALL, TRACE, DEBUG, INFO, WARN, \
+                 ERROR, FATAL, OFF"
+                    .to_string()
+            )
+        );
+        for level in LogLevel::ALL {
+            assert_eq!(level.as_str().parse::<LogLevel>(), Ok(*level));
+        }
+    }
+
+    #[test]
+    fn defaults_are_skeins() {
+        let spec = ApplicationSpec::default();
+        assert_eq!(
+            (spec.name.as_str(), spec.queue.as_str(), spec.max_attempts),
+            ("skein", "default", 1)
+        );
+        assert_eq!(spec.master.resources, Resources::MASTER_DEFAULT);
+        assert_eq!(spec.master.log_level, LogLevel::Info);
+        let service = Service::new(Resources::MASTER_DEFAULT, "run");
+        assert_eq!((service.instances, service.max_restarts), (1, 0));
+        let file = File::from_source("file:///x");
+        assert_eq!(
+            (file.file_type, file.visibility),
+            (FileType::File, Visibility::Application)
+        );
+    }
+}

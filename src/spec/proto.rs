@@ -1,0 +1,406 @@
+//! Conversion between the model and the wire messages of `proto/skein.proto`.
+//!
+//! Presence follows the Python client: `Master.log_config` and `Master.security` are absent
+//! when unset; every other message field is always sent. From the wire, proto3 zero values
+//! are taken as they are (they coincide with Skein's defaults except `max_attempts`, which
+//! must be at least 1), a missing `master` or master `resources` means Skein's defaults, and
+//! the result passes the same validation as a spec file.
+
+use std::collections::BTreeMap;
+
+use super::error::{Diagnostic, FieldPath, Problem, SpecError};
+use super::model::{
+    Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
+    Visibility,
+};
+use super::node::Pos;
+use super::source::{self, UrlParts};
+use super::validate::validate;
+use crate::proto;
+
+/// The origin named in errors of specs that came over the wire.
+pub const WIRE_ORIGIN: &str = "<request>";
+
+impl From<&ApplicationSpec> for proto::ApplicationSpec {
+    fn from(spec: &ApplicationSpec) -> Self {
+        proto::ApplicationSpec {
+            name: spec.name.clone(),
+            queue: spec.queue.clone(),
+            user: spec.user.clone(),
+            node_label: spec.node_label.clone(),
+            max_attempts: spec.max_attempts,
+            tags: spec.tags.iter().cloned().collect(),
+            file_systems: spec.file_systems.clone(),
+            acls: Some(acls_to(&spec.acls)),
+            master: Some(master_to(&spec.master)),
+            services: spec
+                .services
+                .iter()
+                .map(|(name, s)| (name.clone(), service_to(s)))
+                .collect(),
+        }
+    }
+}
+
+fn acls_to(a: &Acls) -> proto::Acls {
+    proto::Acls {
+        enable: a.enable,
+        view_users: a.view_users.clone(),
+        view_groups: a.view_groups.clone(),
+        modify_users: a.modify_users.clone(),
+        modify_groups: a.modify_groups.clone(),
+        ui_users: a.ui_users.clone(),
+    }
+}
+
+fn master_to(m: &Master) -> proto::Master {
+    proto::Master {
+        log_config: m.log_config.as_ref().map(file_to),
+        log_level: level_to(m.log_level) as i32,
+        security: m.security.as_ref().map(|s| proto::Security {
+            cert: Some(match &s.cert {
+                Secret::File(f) => proto::security::Cert::CertFile(file_to(f)),
+                Secret::Bytes(b) => proto::security::Cert::CertBytes(b.as_bytes().to_vec()),
+            }),
+            key: Some(match &s.key {
+                Secret::File(f) => proto::security::Key::KeyFile(file_to(f)),
+                Secret::Bytes(b) => proto::security::Key::KeyBytes(b.as_bytes().to_vec()),
+            }),
+        }),
+        resources: Some(resources_to(&m.resources)),
+        files: files_to(&m.files),
+        env: m.env.clone().into_iter().collect(),
+        script: m.script.clone(),
+    }
+}
+
+fn service_to(s: &Service) -> proto::Service {
+    proto::Service {
+        instances: s.instances,
+        node_label: s.node_label.clone(),
+        nodes: s.nodes.clone(),
+        racks: s.racks.clone(),
+        relax_locality: s.relax_locality,
+        max_restarts: s.max_restarts,
+        allow_failures: s.allow_failures,
+        resources: Some(resources_to(&s.resources)),
+        files: files_to(&s.files),
+        env: s.env.clone().into_iter().collect(),
+        script: s.script.clone(),
+        depends: s.depends.iter().cloned().collect(),
+    }
+}
+
+fn resources_to(r: &Resources) -> proto::Resources {
+    proto::Resources {
+        memory: r.memory,
+        vcores: r.vcores,
+        gpus: r.gpus,
+        fpgas: r.fpgas,
+    }
+}
+
+fn files_to(files: &BTreeMap<String, File>) -> std::collections::HashMap<String, proto::File> {
+    files.iter().map(|(k, f)| (k.clone(), file_to(f))).collect()
+}
+
+fn file_to(f: &File) -> proto::File {
+    // A model source is canonical, so it always splits; the fallback keeps the text visible.
+    let parts = source::split(&f.source).unwrap_or_else(|_| UrlParts {
+        scheme: String::new(),
+        host: String::new(),
+        port: 0,
+        file: f.source.clone(),
+    });
+    proto::File {
+        source: Some(proto::Url {
+            scheme: parts.scheme,
+            host: parts.host,
+            port: parts.port,
+            file: parts.file,
+        }),
+        r#type: match f.file_type {
+            FileType::File => proto::file::Type::File,
+            FileType::Archive => proto::file::Type::Archive,
+        } as i32,
+        visibility: match f.visibility {
+            Visibility::Public => proto::file::Visibility::Public,
+            Visibility::Private => proto::file::Visibility::Private,
+            Visibility::Application => proto::file::Visibility::Application,
+        } as i32,
+        size: f.size,
+        timestamp: f.timestamp,
+    }
+}
+
+fn level_to(level: LogLevel) -> proto::log::Level {
+    use proto::log::Level;
+    match level {
+        LogLevel::All => Level::All,
+        LogLevel::Trace => Level::Trace,
+        LogLevel::Debug => Level::Debug,
+        LogLevel::Info => Level::Info,
+        LogLevel::Warn => Level::Warn,
+        LogLevel::Error => Level::Error,
+        LogLevel::Fatal => Level::Fatal,
+        LogLevel::Off => Level::Off,
+    }
+}
+
+impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
+    type Error = SpecError;
+
+    /// Converts and validates a spec from the wire; errors name the field path.
+    fn try_from(msg: proto::ApplicationSpec) -> Result<Self, SpecError> {
+        let mut problems = Vec::new();
+        let root = FieldPath::root();
+        let acls = msg.acls.unwrap_or_default();
+        let master = match msg.master {
+            Some(m) => master_from(m, &root.key("master"), &mut problems),
+            None => Master::default(),
+        };
+        let services_path = root.key("services");
+        let services = msg
+            .services
+            .into_iter()
+            .map(|(name, s)| {
+                let service = service_from(s, &services_path.key(&name), &mut problems);
+                (name, service)
+            })
+            .collect();
+        let spec = ApplicationSpec {
+            name: msg.name,
+            queue: msg.queue,
+            user: msg.user,
+            node_label: msg.node_label,
+            max_attempts: msg.max_attempts,
+            tags: msg.tags.into_iter().collect(),
+            file_systems: msg.file_systems,
+            acls: Acls {
+                enable: acls.enable,
+                view_users: acls.view_users,
+                view_groups: acls.view_groups,
+                modify_users: acls.modify_users,
+                modify_groups: acls.modify_groups,
+                ui_users: acls.ui_users,
+            },
+            master,
+            services,
+        };
+        for problem in validate(&spec) {
+            // A field that failed to convert is reported once, not again by validation.
+            if !problems
+                .iter()
+                .any(|p: &Problem| problem.path.starts_with(&p.path))
+            {
+                problems.push(problem);
+            }
+        }
+        if problems.is_empty() {
+            return Ok(spec);
+        }
+        problems.sort_by(|a, b| a.path.cmp(&b.path));
+        Err(SpecError {
+            diagnostics: problems
+                .into_iter()
+                .map(|p| Diagnostic::at(WIRE_ORIGIN, Pos { line: 0, column: 0 }, p))
+                .collect(),
+        })
+    }
+}
+
+fn master_from(m: proto::Master, path: &FieldPath, problems: &mut Vec<Problem>) -> Master {
+    let log_level = match proto::log::Level::try_from(m.log_level) {
+        Ok(level) => level_from(level),
+        Err(_) => {
+            problems.push(Problem::new(
+                path.key("log_level"),
+                format!("unknown log level {}", m.log_level),
+            ));
+            LogLevel::Info
+        }
+    };
+    let security = m.security.and_then(|s| {
+        let security_path = path.key("security");
+        let cert = match s.cert {
+            Some(proto::security::Cert::CertFile(f)) => {
+                file_from(f, &security_path.key("cert_file"), problems).map(Secret::File)
+            }
+            Some(proto::security::Cert::CertBytes(b)) => {
+                secret_text(b, &security_path.key("cert_bytes"), problems)
+            }
+            None => {
+                problems.push(Problem::new(
+                    security_path.clone(),
+                    "Must specify exactly one of cert_file or cert_bytes",
+                ));
+                None
+            }
+        };
+        let key = match s.key {
+            Some(proto::security::Key::KeyFile(f)) => {
+                file_from(f, &security_path.key("key_file"), problems).map(Secret::File)
+            }
+            Some(proto::security::Key::KeyBytes(b)) => {
+                secret_text(b, &security_path.key("key_bytes"), problems)
+            }
+            None => {
+                problems.push(Problem::new(
+                    security_path.clone(),
+                    "Must specify exactly one of key_file or key_bytes",
+                ));
+                None
+            }
+        };
+        Some(Security {
+            cert: cert?,
+            key: key?,
+        })
+    });
+    Master {
+        resources: m
+            .resources
+            .map_or(Resources::MASTER_DEFAULT, |r| resources_from(&r)),
+        script: m.script,
+        files: files_from(m.files, &path.key("files"), problems),
+        env: m.env.into_iter().collect(),
+        log_level,
+        log_config: m
+            .log_config
+            .and_then(|f| file_from(f, &path.key("log_config"), problems)),
+        security,
+    }
+}
+
+fn secret_text(bytes: Vec<u8>, path: &FieldPath, problems: &mut Vec<Problem>) -> Option<Secret> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(Secret::Bytes(text)),
+        Err(_) => {
+            problems.push(Problem::new(
+                path.clone(),
+                "expected PEM text, found binary data",
+            ));
+            None
+        }
+    }
+}
+
+fn service_from(s: proto::Service, path: &FieldPath, problems: &mut Vec<Problem>) -> Service {
+    let resources = match s.resources {
+        Some(r) => resources_from(&r),
+        None => {
+            problems.push(Problem::new(
+                path.key("resources"),
+                "missing required field `resources`",
+            ));
+            Resources {
+                memory: 0,
+                vcores: 0,
+                gpus: 0,
+                fpgas: 0,
+            }
+        }
+    };
+    Service {
+        resources,
+        script: s.script,
+        instances: s.instances,
+        files: files_from(s.files, &path.key("files"), problems),
+        env: s.env.into_iter().collect(),
+        depends: s.depends.into_iter().collect(),
+        max_restarts: s.max_restarts,
+        allow_failures: s.allow_failures,
+        node_label: s.node_label,
+        nodes: s.nodes,
+        racks: s.racks,
+        relax_locality: s.relax_locality,
+    }
+}
+
+fn resources_from(r: &proto::Resources) -> Resources {
+    Resources {
+        memory: r.memory,
+        vcores: r.vcores,
+        gpus: r.gpus,
+        fpgas: r.fpgas,
+    }
+}
+
+fn files_from(
+    files: std::collections::HashMap<String, proto::File>,
+    path: &FieldPath,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, File> {
+    files
+        .into_iter()
+        .filter_map(|(dest, f)| {
+            let file = file_from(f, &path.key(&dest), problems)?;
+            Some((dest, file))
+        })
+        .collect()
+}
+
+fn file_from(f: proto::File, path: &FieldPath, problems: &mut Vec<Problem>) -> Option<File> {
+    let source_path = path.key("source");
+    let Some(url) = f.source else {
+        problems.push(Problem::new(source_path, "missing required field `source`"));
+        return None;
+    };
+    let parts = UrlParts {
+        scheme: url.scheme,
+        host: url.host,
+        port: url.port,
+        file: url.file,
+    };
+    let source = match source::from_parts(&parts) {
+        Ok(s) => s,
+        Err(message) => {
+            problems.push(Problem::new(source_path, message));
+            return None;
+        }
+    };
+    let file_type = match proto::file::Type::try_from(f.r#type) {
+        Ok(proto::file::Type::File) => FileType::File,
+        Ok(proto::file::Type::Archive) => FileType::Archive,
+        Err(_) => {
+            problems.push(Problem::new(
+                path.key("type"),
+                format!("unknown file type {}", f.r#type),
+            ));
+            return None;
+        }
+    };
+    let visibility = match proto::file::Visibility::try_from(f.visibility) {
+        Ok(proto::file::Visibility::Public) => Visibility::Public,
+        Ok(proto::file::Visibility::Private) => Visibility::Private,
+        Ok(proto::file::Visibility::Application) => Visibility::Application,
+        Err(_) => {
+            problems.push(Problem::new(
+                path.key("visibility"),
+                format!("unknown visibility {}", f.visibility),
+            ));
+            return None;
+        }
+    };
+    Some(File {
+        source,
+        file_type,
+        visibility,
+        size: f.size,
+        timestamp: f.timestamp,
+    })
+}
+
+fn level_from(level: proto::log::Level) -> LogLevel {
+    use proto::log::Level;
+    match level {
+        Level::All => LogLevel::All,
+        Level::Trace => LogLevel::Trace,
+        Level::Debug => LogLevel::Debug,
+        Level::Info => LogLevel::Info,
+        Level::Warn => LogLevel::Warn,
+        Level::Error => LogLevel::Error,
+        Level::Fatal => LogLevel::Fatal,
+        Level::Off => LogLevel::Off,
+    }
+}

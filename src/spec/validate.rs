@@ -1,0 +1,223 @@
+//! The rules of a spec that hold between values, checked on the model itself so that specs
+//! from a file and specs from the wire pass the same checks (Skein's `Model.*.validate`).
+
+use std::collections::BTreeMap;
+
+use super::error::{FieldPath, Problem};
+use super::model::{ApplicationSpec, File, Resources, Secret};
+use super::source;
+
+/// Every rule violation of `spec`, each with the path of the field it concerns.
+pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let root = FieldPath::root();
+    if spec.max_attempts < 1 {
+        problems.push(Problem::new(
+            root.key("max_attempts"),
+            format!(
+                "max_attempts must be at least 1, found {}",
+                spec.max_attempts
+            ),
+        ));
+    }
+    let master = root.key("master");
+    resources(
+        &spec.master.resources,
+        &master.key("resources"),
+        &mut problems,
+    );
+    files(&spec.master.files, &master.key("files"), &mut problems);
+    if let Some(config) = &spec.master.log_config {
+        file(config, &master.key("log_config"), &mut problems);
+    }
+    if let Some(security) = &spec.master.security {
+        for (secret, name) in [(&security.cert, "cert_file"), (&security.key, "key_file")] {
+            if let Secret::File(f) = secret {
+                file(f, &master.key("security").key(name), &mut problems);
+            }
+        }
+    }
+    let services = root.key("services");
+    if spec.services.is_empty() && spec.master.script.is_empty() {
+        problems.push(
+            Problem::new(
+                services.clone(),
+                "There must be either at least one service or a script to run on the \
+                 application master",
+            )
+            .with_hint("add a service under `services`, or a `master.script`"),
+        );
+    }
+    for (name, service) in &spec.services {
+        let path = services.key(name);
+        if name.is_empty() {
+            problems.push(Problem::new(
+                path.clone(),
+                "a service name must not be empty",
+            ));
+        }
+        if service.instances < 0 {
+            problems.push(Problem::new(
+                path.key("instances"),
+                format!("instances must be at least 0, found {}", service.instances),
+            ));
+        }
+        if service.max_restarts < -1 {
+            problems.push(
+                Problem::new(
+                    path.key("max_restarts"),
+                    format!(
+                        "max_restarts must be at least -1, found {}",
+                        service.max_restarts
+                    ),
+                )
+                .with_hint("use -1 for unlimited restarts"),
+            );
+        }
+        resources(&service.resources, &path.key("resources"), &mut problems);
+        if service.script.trim().is_empty() {
+            problems.push(Problem::new(
+                path.key("script"),
+                "A script must be provided",
+            ));
+        }
+        files(&service.files, &path.key("files"), &mut problems);
+        let unknown: Vec<&String> = service
+            .depends
+            .iter()
+            .filter(|d| !spec.services.contains_key(*d))
+            .collect();
+        if !unknown.is_empty() {
+            let list: String = unknown.iter().map(|d| format!("\n- {d}")).collect();
+            let known: Vec<&str> = spec.services.keys().map(String::as_str).collect();
+            problems.push(
+                Problem::new(
+                    path.key("depends"),
+                    format!("Unknown service dependencies for service '{name}':{list}"),
+                )
+                .with_hint(format!("the services are: {}", known.join(", "))),
+            );
+        }
+    }
+    for cycle in cycles(spec) {
+        problems.push(Problem::new(
+            services.key(&cycle[0]).key("depends"),
+            format!(
+                "Dependency cycle detected between services: {}",
+                cycle.join("->")
+            ),
+        ));
+    }
+    problems
+}
+
+fn resources(r: &Resources, path: &FieldPath, problems: &mut Vec<Problem>) {
+    if r.memory < 1 {
+        problems.push(Problem::new(
+            path.key("memory"),
+            format!("memory must be at least 1 MiB, found {}", r.memory),
+        ));
+    }
+    if r.vcores < 1 {
+        problems.push(Problem::new(
+            path.key("vcores"),
+            format!("vcores must be at least 1, found {}", r.vcores),
+        ));
+    }
+    for (count, name) in [(r.gpus, "gpus"), (r.fpgas, "fpgas")] {
+        if count < 0 {
+            problems.push(Problem::new(
+                path.key(name),
+                format!("{name} must be at least 0, found {count}"),
+            ));
+        }
+    }
+}
+
+fn files(files: &BTreeMap<String, File>, path: &FieldPath, problems: &mut Vec<Problem>) {
+    for (dest, f) in files {
+        let file_path = path.key(dest);
+        // YARN links each resource by this name in the container's working directory.
+        let name = dest.strip_prefix("./").unwrap_or(dest);
+        if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+            problems.push(
+                Problem::new(
+                    file_path.clone(),
+                    format!("invalid file destination '{dest}': expected a file name"),
+                )
+                .with_hint(
+                    "a destination is a name in the container's working directory, without '/'",
+                ),
+            );
+        }
+        file(f, &file_path, problems);
+    }
+}
+
+fn file(f: &File, path: &FieldPath, problems: &mut Vec<Problem>) {
+    // Sources from a file are canonical already; from the wire they are rebuilt from parts.
+    if let Err(message) = source::split(&f.source) {
+        problems.push(Problem::new(path.key("source"), message));
+    }
+    for (value, name) in [(f.size, "size"), (f.timestamp, "timestamp")] {
+        if value < 0 {
+            problems.push(Problem::new(
+                path.key(name),
+                format!("{name} must be at least 0, found {value}"),
+            ));
+        }
+    }
+}
+
+/// Each dependency cycle once, as the list of services along it, first service repeated last.
+///
+/// Iterative depth-first search: a hostile spec may chain thousands of services.
+fn cycles(spec: &ApplicationSpec) -> Vec<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        OnStack,
+        Done,
+    }
+    let mut marks: BTreeMap<&str, Mark> = BTreeMap::new();
+    let mut found = Vec::new();
+    for root in spec.services.keys() {
+        if marks.contains_key(root.as_str()) {
+            continue;
+        }
+        // Each frame: a service and the dependencies still to visit.
+        let mut stack: Vec<(&str, Vec<&str>)> = Vec::new();
+        let deps_of = |name: &str| -> Vec<&str> {
+            spec.services
+                .get(name)
+                .map(|s| s.depends.iter().rev().map(String::as_str).collect())
+                .unwrap_or_default()
+        };
+        marks.insert(root, Mark::OnStack);
+        stack.push((root, deps_of(root)));
+        while let Some((_, pending)) = stack.last_mut() {
+            let Some(dep) = pending.pop() else {
+                if let Some((name, _)) = stack.pop() {
+                    marks.insert(name, Mark::Done);
+                }
+                continue;
+            };
+            match marks.get(dep) {
+                Some(Mark::Done) => {}
+                Some(Mark::OnStack) => {
+                    let start = stack.iter().position(|(s, _)| *s == dep).unwrap_or(0);
+                    let mut cycle: Vec<String> =
+                        stack[start..].iter().map(|(s, _)| s.to_string()).collect();
+                    cycle.push(dep.to_string());
+                    found.push(cycle);
+                }
+                // Not a service: reported as an unknown dependency.
+                None if !spec.services.contains_key(dep) => {}
+                None => {
+                    marks.insert(dep, Mark::OnStack);
+                    stack.push((dep, deps_of(dep)));
+                }
+            }
+        }
+    }
+    found
+}

@@ -1,0 +1,174 @@
+//! Output stories: a spec written back as YAML or JSON, and sent over the wire, is the same
+//! spec; presence and URLs on the wire follow the Python client.
+
+use std::path::Path;
+
+use super::tests::{FULL, HELLO, ok};
+use super::*;
+
+#[test]
+fn yaml_output_has_every_default_and_reads_back() {
+    let spec = ok(FULL);
+    let text = spec.to_yaml();
+    assert_eq!(ok(&text), spec, "{text}");
+    assert_eq!(
+        from_json_str(&spec.to_json(), "x.json", Path::new("/")).ok(),
+        Some(spec)
+    );
+    let minimal = ok(HELLO).to_yaml();
+    for field in [
+        "max_attempts: 1",
+        "log_level: INFO",
+        "instances: 1",
+        "relax_locality: false",
+    ] {
+        assert!(minimal.contains(field), "{field} missing in\n{minimal}");
+    }
+    assert!(!minimal.contains("security") && !minimal.contains("log_config"));
+    // Keys are sorted like Skein's `to_yaml`.
+    let top: Vec<&str> = minimal.lines().filter(|l| !l.starts_with(' ')).collect();
+    let mut sorted = top.clone();
+    sorted.sort();
+    assert_eq!(top, sorted);
+}
+
+#[test]
+fn proto_presence_follows_the_python_client() {
+    let spec = ok(HELLO);
+    let wire = crate::proto::ApplicationSpec::from(&spec);
+    let master = wire.master.as_ref().expect("master is always sent");
+    assert!(master.log_config.is_none() && master.security.is_none());
+    assert_eq!(
+        master.resources.map(|r| (r.memory, r.vcores)),
+        Some((512, 1))
+    );
+    assert_eq!(master.log_level, crate::proto::log::Level::Info as i32);
+    let full = ok(FULL);
+    let wire = crate::proto::ApplicationSpec::from(&full);
+    let web = &wire.services["web"];
+    let env = web.files["env"].source.as_ref().expect("source");
+    assert_eq!(
+        (
+            env.scheme.as_str(),
+            env.host.as_str(),
+            env.port,
+            env.file.as_str()
+        ),
+        ("hdfs", "", 0, "/envs/env.tar.gz")
+    );
+    assert_eq!(
+        web.files["env"].r#type,
+        crate::proto::file::Type::Archive as i32
+    );
+    assert!(matches!(
+        wire.master.as_ref().and_then(|m| m.security.as_ref()).and_then(|s| s.key.as_ref()),
+        Some(crate::proto::security::Key::KeyBytes(b)) if b == b"KEY"
+    ));
+    assert_eq!(ApplicationSpec::try_from(wire).as_ref(), Ok(&full));
+}
+
+#[test]
+fn specs_from_the_wire_are_validated_with_paths() {
+    let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
+    wire.max_attempts = 0;
+    if let Some(s) = wire.services.get_mut("hello") {
+        s.script.clear();
+        s.resources = None;
+        s.files.insert(
+            "x".into(),
+            crate::proto::File {
+                source: None,
+                ..Default::default()
+            },
+        );
+    }
+    let e = ApplicationSpec::try_from(wire).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "<request>: max_attempts: max_attempts must be at least 1, found 0\n\
+         <request>: services.hello.files.x.source: missing required field `source`\n\
+         <request>: services.hello.resources: missing required field `resources`\n\
+         <request>: services.hello.script: A script must be provided"
+    );
+}
+
+#[test]
+fn wire_urls_are_rebuilt_like_python_but_without_port_zero() {
+    let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
+    let url = |host: &str, port| crate::proto::Url {
+        scheme: "hdfs".into(),
+        host: host.into(),
+        port,
+        file: "/p".into(),
+    };
+    if let Some(s) = wire.services.get_mut("hello") {
+        for (name, u) in [
+            ("a", url("NN", 8020)),
+            ("b", url("nn", 0)),
+            ("c", url("", 0)),
+            ("d", url("nn", -1)),
+        ] {
+            s.files.insert(
+                name.into(),
+                crate::proto::File {
+                    source: Some(u),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+    let spec = ApplicationSpec::try_from(wire).expect("valid");
+    let files = &spec.services["hello"].files;
+    let sources: Vec<&str> = files.values().map(|f| f.source.as_str()).collect();
+    assert_eq!(
+        sources,
+        [
+            "hdfs://nn:8020/p",
+            "hdfs://nn/p",
+            "hdfs:///p",
+            "hdfs://nn/p"
+        ]
+    );
+    // proto3 zero values: FILE and PUBLIC.
+    assert_eq!(
+        (files["a"].file_type, files["a"].visibility),
+        (FileType::File, Visibility::Public)
+    );
+}
+
+#[test]
+fn awkward_strings_survive_yaml_and_json() {
+    let mut spec = ok(HELLO);
+    for text in [
+        "a\r\nb",
+        "a\rb",
+        "line\u{85}next",
+        "x\u{2028}y\u{2029}",
+        "\u{feff}bom",
+        "nul\0byte",
+        "del\u{7f}",
+        "trailing \nspaces  \n",
+        "\ttab first",
+        "  \n  indented\n",
+        "---",
+        "...",
+        "? key",
+        "%YAML",
+        "é\u{1F600}",
+    ] {
+        spec.name = text.to_string();
+        spec.services.get_mut("hello").expect("hello").script = format!("echo {text}");
+        let yaml = spec.to_yaml();
+        assert_eq!(
+            from_yaml_str(&yaml, "x.yaml", Path::new("/")).as_ref(),
+            Ok(&spec),
+            "{text:?} as YAML:\n{yaml}"
+        );
+        let json = spec.to_json();
+        assert_eq!(
+            from_json_str(&json, "x.json", Path::new("/")).as_ref(),
+            Ok(&spec),
+            "{text:?} as JSON:\n{json}"
+        );
+    }
+}
