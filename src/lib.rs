@@ -4,7 +4,12 @@
 //! `skein.Driver` gRPC service, and the ApplicationMaster that serves `skein.AppMaster`.
 //! The wire contract is `proto/skein.proto`, compatible with Skein 0.8 clients.
 //!
-//! Where to start: [`spec`] is the application model every other part trusts once validated;
-//! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager.
+//! Where to start: [`security`] holds the shared key pair and the mutual-TLS set-up every
+//! connection uses; [`client`] connects to a driver or an ApplicationMaster; [`driver`] runs the
+//! driver daemon; [`cli`] is the command-line tool.
 
+pub mod cli;
+pub mod client;
+pub mod driver;
 pub mod proto;
+pub mod security;

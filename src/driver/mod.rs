@@ -1,0 +1,41 @@
+//! The driver: the daemon that serves `skein.Driver` to the Python client, dask-yarn and the
+//! `skein` CLI.
+//!
+//! * [`daemon`] runs any [`Driver`] implementation over mTLS on `127.0.0.1` and handles its
+//!   lifecycle: the global driver file, Python's launch handshake, signals, stdin EOF.
+//! * [`control`] is `skein driver start|stop|restart` (spawning and signalling the daemon).
+//! * [`jvm_compat`] lets the unchanged Python client launch this driver where it expects Java.
+//! * [`logging`] is the daemon's stderr log with Skein's log levels.
+//! * [`service`] builds the Driver implementation the daemon serves.
+
+pub mod control;
+pub mod daemon;
+pub mod jvm_compat;
+pub mod logging;
+pub mod ping_only;
+
+use std::path::PathBuf;
+
+pub use crate::proto::driver_server::Driver;
+pub use daemon::{BoundDriver, DaemonError, ServeOptions, serve};
+
+/// What the driver service is started with (from `skein driver serve` or the Java command
+/// line Python runs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// Kerberos keytab to log in with (together with `principal`).
+    pub keytab: Option<PathBuf>,
+    /// Kerberos principal for the keytab.
+    pub principal: Option<String>,
+}
+
+/// The Driver implementation every daemon entry point serves.
+///
+/// In this build that is [`ping_only::PingOnlyDriver`]: `ping` is answered, the other
+/// eleven RPCs (`getStatus`, `getApplications`, `getNodes`, `getQueue`, `getChildQueues`,
+/// `getAllQueues`, `moveApplication`, `submit`, `waitForStart`, `kill`, `getLogs`) return
+/// `UNIMPLEMENTED`. The YARN-backed service replaces the body of this function.
+pub fn service(config: &ServiceConfig) -> impl Driver + use<> {
+    tracing::debug!(?config, "building the driver service");
+    ping_only::PingOnlyDriver
+}
