@@ -195,12 +195,7 @@ impl BoundDriver {
                 "sent the driver port to the launching client"
             );
         }
-        tracing::info!(
-            address = %self.address,
-            pid = me.pid,
-            "Driver started, listening on {}",
-            self.address
-        );
+        tracing::info!("Driver started, listening on {} (pid {})", self.address, me.pid);
 
         let result = run_server(self.listener, service, credentials, stop_rx).await;
         cleanup_driver_file(options, &me);
