@@ -9,8 +9,16 @@ use x509_parser::prelude::{FromDer, X509Certificate, X509Version};
 #[test]
 fn a_generated_certificate_has_skeins_exact_shape() {
     let credentials = Credentials::generate().expect("generate");
-    assert!(credentials.cert_pem().starts_with("-----BEGIN CERTIFICATE-----"));
-    assert!(credentials.key_pem().starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(
+        credentials
+            .cert_pem()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    assert!(
+        credentials
+            .key_pem()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
 
     let (rest, cert) = X509Certificate::from_der(credentials.cert_der()).expect("parse");
     assert!(rest.is_empty());
@@ -47,14 +55,25 @@ fn gencerts_writes_private_files_and_refuses_to_overwrite_without_force() {
     let first = Credentials::generate().expect("generate");
     first.write_to_directory(&config, false).expect("write");
     for name in ["skein.crt", "skein.pem"] {
-        let mode = std::fs::metadata(config.join(name)).expect("stat").permissions().mode();
+        let mode = std::fs::metadata(config.join(name))
+            .expect("stat")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{name}");
     }
     assert!(config.join("skein.lock").exists());
 
     let second = Credentials::generate().expect("generate");
-    let err = second.write_to_directory(&config, false).expect_err("exists");
-    assert!(matches!(err, SecurityError::AlreadyExists { name: "skein.crt", .. }));
+    let err = second
+        .write_to_directory(&config, false)
+        .expect_err("exists");
+    assert!(matches!(
+        err,
+        SecurityError::AlreadyExists {
+            name: "skein.crt",
+            ..
+        }
+    ));
     assert_eq!(
         err.to_string(),
         "'skein.crt' file already exists, use `--force` to overwrite"
@@ -99,7 +118,7 @@ fn garbage_is_rejected_with_the_file_named() {
     assert!(matches!(err, SecurityError::InvalidKey { .. }));
     assert!(err.to_string().contains("skein.pem"), "{err}");
 
-    let err = Credentials::from_pem("nope", good.key_pem(), "SKEIN_CERTIFICATE")
-        .expect_err("bad cert");
+    let err =
+        Credentials::from_pem("nope", good.key_pem(), "SKEIN_CERTIFICATE").expect_err("bad cert");
     assert!(err.to_string().contains("SKEIN_CERTIFICATE"), "{err}");
 }

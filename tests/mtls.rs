@@ -9,10 +9,7 @@ use skein::driver::ServeOptions;
 use skein::proto::Empty;
 use skein::security::tls;
 
-async fn ping_with(
-    address: &str,
-    config: rustls::ClientConfig,
-) -> Result<(), String> {
+async fn ping_with(address: &str, config: rustls::ClientConfig) -> Result<(), String> {
     let channel = client::connect_channel(address, config, "driver")
         .await
         .map_err(|err| err.to_string())?;
@@ -31,7 +28,10 @@ async fn a_client_with_the_shared_key_pair_is_served() {
         .await
         .expect("connect");
     client.ping(Empty {}).await.expect("ping");
-    client.ping(Empty {}).await.expect("second ping, same connection");
+    client
+        .ping(Empty {})
+        .await
+        .expect("second ping, same connection");
     assert_eq!(driver.pings(), 2);
 
     let status = client
@@ -72,7 +72,11 @@ async fn a_client_refuses_a_server_with_another_key_pair() {
     let driver = RunningDriver::start(foreign_credentials(), ServeOptions::default()).await;
     let result = client::connect_driver(&driver.address.to_string(), credentials()).await;
     let err = match result {
-        Ok(mut client) => client.ping(Empty {}).await.map(|_| ()).map_err(|s| format!("{s:?}")),
+        Ok(mut client) => client
+            .ping(Empty {})
+            .await
+            .map(|_| ())
+            .map_err(|s| format!("{s:?}")),
         Err(err) => Err(err.to_string()),
     }
     .expect_err("client trusted a foreign server");

@@ -195,7 +195,11 @@ impl BoundDriver {
                 "sent the driver port to the launching client"
             );
         }
-        tracing::info!("Driver started, listening on {} (pid {})", self.address, me.pid);
+        tracing::info!(
+            "Driver started, listening on {} (pid {})",
+            self.address,
+            me.pid
+        );
 
         let result = run_server(self.listener, service, credentials, stop_rx).await;
         cleanup_driver_file(options, &me);

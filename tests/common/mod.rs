@@ -25,7 +25,10 @@ impl Driver for CountingDriver {
         self.pings.fetch_add(1, Ordering::SeqCst);
         Ok(Response::new(Empty {}))
     }
-    async fn get_status(&self, r: Request<Application>) -> Result<Response<ApplicationReport>, Status> {
+    async fn get_status(
+        &self,
+        r: Request<Application>,
+    ) -> Result<Response<ApplicationReport>, Status> {
         PingOnlyDriver.get_status(r).await
     }
     async fn get_applications(
