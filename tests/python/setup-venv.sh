@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="$here/.venv"
 python="${PYTHON:-python3}"
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import skein, pytest; assert skein.__version__ == "0.8.2"' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import skein, pytest, pytest_timeout; assert skein.__version__ == "0.8.2"' 2>/dev/null; then
     exit 0
 fi
 "$python" -m venv "$venv"
