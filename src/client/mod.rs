@@ -1,7 +1,7 @@
 //! Rust gRPC clients for the skein driver and ApplicationMaster, over skein's mutual TLS.
 //!
 //! [`connect_driver`] and [`connect_app_master`] dial `host:port` with the shared
-//! [`Credentials`](crate::security::Credentials) and return the generated tonic clients.
+//! [`crate::security::Credentials`] and return the generated tonic clients.
 //! [`discovery`] reads and writes the global driver's pointer file (`~/.skein/driver`).
 //!
 //! The connection is plain TCP (never an HTTP proxy) wrapped in rustls by our own connector,
