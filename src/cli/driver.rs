@@ -209,7 +209,9 @@ fn serve_foreground(args: ServeArgs) -> anyhow::Result<()> {
     let credentials = daemon_credentials()?;
     let callback = callback_port_from_env()?;
     let options = if args.global {
-        ServeOptions::global(config_dir()?).with_callback(callback)
+        let dir = config_dir()?;
+        refuse_if_a_global_driver_answers(&dir, &credentials)?;
+        ServeOptions::global(dir).with_callback(callback)
     } else {
         match callback {
             Some(port) => ServeOptions::spawned(port, args.daemon),
@@ -224,6 +226,28 @@ fn serve_foreground(args: ServeArgs) -> anyhow::Result<()> {
         principal: args.principal,
     };
     super::runtime()?.block_on(serve(service(&config), options, &credentials))?;
+    Ok(())
+}
+
+/// Two global drivers would fight over the driver file; the one that answers stays.
+fn refuse_if_a_global_driver_answers(
+    dir: &std::path::Path,
+    credentials: &Credentials,
+) -> anyhow::Result<()> {
+    let Some(existing) = read_global_driver(dir) else {
+        return Ok(());
+    };
+    let alive = super::runtime()?
+        .block_on(control::ping_driver(&existing.address, credentials))
+        .is_ok();
+    if alive {
+        bail!(
+            "a global skein driver is already running at {} (PID {}); stop it first with \
+             `skein driver stop`",
+            existing.address,
+            existing.pid
+        );
+    }
     Ok(())
 }
 

@@ -369,10 +369,19 @@ pub fn lock_config_dir(dir: &Path) -> Result<File, SecurityError> {
 
 /// `.skein.crt`/`.skein.pem` in the first `$LOCAL_DIRS/<$CONTAINER_ID>` holding both.
 fn container_credential_files() -> Option<(PathBuf, PathBuf)> {
-    let container_id = std::env::var_os("CONTAINER_ID")?;
+    let container_id = std::env::var("CONTAINER_ID").ok()?;
     let local_dirs = std::env::var("LOCAL_DIRS").unwrap_or_default();
+    find_container_credential_files(&container_id, &local_dirs)
+}
+
+/// YARN creates the container directory under every local dir but populates one, so the files
+/// themselves are looked for, as Python Skein does.
+fn find_container_credential_files(
+    container_id: &str,
+    local_dirs: &str,
+) -> Option<(PathBuf, PathBuf)> {
     local_dirs.split(',').find_map(|local_dir| {
-        let dir = Path::new(local_dir).join(&container_id);
+        let dir = Path::new(local_dir).join(container_id);
         let cert = dir.join(".skein.crt");
         let key = dir.join(".skein.pem");
         (cert.exists() && key.exists()).then_some((cert, key))
@@ -387,4 +396,30 @@ fn random_serial() -> Result<rcgen::SerialNumber, SecurityError> {
     bytes[0] &= 0x7f;
     bytes[0] |= 0x01; // keep 20 significant bytes so the serial is never zero
     Ok(rcgen::SerialNumber::from_slice(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_credentials_are_found_in_the_local_dir_that_has_both_files() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let [empty, half, full] = ["a", "b", "c"].map(|name| root.path().join(name));
+        let container = "container_1_0001_01_000002";
+        for dir in [&empty, &half, &full] {
+            std::fs::create_dir_all(dir.join(container)).expect("mkdir");
+        }
+        std::fs::write(half.join(container).join(".skein.crt"), "x").expect("write");
+        for name in [".skein.crt", ".skein.pem"] {
+            std::fs::write(full.join(container).join(name), "x").expect("write");
+        }
+        let local_dirs = [&empty, &half, &full]
+            .map(|dir| dir.display().to_string())
+            .join(",");
+        let (cert, key) = find_container_credential_files(container, &local_dirs).expect("found");
+        assert_eq!(cert, full.join(container).join(".skein.crt"));
+        assert_eq!(key, full.join(container).join(".skein.pem"));
+        assert!(find_container_credential_files(container, "").is_none());
+    }
 }
