@@ -7,23 +7,17 @@
 //! so the file is in place once `start` returns. `stop` pings (unless `force`), sends
 //! SIGTERM to the recorded PID and deletes the file.
 
-use std::io::Read;
-use std::net::{Ipv4Addr, TcpListener};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::client::discovery::{self, GlobalDriver};
 use crate::client::{ClientError, connect_driver};
-use crate::driver::daemon::ENV_CALLBACK_PORT;
+use crate::driver::launch::launch_driver;
 use crate::driver::logging::LogLevel;
 use crate::proto::Empty;
-use crate::security::credentials::{ENV_CERTIFICATE, ENV_KEY};
 use crate::security::{Credentials, SecurityError};
 
-/// How long `start` waits for a new daemon to call back.
-pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a liveness `ping` may take.
 pub const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -73,6 +67,9 @@ pub enum ControlError {
     /// The driver file could not be removed.
     #[error(transparent)]
     Security(#[from] SecurityError),
+    /// A driver could not be reached (`Unable to connect to driver ...` with the cause).
+    #[error("Unable to connect to driver: {0}")]
+    Connect(String),
 }
 
 fn log_hint(log: &Option<PathBuf>) -> String {
@@ -285,18 +282,6 @@ async fn spawn_daemon(
     options: &StartOptions,
     keytab: Option<&Path>,
 ) -> Result<String, ControlError> {
-    let failed = |reason: String| ControlError::StartFailed {
-        reason,
-        log: options.log.clone(),
-    };
-    let callback = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
-        .map_err(|err| failed(format!("cannot open a callback socket: {err}")))?;
-    let callback_port = callback
-        .local_addr()
-        .map_err(|err| failed(format!("cannot open a callback socket: {err}")))?
-        .port();
-
     let mut command = Command::new(&options.program);
     command
         .args(["driver", "serve", "--global", "--daemon", "--log-level"])
@@ -308,12 +293,7 @@ async fn spawn_daemon(
             .arg("--principal")
             .arg(principal);
     }
-    command
-        .env("SKEIN_CONFIG", config_dir)
-        .env(ENV_CERTIFICATE, credentials.cert_pem())
-        .env(ENV_KEY, credentials.key_pem())
-        .env(ENV_CALLBACK_PORT, callback_port.to_string())
-        .stdin(Stdio::null());
+    command.env("SKEIN_CONFIG", config_dir).stdin(Stdio::null());
     match &options.log {
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|source| SecurityError::Io {
@@ -332,44 +312,6 @@ async fn spawn_daemon(
             command.stdout(Stdio::null()).stderr(Stdio::null());
         }
     }
-    // SAFETY: setsid is async-signal-safe; it detaches the daemon from the terminal's session
-    // like Python's `start_new_session=True`.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().map_err(|source| ControlError::Spawn {
-        program: options.program.clone(),
-        source,
-    })?;
-
-    let started = Instant::now();
-    loop {
-        match callback.accept() {
-            Ok((mut stream, _)) => {
-                let mut port = [0u8; 4];
-                stream
-                    .set_nonblocking(false)
-                    .and_then(|()| stream.set_read_timeout(Some(Duration::from_secs(10))))
-                    .and_then(|()| stream.read_exact(&mut port))
-                    .map_err(|err| failed(format!("Failed to read in client port: {err}")))?;
-                let port = i32::from_be_bytes(port);
-                return Ok(format!("127.0.0.1:{port}"));
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(err) => return Err(failed(format!("callback socket failed: {err}"))),
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(failed(format!("it exited with {status}")));
-        }
-        if started.elapsed() > START_TIMEOUT {
-            let _ = child.kill();
-            return Err(failed(format!("no callback within {START_TIMEOUT:?}")));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (_daemon, address) = launch_driver(command, credentials, options.log.as_deref()).await?;
+    Ok(address)
 }

@@ -4,6 +4,8 @@
 //! * [`daemon`] runs any [`Driver`] implementation over mTLS on `127.0.0.1` and handles its
 //!   lifecycle: the global driver file, Python's launch handshake, signals, stdin EOF.
 //! * [`control`] is `skein driver start|stop|restart` (spawning and signalling the daemon).
+//! * [`launch`] starts a driver process through the launch handshake, and gives CLI commands
+//!   their driver: the global one, else a private one ([`launch::connect_default_driver`]).
 //! * [`jvm_compat`] lets the unchanged Python client launch this driver where it expects Java.
 //! * [`logging`] is the daemon's stderr log with Skein's log levels.
 //! * [`service`] builds the Driver implementation the daemon serves.
@@ -11,6 +13,7 @@
 pub mod control;
 pub mod daemon;
 pub mod jvm_compat;
+pub mod launch;
 pub mod logging;
 pub mod ping_only;
 
