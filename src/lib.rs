@@ -5,14 +5,19 @@
 //! The wire contract is `proto/skein.proto`, compatible with Skein 0.8 clients.
 //!
 //! Where to start: [`spec`] is the application model every other part trusts once validated;
-//! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager;
-//! [`am`] is the ApplicationMaster.
+//! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager and
+//! [`hdfs`] stages files; [`security`] holds the shared key pair and the mutual-TLS set-up every
+//! connection uses; [`client`] connects to a driver or an ApplicationMaster; [`driver`] runs the
+//! driver daemon; [`am`] is the ApplicationMaster; [`cli`] is the command-line tool.
 
 pub mod am;
+pub mod cli;
+pub mod client;
 pub mod driver;
 pub mod hadoop;
 pub mod hdfs;
 pub mod proto;
+pub mod security;
 pub mod spec;
 pub mod yarn;
 

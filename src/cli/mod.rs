@@ -1,0 +1,66 @@
+//! The `skein` command-line tool: clap definitions and dispatch, one file per command group.
+//!
+//! Errors are printed as `Error: <message>` on stderr with exit status 1, as Python Skein
+//! does; `anyhow` context is added here, at the edge, and nowhere in the library.
+
+pub mod config;
+pub mod driver;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Deploy applications described by YAML specs on Hadoop YARN (skein-rs).
+#[derive(Debug, Parser)]
+#[command(name = "skein", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command group to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The command groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage the global driver
+    #[command(subcommand)]
+    Driver(driver::DriverCommand),
+    /// Manage configuration
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+}
+
+/// Parses the process arguments, runs the command and returns the exit status.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Driver(command) => driver::run(command),
+        Command::Config(command) => config::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A Tokio runtime sized for a CLI or a daemon on a small machine.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Loads the default credentials, printing Skein's warning when they were just created.
+pub(crate) fn default_credentials() -> anyhow::Result<crate::security::Credentials> {
+    let loaded = crate::security::Credentials::from_default()?;
+    if let Some(warning) = loaded.warning() {
+        eprintln!("Warning: {warning}");
+    }
+    Ok(loaded.credentials)
+}

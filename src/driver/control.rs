@@ -1,0 +1,317 @@
+//! `skein driver start|stop|restart` semantics, shared by the CLI (Python Skein's
+//! `Client.start_global_driver` / `stop_global_driver`).
+//!
+//! `start` is idempotent: a driver named by the driver file that answers `ping` is reused.
+//! Otherwise a new daemon (`skein driver serve --global --daemon`) is spawned in its own
+//! session with the launch handshake; it writes the driver file itself before it calls back,
+//! so the file is in place once `start` returns. `stop` pings (unless `force`), sends
+//! SIGTERM to the recorded PID and deletes the file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::client::discovery::{self, GlobalDriver};
+use crate::client::{ClientError, connect_driver};
+use crate::driver::launch::launch_driver;
+use crate::driver::logging::LogLevel;
+use crate::proto::Empty;
+use crate::security::{Credentials, SecurityError};
+
+/// How long a liveness `ping` may take.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What can go wrong while starting or stopping the global driver.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// The driver file names a live process that does not answer.
+    #[error(
+        "Unable to connect to driver at {address}, but its process (PID {pid}) is alive; \
+         if it is not a skein driver, use `skein driver stop --force`"
+    )]
+    Unreachable {
+        /// Address from the driver file.
+        address: String,
+        /// PID from the driver file.
+        pid: u32,
+    },
+    /// Keytab and principal must be given together.
+    #[error("{0}")]
+    KerberosOptions(String),
+    /// The daemon could not be spawned.
+    #[error("cannot start the driver process '{}': {source}", program.display())]
+    Spawn {
+        /// The executable.
+        program: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The daemon exited or never called back.
+    #[error("Failed to start the driver process: {reason}{}", log_hint(log))]
+    StartFailed {
+        /// What happened.
+        reason: String,
+        /// Its log file, if any.
+        log: Option<PathBuf>,
+    },
+    /// Sending SIGTERM failed for another reason than "no such process".
+    #[error("cannot stop the driver process {pid}: {source}")]
+    Kill {
+        /// The PID.
+        pid: u32,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The driver file could not be removed.
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+    /// A driver could not be reached (`Unable to connect to driver ...` with the cause).
+    #[error("Unable to connect to driver: {0}")]
+    Connect(String),
+}
+
+fn log_hint(log: &Option<PathBuf>) -> String {
+    match log {
+        Some(path) => format!("; see its log at '{}'", path.display()),
+        None => "; run `skein driver start --log FILE` or `skein driver serve` to see its log"
+            .to_string(),
+    }
+}
+
+/// Options of `skein driver start`.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// The `skein` executable to run as the daemon.
+    pub program: PathBuf,
+    /// Where the daemon logs (stdout and stderr); `None` discards its output.
+    pub log: Option<PathBuf>,
+    /// The daemon's log level.
+    pub log_level: LogLevel,
+    /// Kerberos keytab for the daemon's login (with `principal`).
+    pub keytab: Option<PathBuf>,
+    /// Kerberos principal for the keytab.
+    pub principal: Option<String>,
+}
+
+/// Outcome of [`start_global_driver`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// A live global driver was already there.
+    AlreadyRunning {
+        /// Its address.
+        address: String,
+    },
+    /// A new daemon was started.
+    New {
+        /// Its address.
+        address: String,
+        /// The dead driver it replaces, if the file named one (Skein warns about it).
+        replaced: Option<GlobalDriver>,
+    },
+}
+
+impl Started {
+    /// The driver's address either way.
+    pub fn address(&self) -> &str {
+        match self {
+            Self::AlreadyRunning { address } | Self::New { address, .. } => address,
+        }
+    }
+}
+
+/// Pings the driver at `address`.
+///
+/// # Errors
+/// [`ClientError`] when it cannot be reached or does not answer within [`PING_TIMEOUT`].
+pub async fn ping_driver(address: &str, credentials: &Credentials) -> Result<(), ClientError> {
+    let attempt = async {
+        let mut driver = connect_driver(address, credentials).await?;
+        driver
+            .ping(Empty {})
+            .await
+            .map_err(|status| ClientError::Connect {
+                what: "driver",
+                address: address.to_string(),
+                reason: status.message().to_string(),
+            })?;
+        Ok(())
+    };
+    tokio::time::timeout(PING_TIMEOUT, attempt)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ClientError::Connect {
+                what: "driver",
+                address: address.to_string(),
+                reason: format!("no answer to ping within {PING_TIMEOUT:?}"),
+            })
+        })
+}
+
+/// Starts the global driver for `config_dir` unless a live one is there.
+///
+/// # Errors
+/// [`ControlError`] when the existing driver is alive but unreachable, or the new one fails.
+pub async fn start_global_driver(
+    config_dir: &Path,
+    credentials: &Credentials,
+    options: &StartOptions,
+) -> Result<Started, ControlError> {
+    let keytab = check_kerberos_options(options)?;
+    let mut replaced = None;
+    if let Some(existing) = discovery::read_global_driver(config_dir) {
+        match ping_driver(&existing.address, credentials).await {
+            Ok(()) => {
+                return Ok(Started::AlreadyRunning {
+                    address: existing.address,
+                });
+            }
+            Err(_) if pid_exists(existing.pid) => {
+                return Err(ControlError::Unreachable {
+                    address: existing.address,
+                    pid: existing.pid,
+                });
+            }
+            Err(_) => {
+                discovery::remove_global_driver(config_dir)?;
+                replaced = Some(existing);
+            }
+        }
+    }
+    let address = spawn_daemon(config_dir, credentials, options, keytab.as_deref()).await?;
+    Ok(Started::New { address, replaced })
+}
+
+/// Stops the global driver named in `config_dir`'s driver file, if any; silent when none.
+///
+/// Without `force` the driver must answer `ping` unless its process is gone; with `force`
+/// the PID is signalled regardless (and "permission denied" is ignored).
+///
+/// # Errors
+/// [`ControlError`] when the driver is alive but unreachable, or the signal fails.
+pub async fn stop_global_driver(
+    config_dir: &Path,
+    credentials: &Credentials,
+    force: bool,
+) -> Result<(), ControlError> {
+    let Some(existing) = discovery::read_global_driver(config_dir) else {
+        return Ok(());
+    };
+    if !force
+        && ping_driver(&existing.address, credentials).await.is_err()
+        && pid_exists(existing.pid)
+    {
+        return Err(ControlError::Unreachable {
+            address: existing.address,
+            pid: existing.pid,
+        });
+    }
+    match terminate(existing.pid) {
+        Ok(()) => {}
+        Err(err) if err.raw_os_error() == Some(libc::ESRCH) => {}
+        Err(err) if force && err.raw_os_error() == Some(libc::EPERM) => {}
+        Err(source) => {
+            return Err(ControlError::Kill {
+                pid: existing.pid,
+                source,
+            });
+        }
+    }
+    discovery::remove_global_driver(config_dir)?;
+    Ok(())
+}
+
+/// Whether a process with this PID exists (possibly owned by someone else).
+pub fn pid_exists(pid: u32) -> bool {
+    let Some(pid) = safe_pid(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks for existence and permission; no signal is delivered.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Sends SIGTERM to `pid`.
+fn terminate(pid: u32) -> std::io::Result<()> {
+    let Some(pid) = safe_pid(pid) else {
+        return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+    };
+    // SAFETY: plain kill(2) on a single positive PID.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// A PID that names exactly one process: never 0, 1 or negative (which would signal process
+/// groups or every process).
+fn safe_pid(pid: u32) -> Option<libc::pid_t> {
+    libc::pid_t::try_from(pid).ok().filter(|pid| *pid > 1)
+}
+
+/// Python's checks: an absolute, existing keytab, and keytab and principal together.
+fn check_kerberos_options(options: &StartOptions) -> Result<Option<PathBuf>, ControlError> {
+    match (&options.keytab, &options.principal) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ControlError::KerberosOptions(
+            "Principal must be specified for keytab login (--principal)".to_string(),
+        )),
+        (None, Some(_)) => Err(ControlError::KerberosOptions(
+            "Keytab must be specified for keytab login (--keytab)".to_string(),
+        )),
+        (Some(keytab), Some(_)) => {
+            let keytab = std::path::absolute(keytab).unwrap_or_else(|_| keytab.clone());
+            if keytab.exists() {
+                Ok(Some(keytab))
+            } else {
+                Err(ControlError::KerberosOptions(format!(
+                    "keytab doesn't exist at '{}'",
+                    keytab.display()
+                )))
+            }
+        }
+    }
+}
+
+/// Spawns `skein driver serve --global --daemon` in a new session and waits for its callback.
+async fn spawn_daemon(
+    config_dir: &Path,
+    credentials: &Credentials,
+    options: &StartOptions,
+    keytab: Option<&Path>,
+) -> Result<String, ControlError> {
+    let mut command = Command::new(&options.program);
+    command
+        .args(["driver", "serve", "--global", "--daemon", "--log-level"])
+        .arg(options.log_level.to_string());
+    if let (Some(keytab), Some(principal)) = (keytab, &options.principal) {
+        command
+            .arg("--keytab")
+            .arg(keytab)
+            .arg("--principal")
+            .arg(principal);
+    }
+    command.env("SKEIN_CONFIG", config_dir).stdin(Stdio::null());
+    match &options.log {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|source| SecurityError::Io {
+                action: "cannot create log file",
+                path: path.clone(),
+                source,
+            })?;
+            let copy = file.try_clone().map_err(|source| SecurityError::Io {
+                action: "cannot open log file",
+                path: path.clone(),
+                source,
+            })?;
+            command.stdout(file).stderr(copy);
+        }
+        None => {
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+        }
+    }
+    let (_daemon, address) = launch_driver(command, credentials, options.log.as_deref()).await?;
+    Ok(address)
+}
