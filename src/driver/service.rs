@@ -29,7 +29,10 @@ pub struct YarnDriver {
 
 struct Backend {
     rm: ResourceManager,
-    hdfs: Option<Hdfs>,
+    config: HadoopConfig,
+    user: String,
+    // Made on first use, inside the runtime that serves the RPCs.
+    hdfs: tokio::sync::OnceCell<Option<Hdfs>>,
 }
 
 impl YarnDriver {
@@ -38,14 +41,12 @@ impl YarnDriver {
     pub fn new(config: Result<HadoopConfig, String>, user: &str) -> Self {
         let backend = config.and_then(|config| {
             let rm = ResourceManager::from_config(&config, user).map_err(|e| e.to_string())?;
-            let hdfs = match Hdfs::connect(&config, user) {
-                Ok(h) => Some(h),
-                Err(e) => {
-                    tracing::warn!("HDFS is not available: {e}");
-                    None
-                }
-            };
-            Ok(Arc::new(Backend { rm, hdfs }))
+            Ok(Arc::new(Backend {
+                rm,
+                config,
+                user: user.to_string(),
+                hdfs: tokio::sync::OnceCell::new(),
+            }))
         });
         if let Err(e) = &backend {
             tracing::warn!("the driver cannot reach YARN: {e}");
@@ -84,6 +85,17 @@ fn internal(e: YarnError) -> Status {
 }
 
 impl Backend {
+    async fn hdfs(&self) -> Option<&Hdfs> {
+        self.hdfs
+            .get_or_init(|| async {
+                Hdfs::connect(&self.config, &self.user)
+                    .map_err(|e| tracing::warn!("HDFS is not available: {e}"))
+                    .ok()
+            })
+            .await
+            .as_ref()
+    }
+
     /// The report of a skein application, with Skein's three errors.
     async fn skein_app(&self, id: &str) -> Result<AppInfo, Status> {
         validate_application_id(id)?;
@@ -325,7 +337,7 @@ impl proto::driver_server::Driver for YarnDriver {
         let req = request.into_inner();
         backend.skein_app(&req.id).await?;
         backend.rm.kill(&req.id).await.map_err(internal)?;
-        if let Some(hdfs) = &backend.hdfs
+        if let Some(hdfs) = backend.hdfs().await
             && let Err(e) = hdfs.remove_staging_dir(&req.id).await
         {
             tracing::warn!(

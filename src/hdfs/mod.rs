@@ -62,7 +62,8 @@ impl std::fmt::Debug for Hdfs {
 }
 
 impl Hdfs {
-    /// A client of the configuration's default filesystem, as `user`.
+    /// A client of the configuration's default filesystem, as `user`. Call it inside a tokio
+    /// runtime: the client runs its IO on the caller's runtime.
     ///
     /// # Errors
     /// When hdfs-native rejects the configuration (e.g. an unknown name service).
@@ -76,15 +77,19 @@ impl Hdfs {
         settings
             .entry("dfs.client.failover.max.attempts".into())
             .or_insert_with(|| "3".into());
-        let client = hdfs_native::ClientBuilder::new()
+        let mut builder = hdfs_native::ClientBuilder::new()
             .with_url(&default_fs)
             .with_config(settings)
-            .with_user(user)
-            .build()
-            .map_err(|e| HdfsError::Setup {
-                fs: default_fs.clone(),
-                message: e.to_string(),
-            })?;
+            .with_user(user);
+        // Without a runtime handle hdfs-native makes a runtime of its own, which panics when
+        // dropped inside ours: always lend it the caller's.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            builder = builder.with_io_runtime(handle);
+        }
+        let client = builder.build().map_err(|e| HdfsError::Setup {
+            fs: default_fs.clone(),
+            message: e.to_string(),
+        })?;
         Ok(Hdfs {
             client,
             default_fs,

@@ -1,8 +1,9 @@
 """The unchanged Python `skein` 0.8.2 client and CLI against the skein-rs driver.
 
-Only what the driver lifecycle provides is exercised: spawning a private driver through
-Python's java launch handshake, ping, closing, logging, the global driver commands, and
-credentials written by either side. The YARN-backed RPCs are tested elsewhere.
+The driver lifecycle (spawning a private driver through Python's java launch handshake, ping,
+closing, logging, the global driver commands, credentials written by either side) and the
+YARN-backed RPCs that do not need a running skein application, against the real test cluster
+(HADOOP_CONF_DIR is the cluster `scripts/run-tests` started).
 """
 import os
 
@@ -29,10 +30,52 @@ def test_client_spawns_the_skein_rs_driver_pings_and_closes_it():
     assert not process_alive(pid)
 
 
-def test_rpcs_the_driver_does_not_serve_yet_raise_driver_error():
+needs_cluster = pytest.mark.skipif(
+    not os.environ.get("HADOOP_CONF_DIR"), reason="needs the test cluster (HADOOP_CONF_DIR)")
+
+
+@needs_cluster
+def test_client_reads_nodes_queues_and_applications_from_yarn():
     with skein.Client() as client:
-        with pytest.raises(skein.exceptions.DriverError, match="does not implement"):
-            client.get_applications()
+        nodes = client.get_nodes()
+        assert len(nodes) == 1 and nodes[0].state == "RUNNING", nodes
+        assert nodes[0].total_resources.memory >= 4096
+        assert client.get_nodes(states=["LOST"]) == []
+        default = client.get_queue("default")
+        assert default.name == "default" and default.state == "RUNNING"
+        assert sorted(q.name for q in client.get_child_queues("fruit")) == ["apples", "bananas"]
+        assert {"root", "default", "fruit"} <= {q.name for q in client.get_all_queues()}
+        apps = client.get_applications(states=["FINISHED", "FAILED", "KILLED"])
+        assert all(a.id.startswith("application_") for a in apps)
+
+
+@needs_cluster
+def test_client_errors_are_skeins():
+    with skein.Client() as client:
+        with pytest.raises(ValueError, match="Invalid ApplicationId 'nope'"):
+            client.application_report("nope")
+        with pytest.raises(ValueError, match="Unknown ApplicationId 'application_1_9999'"):
+            client.application_report("application_1_9999")
+        with pytest.raises(ValueError, match="Queue 'missing' does not exist"):
+            client.get_queue("missing")
+        with pytest.raises(skein.exceptions.DriverError, match="submit is not available"):
+            client.submit(skein.ApplicationSpec(
+                services={"s": skein.Service(resources=skein.Resources("32 MiB", 1),
+                                             script="true")}))
+
+
+@needs_cluster
+def test_python_cli_application_commands_against_the_global_driver():
+    code, _, err = run(PYTHON_SKEIN_CLI, "driver", "start")
+    assert code == 0, err
+    code, out, err = run(PYTHON_SKEIN_CLI, "application", "ls", "--all")
+    assert code == 0, err
+    assert out.splitlines()[0].split() == [
+        "APPLICATION_ID", "NAME", "STATE", "STATUS", "CONTAINERS", "VCORES", "MEMORY", "RUNTIME"]
+    code, _, err = run(PYTHON_SKEIN_CLI, "application", "status", "nope")
+    assert code == 1 and err == "Error: Invalid ApplicationId 'nope'", err
+    code, _, err = run(PYTHON_SKEIN_CLI, "application", "kill", "application_1_9999")
+    assert code == 1 and err == "Error: Unknown ApplicationId 'application_1_9999'", err
 
 
 def test_driver_log_is_info_by_default_and_debug_via_java_options(tmp_path):
