@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod driver;
+pub mod spec;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,9 @@ pub enum Command {
     /// Manage configuration
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Validate application specifications, print their JSON Schema
+    #[command(subcommand)]
+    Spec(spec::SpecCommand),
 }
 
 /// Parses the process arguments, runs the command and returns the exit status.
@@ -36,6 +40,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Driver(command) => driver::run(command),
         Command::Config(command) => config::run(command),
+        Command::Spec(command) => spec::run(command),
     };
     match result {
         Ok(code) => code,
