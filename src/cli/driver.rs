@@ -154,9 +154,10 @@ fn start_log_level(args: &StartArgs) -> anyhow::Result<LogLevel> {
 fn level_or_env(level: Option<LogLevel>) -> anyhow::Result<LogLevel> {
     match (level, std::env::var("SKEIN_LOG_LEVEL")) {
         (Some(level), _) => Ok(level),
-        (None, Ok(text)) if !text.is_empty() => {
-            Ok(text.parse().context("invalid SKEIN_LOG_LEVEL")?)
-        }
+        (None, Ok(text)) if !text.is_empty() => Ok(text
+            .parse()
+            .map_err(crate::driver::logging::UnknownLogLevel)
+            .context("invalid SKEIN_LOG_LEVEL")?),
         _ => Ok(LogLevel::Info),
     }
 }

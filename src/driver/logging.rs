@@ -4,86 +4,29 @@
 //! Like Java Skein's `skein.log.level`, the level applies to skein's own messages; other
 //! crates (TLS, HTTP/2) only report errors unless `RUST_LOG` says otherwise.
 
-use std::fmt;
-use std::str::FromStr;
-
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
 /// The Java system property Python Skein passes the level in.
 pub const JAVA_LOG_LEVEL_PROPERTY: &str = "-Dskein.log.level=";
 
-/// Skein's log levels (log4j's names), from most to least verbose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogLevel {
-    /// Everything.
-    All,
-    /// Very detailed tracing.
-    Trace,
-    /// Debugging detail.
-    Debug,
-    /// Normal operation (the default).
-    #[default]
-    Info,
-    /// Problems that were worked around.
-    Warn,
-    /// Failures.
-    Error,
-    /// Failures (log4j's FATAL; same as ERROR here).
-    Fatal,
-    /// Nothing.
-    Off,
-}
+/// Skein's log levels (log4j's names): the same type as a spec's `master.log_level`.
+pub use crate::spec::LogLevel;
 
-/// A log level name that is not one of Skein's.
+/// A log level name that is not one of Skein's (the message lists the valid names).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown log level '{0}': use one of ALL, TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF")]
+#[error("{0}")]
 pub struct UnknownLogLevel(pub String);
 
-impl FromStr for LogLevel {
-    type Err = UnknownLogLevel;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Ok(match text.trim().to_ascii_uppercase().as_str() {
-            "ALL" => Self::All,
-            "TRACE" => Self::Trace,
-            "DEBUG" => Self::Debug,
-            "INFO" => Self::Info,
-            "WARN" => Self::Warn,
-            "ERROR" => Self::Error,
-            "FATAL" => Self::Fatal,
-            "OFF" => Self::Off,
-            _ => return Err(UnknownLogLevel(text.to_string())),
-        })
-    }
-}
-
-impl fmt::Display for LogLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::All => "ALL",
-            Self::Trace => "TRACE",
-            Self::Debug => "DEBUG",
-            Self::Info => "INFO",
-            Self::Warn => "WARN",
-            Self::Error => "ERROR",
-            Self::Fatal => "FATAL",
-            Self::Off => "OFF",
-        })
-    }
-}
-
-impl LogLevel {
-    /// The `tracing` filter for this level.
-    pub fn level_filter(self) -> LevelFilter {
-        match self {
-            Self::All | Self::Trace => LevelFilter::TRACE,
-            Self::Debug => LevelFilter::DEBUG,
-            Self::Info => LevelFilter::INFO,
-            Self::Warn => LevelFilter::WARN,
-            Self::Error | Self::Fatal => LevelFilter::ERROR,
-            Self::Off => LevelFilter::OFF,
-        }
+/// The `tracing` filter for a log level.
+pub fn level_filter(level: LogLevel) -> LevelFilter {
+    match level {
+        LogLevel::All | LogLevel::Trace => LevelFilter::TRACE,
+        LogLevel::Debug => LevelFilter::DEBUG,
+        LogLevel::Info => LevelFilter::INFO,
+        LogLevel::Warn => LevelFilter::WARN,
+        LogLevel::Error | LogLevel::Fatal => LevelFilter::ERROR,
+        LogLevel::Off => LevelFilter::OFF,
     }
 }
 
@@ -97,7 +40,7 @@ pub fn log_level_from_java_args<'a>(
     args.into_iter()
         .filter_map(|arg| arg.strip_prefix(JAVA_LOG_LEVEL_PROPERTY))
         .last()
-        .map(str::parse)
+        .map(|text| text.parse::<LogLevel>().map_err(UnknownLogLevel))
 }
 
 /// Sends `tracing` output to stderr at `level` for skein's own messages. Does nothing if a
@@ -108,7 +51,7 @@ pub fn init_stderr_logging(level: LogLevel) {
         _ => EnvFilter::default()
             .add_directive(LevelFilter::ERROR.into())
             .add_directive(
-                format!("skein={}", level.level_filter())
+                format!("skein={}", level_filter(level))
                     .parse()
                     .unwrap_or_else(|_| LevelFilter::INFO.into()),
             ),
