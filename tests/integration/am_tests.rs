@@ -50,24 +50,9 @@ struct Staged {
 }
 
 async fn stage(info: &ClusterInfo, app_id: &str, name: &str, bytes: Vec<u8>) -> Staged {
-    let client = hdfs_native::ClientBuilder::new()
-        .with_url(&info.default_fs)
-        .with_config_dir(info.conf_dir.to_string_lossy().to_string())
-        .build()
-        .expect("hdfs client");
     let path = format!("/tmp/skein-rs-test/{app_id}/{name}");
-    let mut writer = client
-        .create(&path, hdfs_native::WriteOptions::default().overwrite(true))
-        .await
-        .expect("create");
-    writer
-        .write_bytes(bytes::Bytes::from(bytes))
-        .await
-        .expect("write");
-    writer.close().await.expect("close");
-    let status = client.get_file_info(&path).await.expect("stat");
-    let size = i64::try_from(status.length).expect("size");
-    let timestamp = i64::try_from(status.modification_time).expect("mtime");
+    let resource = cluster::upload(info, &path, bytes).await;
+    let (size, timestamp) = (resource.size, resource.timestamp);
     // hdfs://host:port of the default filesystem, for the spec's Url record.
     let authority = info
         .default_fs
@@ -75,13 +60,7 @@ async fn stage(info: &ClusterInfo, app_id: &str, name: &str, bytes: Vec<u8>) -> 
         .trim_end_matches('/');
     let (host, port) = authority.rsplit_once(':').expect("host:port");
     Staged {
-        resource: LocalResource {
-            resource: format!("{}{path}", info.default_fs.trim_end_matches('/')),
-            kind: "FILE".into(),
-            visibility: "APPLICATION".into(),
-            size,
-            timestamp,
-        },
+        resource,
         file: proto::File {
             source: Some(proto::Url {
                 scheme: "hdfs".into(),

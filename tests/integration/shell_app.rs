@@ -27,29 +27,8 @@ async fn stage_shell_am(info: &cluster::ClusterInfo, app_id: &str) -> LocalResou
         info.hadoop_version
     ));
     let bytes = std::fs::read(&jar).unwrap_or_else(|e| panic!("{}: {e}", jar.display()));
-    let client = hdfs_native::ClientBuilder::new()
-        .with_url(&info.default_fs)
-        .with_config_dir(info.conf_dir.to_string_lossy().to_string())
-        .build()
-        .expect("hdfs client");
     let path = format!("/tmp/skein-rs-test/{app_id}/shell-am.jar");
-    let mut writer = client
-        .create(&path, hdfs_native::WriteOptions::default().overwrite(true))
-        .await
-        .expect("create");
-    writer
-        .write_bytes(bytes::Bytes::from(bytes))
-        .await
-        .expect("write");
-    writer.close().await.expect("close");
-    let status = client.get_file_info(&path).await.expect("stat");
-    LocalResource {
-        resource: format!("{}{path}", info.default_fs),
-        kind: "FILE".into(),
-        visibility: "APPLICATION".into(),
-        size: i64::try_from(status.length).expect("size"),
-        timestamp: i64::try_from(status.modification_time).expect("mtime"),
-    }
+    cluster::upload(info, &path, bytes).await
 }
 
 /// A shell command run by a minimal Java ApplicationMaster (tests/cluster's ShellAppMaster),
