@@ -226,7 +226,7 @@ fn serve_foreground(args: ServeArgs) -> anyhow::Result<()> {
         keytab: args.keytab,
         principal: args.principal,
     };
-    super::runtime()?.block_on(serve(service(&config), options, &credentials))?;
+    super::runtime()?.block_on(serve(service(&config, &credentials), options, &credentials))?;
     Ok(())
 }
 
@@ -269,6 +269,6 @@ fn jvm_compat_driver(java_args: &[String]) -> anyhow::Result<()> {
         principal: args.principal,
     };
     let options = ServeOptions::spawned(port, args.daemon);
-    super::runtime()?.block_on(serve(service(&config), options, &credentials))?;
+    super::runtime()?.block_on(serve(service(&config, &credentials), options, &credentials))?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod launch;
 pub mod logging;
 pub mod reports;
 pub mod service;
+pub mod submit;
 
 use std::path::PathBuf;
 
@@ -35,9 +36,13 @@ pub struct ServiceConfig {
 }
 
 /// The Driver implementation every daemon entry point serves: [`service::YarnDriver`] for the
-/// cluster of `$HADOOP_CONF_DIR`, acting as the current user. `submit` and `getLogs` are not
-/// available yet and answer `UNIMPLEMENTED`; every other RPC is served.
-pub fn service(config: &ServiceConfig) -> impl Driver + use<> {
+/// cluster of `$HADOOP_CONF_DIR`, acting as the current user, giving applications
+/// `credentials` when their spec names no key pair. `getLogs` is not available yet and answers
+/// `UNIMPLEMENTED`; every other RPC is served.
+pub fn service(
+    config: &ServiceConfig,
+    credentials: &crate::security::Credentials,
+) -> impl Driver + use<> {
     tracing::debug!(?config, "building the driver service");
-    service::YarnDriver::from_environment()
+    service::YarnDriver::from_environment().with_credentials(credentials.clone())
 }

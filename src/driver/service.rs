@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
-use crate::driver::reports;
+use crate::driver::{reports, submit};
 use crate::hadoop::HadoopConfig;
 use crate::hdfs::Hdfs;
 use crate::proto;
@@ -25,6 +25,8 @@ const WAIT_POLL: Duration = Duration::from_millis(100);
 #[derive(Clone)]
 pub struct YarnDriver {
     backend: Result<Arc<Backend>, String>,
+    credentials: Option<crate::security::Credentials>,
+    am_binary: Option<std::path::PathBuf>,
 }
 
 struct Backend {
@@ -51,7 +53,23 @@ impl YarnDriver {
         if let Err(e) = &backend {
             tracing::warn!("the driver cannot reach YARN: {e}");
         }
-        YarnDriver { backend }
+        YarnDriver {
+            backend,
+            credentials: None,
+            am_binary: None,
+        }
+    }
+
+    /// The `skein` binary to stage as applications' AM (default: [`submit::default_am_binary`]).
+    pub fn with_am_binary(mut self, path: std::path::PathBuf) -> Self {
+        self.am_binary = Some(path);
+        self
+    }
+
+    /// The key pair applications get when their spec names none (the driver's own, as Skein).
+    pub fn with_credentials(mut self, credentials: crate::security::Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
     }
 
     /// A driver for `$HADOOP_CONF_DIR`, acting as the current user.
@@ -304,11 +322,40 @@ impl proto::driver_server::Driver for YarnDriver {
 
     async fn submit(
         &self,
-        _: Request<proto::ApplicationSpec>,
+        request: Request<proto::ApplicationSpec>,
     ) -> Result<Response<proto::Application>, Status> {
-        Err(Status::unimplemented(
-            "submit is not available in this build of the skein-rs driver yet",
-        ))
+        let backend = self.backend()?;
+        let failed = |message: String| {
+            Status::internal(format!(
+                "Failed to submit application, exception:\n{message}"
+            ))
+        };
+        // Validated once, here: the rest of the path trusts the normalized spec.
+        let model = crate::spec::ApplicationSpec::try_from(request.into_inner())
+            .map_err(|e| failed(e.to_string()))?;
+        let spec = proto::ApplicationSpec::from(&model);
+        let hdfs = backend
+            .hdfs()
+            .await
+            .ok_or_else(|| failed("HDFS is not available to stage the application".into()))?;
+        let credentials = self.credentials.as_ref().ok_or_else(|| {
+            failed("the driver has no credentials to give the application".into())
+        })?;
+        let am_binary = match &self.am_binary {
+            Some(path) => path.clone(),
+            None => submit::default_am_binary().map_err(failed)?,
+        };
+        let submitter = submit::Submitter {
+            rm: &backend.rm,
+            hdfs,
+            config: &backend.config,
+            user: &backend.user,
+            credentials,
+            am_binary: &am_binary,
+        };
+        let id = submitter.submit(spec).await?;
+        tracing::info!("Submitted application {id}");
+        Ok(Response::new(proto::Application { id }))
     }
 
     async fn wait_for_start(

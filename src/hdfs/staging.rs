@@ -97,16 +97,48 @@ impl Hdfs {
     /// When the NameNode or a DataNode fails, or does not answer in time.
     pub async fn stage_cached(&self, name: &str, data: Bytes) -> Result<Staged, HdfsError> {
         let hash = sha256_hex(&data);
+        if let Some(hit) = self.cached(name, &hash, data.len() as u64).await {
+            return Ok(hit);
+        }
+        self.upload_to_cache(name, &hash, data).await
+    }
+
+    /// Like [`Self::stage_cached`] for a local file (the AM binary, the shim jar): the file is
+    /// hashed once per process and read into memory only when the cache misses.
+    ///
+    /// # Errors
+    /// When the file cannot be read or HDFS fails.
+    pub async fn stage_cached_file(&self, name: &str, path: &Path) -> Result<Staged, HdfsError> {
+        let local_error = |e: std::io::Error| HdfsError::Call {
+            operation: "read local file",
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let (hash, len) = local_file_hash(path).map_err(local_error)?;
+        if let Some(hit) = self.cached(name, &hash, len).await {
+            return Ok(hit);
+        }
+        let data = tokio::fs::read(path).await.map_err(local_error)?;
+        self.upload_to_cache(name, &hash, Bytes::from(data)).await
+    }
+
+    async fn cached(&self, name: &str, hash: &str, len: u64) -> Option<Staged> {
+        let path = format!("{}/{hash}-{name}", self.cache_dir());
+        let existing = self.local_resource(&path, "FILE").await.ok()?;
+        (u64::try_from(existing.size).ok() == Some(len)).then_some(Staged {
+            resource: existing,
+            uploaded_bytes: 0,
+        })
+    }
+
+    async fn upload_to_cache(
+        &self,
+        name: &str,
+        hash: &str,
+        data: Bytes,
+    ) -> Result<Staged, HdfsError> {
         let dir = self.cache_dir();
         let path = format!("{dir}/{hash}-{name}");
-        if let Ok(existing) = self.local_resource(&path, "FILE").await
-            && usize::try_from(existing.size).ok() == Some(data.len())
-        {
-            return Ok(Staged {
-                resource: existing,
-                uploaded_bytes: 0,
-            });
-        }
         self.create_dir(&dir, DIR_MODE).await?;
         let temporary = format!("{path}.{}.tmp", std::process::id());
         let uploaded = data.len() as u64;
@@ -154,6 +186,42 @@ impl Hdfs {
             uploaded_bytes: uploaded,
         })
     }
+}
+
+/// SHA-256 and length of a local file, remembered per (path, length, modification time) so a
+/// long-running driver hashes its own binary once, not once per submit.
+fn local_file_hash(path: &Path) -> std::io::Result<(String, u64)> {
+    use std::collections::HashMap;
+    use std::io::Read;
+    use std::sync::{Mutex, OnceLock};
+    type Key = (std::path::PathBuf, u64, std::time::SystemTime);
+    static HASHES: OnceLock<Mutex<HashMap<Key, String>>> = OnceLock::new();
+    let meta = std::fs::metadata(path)?;
+    let key = (path.to_path_buf(), meta.len(), meta.modified()?);
+    let hashes = HASHES.get_or_init(Default::default);
+    if let Some(hash) = hashes.lock().ok().and_then(|h| h.get(&key).cloned()) {
+        return Ok((hash, meta.len()));
+    }
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        context.update(&buffer[..n]);
+    }
+    let hash: String = context
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if let Ok(mut h) = hashes.lock() {
+        h.insert(key, hash.clone());
+    }
+    Ok((hash, meta.len()))
 }
 
 /// The folder a local source is uploaded into: 32 upper-case hex digits of its path's hash,

@@ -7,3 +7,4 @@ mod cluster_tests;
 mod driver_tests;
 mod shell_app;
 mod staging_tests;
+mod submit_tests;

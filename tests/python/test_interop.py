@@ -58,10 +58,27 @@ def test_client_errors_are_skeins():
             client.application_report("application_1_9999")
         with pytest.raises(ValueError, match="Queue 'missing' does not exist"):
             client.get_queue("missing")
-        with pytest.raises(skein.exceptions.DriverError, match="submit is not available"):
+        with pytest.raises(skein.exceptions.DriverError,
+                           match="exceeds the cluster's maximum of 16 vcores"):
             client.submit(skein.ApplicationSpec(
-                services={"s": skein.Service(resources=skein.Resources("32 MiB", 1),
+                services={"s": skein.Service(resources=skein.Resources("32 MiB", 1000),
                                              script="true")}))
+
+
+@needs_cluster
+def test_client_submits_reports_and_kills_an_application():
+    spec = skein.ApplicationSpec(
+        name="python-submit", queue="bananas", tags={"py"},
+        services={"s": skein.Service(resources=skein.Resources("32 MiB", 1),
+                                     script="sleep 600")})
+    with skein.Client() as client:
+        app_id = client.submit(spec)
+        report = client.application_report(app_id)
+        assert report.name == "python-submit" and report.queue.endswith("bananas")
+        assert report.tags == {"py"}
+        assert app_id in [a.id for a in client.get_applications(name="python-submit")]
+        client.kill_application(app_id)
+        assert client.application_report(app_id).state in ("KILLED", "FAILED", "FINISHED")
 
 
 @needs_cluster

@@ -1,0 +1,200 @@
+//! `submit` on the real cluster: what YARN receives, what is staged on HDFS and with which
+//! permissions, that a refused submit leaves nothing behind, and that the AM binary is uploaded
+//! once per content.
+
+use std::path::PathBuf;
+
+use prost::Message;
+use skein::driver::service::YarnDriver;
+use skein::hadoop::HadoopConfig;
+use skein::hdfs::Hdfs;
+use skein::proto::driver_server::Driver;
+use skein::proto::{self, application_state::Type as AppState};
+use skein::security::Credentials;
+use tonic::{Code, Request};
+
+use crate::cluster;
+
+fn driver_as(user: &str) -> YarnDriver {
+    let c = cluster::shared();
+    let config = HadoopConfig::from_dir(&c.info.conf_dir).map_err(|e| e.to_string());
+    YarnDriver::new(config, user)
+        .with_credentials(Credentials::generate().expect("credentials"))
+        .with_am_binary(PathBuf::from(env!("CARGO_BIN_EXE_skein")))
+}
+
+fn hdfs_as(user: &str) -> Hdfs {
+    let c = cluster::shared();
+    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
+    Hdfs::connect(&config, user).expect("hdfs")
+}
+
+fn spec(yaml: &str) -> proto::ApplicationSpec {
+    let model = skein::spec::from_yaml_str(yaml, "test.yaml", std::path::Path::new("/"))
+        .expect("a valid spec");
+    proto::ApplicationSpec::from(&model)
+}
+
+async fn entries(fs: &Hdfs, dir: &str) -> Vec<hdfs_native::client::FileStatus> {
+    fs.client()
+        .list_status(dir, false)
+        .await
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_submitted_spec_lands_in_yarn_and_its_files_are_staged_privately() {
+    let user = skein::hadoop::current_user();
+    let d = driver_as(&user);
+    let yaml = format!(
+        "name: landing-{pid}\nqueue: apples\ntags: [one, two]\nmaster:\n  resources:\n    memory: 200 MiB\n    vcores: 1\n\
+         services:\n  sleeper:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n",
+        pid = std::process::id()
+    );
+    let id = d
+        .submit(Request::new(spec(&yaml)))
+        .await
+        .expect("submit")
+        .into_inner()
+        .id;
+    let report = d
+        .get_status(Request::new(proto::Application { id: id.clone() }))
+        .await
+        .expect("status")
+        .into_inner();
+    assert_eq!(report.name, format!("landing-{}", std::process::id()));
+    assert!(report.queue.ends_with("apples"), "{report:?}");
+    let mut tags = report.tags.clone();
+    tags.sort();
+    assert_eq!(tags, vec!["one", "two"]);
+
+    let fs = hdfs_as(&user);
+    let dir = fs.staging_dir(&id);
+    let dir_status = fs
+        .client()
+        .get_file_info(&dir)
+        .await
+        .expect("staging folder");
+    assert_eq!(u32::from(dir_status.permission), 0o700);
+    let files = entries(&fs, &dir).await;
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.path.rsplit('/').next().unwrap_or("").to_string())
+        .collect();
+    for expected in [".skein.crt", ".skein.pem", ".skein.proto", "sleeper.sh"] {
+        assert!(
+            names.contains(&expected.to_string()),
+            "{expected} not in {names:?}"
+        );
+    }
+    for f in files.iter().filter(|f| !f.isdir) {
+        assert_eq!(u32::from(f.permission), 0o600, "{}", f.path);
+    }
+    // The AM reads the rewritten spec: Skein's script wrapper, the key pair among each
+    // service's files, the master's security pointing at the staged key pair.
+    let mut reader = fs
+        .client()
+        .read(&format!("{dir}/.skein.proto"))
+        .await
+        .expect("open");
+    let bytes = reader.read_bytes(reader.file_length()).await.expect("read");
+    let staged = proto::ApplicationSpec::decode(bytes).expect("a spec");
+    let sleeper = &staged.services["sleeper"];
+    assert_eq!(sleeper.script, "bash .skein.sh ><LOG_DIR>/sleeper.log 2>&1");
+    for name in [".skein.sh", ".skein.crt", ".skein.pem"] {
+        let file = &sleeper.files[name];
+        assert!(file.size > 0 && file.timestamp > 0, "{name}: {file:?}");
+    }
+    let master = staged.master.expect("master");
+    assert!(master.files.contains_key("skein") && master.files.contains_key(".skein.jar"));
+    assert!(matches!(
+        master.security.and_then(|s| s.cert),
+        Some(proto::security::Cert::CertFile(_))
+    ));
+
+    d.kill(Request::new(proto::KillRequest {
+        id: id.clone(),
+        user: String::new(),
+    }))
+    .await
+    .expect("kill");
+    assert!(
+        fs.client().get_file_info(&dir).await.is_err(),
+        "kill must remove the staging folder"
+    );
+    let r = d
+        .wait_for_start(Request::new(proto::Application { id }))
+        .await
+        .expect("report")
+        .into_inner();
+    assert!(matches!(
+        r.state(),
+        AppState::Killed | AppState::Failed | AppState::Finished
+    ));
+}
+
+#[tokio::test]
+async fn a_refused_submit_leaves_no_staging_folder() {
+    let user = format!("refused{}", std::process::id());
+    let d = driver_as(&user);
+    let yaml = "services:\n  big:\n    resources:\n      memory: 32\n      vcores: 1000\n    script: 'true'\n";
+    let err = d
+        .submit(Request::new(spec(yaml)))
+        .await
+        .expect_err("too many vcores");
+    assert_eq!(err.code(), Code::Internal);
+    assert!(
+        err.message()
+            .starts_with("Failed to submit application, exception:\n"),
+        "{}",
+        err.message()
+    );
+    let fs = hdfs_as(&user);
+    let left: Vec<String> = entries(&fs, &format!("/user/{user}/.skein"))
+        .await
+        .into_iter()
+        .map(|f| f.path)
+        .filter(|p| !p.ends_with("/cache"))
+        .collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn a_second_submit_uploads_no_second_copy_of_the_am_binary() {
+    let user = format!("cached{}", std::process::id());
+    let d = driver_as(&user);
+    let fs = hdfs_as(&user);
+    let yaml = "services:\n  s:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n";
+    let mut ids = Vec::new();
+    let mut binaries = Vec::new();
+    for _ in 0..2 {
+        let id = d
+            .submit(Request::new(spec(yaml)))
+            .await
+            .expect("submit")
+            .into_inner()
+            .id;
+        ids.push(id);
+        binaries.push(
+            entries(&fs, &fs.cache_dir())
+                .await
+                .into_iter()
+                .filter(|f| f.path.ends_with("-skein"))
+                .map(|f| (f.path, f.modification_time))
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(binaries[0].len(), 1, "{binaries:?}");
+    assert_eq!(
+        binaries[0], binaries[1],
+        "the second submit replaced the cached binary"
+    );
+    for id in ids {
+        d.kill(Request::new(proto::KillRequest {
+            id,
+            user: String::new(),
+        }))
+        .await
+        .expect("kill");
+    }
+}
