@@ -3,8 +3,10 @@
 //! Errors are printed as `Error: <message>` on stderr with exit status 1, as Python Skein
 //! does; `anyhow` context is added here, at the edge, and nowhere in the library.
 
+pub mod application;
 pub mod config;
 pub mod driver;
+pub mod output;
 pub mod spec;
 
 use std::process::ExitCode;
@@ -23,6 +25,15 @@ pub struct Cli {
 /// The command groups.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Manage applications
+    #[command(subcommand)]
+    Application(application::ApplicationCommand),
+    /// Inspect the cluster's nodes
+    #[command(subcommand)]
+    Node(application::NodeCommand),
+    /// Inspect the scheduler's queues
+    #[command(subcommand)]
+    Queue(application::QueueCommand),
     /// Manage the global driver
     #[command(subcommand)]
     Driver(driver::DriverCommand),
@@ -38,6 +49,9 @@ pub enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Application(command) => application::run(command),
+        Command::Node(command) => application::run_node(command),
+        Command::Queue(command) => application::run_queue(command),
         Command::Driver(command) => driver::run(command),
         Command::Config(command) => config::run(command),
         Command::Spec(command) => spec::run(command),

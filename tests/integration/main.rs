@@ -2,6 +2,7 @@
 //! artifacts (tests/cluster). One test binary, so that one cluster serves every test.
 
 mod am_tests;
+mod cli_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;

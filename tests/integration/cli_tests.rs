@@ -1,0 +1,116 @@
+//! The `skein` CLI as a user runs it, against the real cluster: a global driver, a spec
+//! submitted from a file, listed, moved, killed, waited for, and nodes and queues listed.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::cluster;
+
+struct Cli {
+    config: tempfile::TempDir,
+    conf_dir: std::path::PathBuf,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            config: tempfile::tempdir().expect("config dir"),
+            conf_dir: cluster::shared().info.conf_dir.clone(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_skein"))
+            .args(args)
+            .env("SKEIN_CONFIG", self.config.path())
+            .env("HADOOP_CONF_DIR", &self.conf_dir)
+            .env_remove("SKEIN_APPLICATION_ID")
+            .output()
+            .expect("run skein");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        )
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = self.run(&["driver", "stop", "--force"]);
+    }
+}
+
+#[test]
+fn a_spec_submitted_with_the_cli_is_listed_moved_killed_and_waited_for() {
+    let cli = Cli::new();
+    let (code, address, err) = cli.run(&["driver", "start"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(address.starts_with("127.0.0.1:"), "{address}");
+
+    let dir = tempfile::tempdir().expect("spec dir");
+    let spec = dir.path().join("sleepy.yaml");
+    let name = format!("cli-{}", std::process::id());
+    std::fs::write(
+        &spec,
+        format!(
+            "name: {name}\nqueue: default\ntags: [cli]\nservices:\n  sleeper:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n"
+        ),
+    )
+    .expect("write spec");
+    let (code, id, err) = cli.run(&["application", "submit", &spec.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(id.starts_with("application_"), "{id}");
+
+    let (code, table, err) = cli.run(&["application", "ls", "--name", &name]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("APPLICATION_ID    "), "{table}");
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(lines[1].starts_with(&id), "{table}");
+
+    let (code, _, err) = cli.run(&["application", "mv", &id, "fruit"]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("Error: ") && err.contains("Leaf"), "{err}");
+    let (code, _, err) = cli.run(&["application", "mv", &id, "bananas"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, json, err) = cli.run(&["application", "status", &id, "--output", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let status: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(status[0]["application_id"], id.as_str());
+    assert_eq!(status[0]["name"], name.as_str());
+
+    let (code, _, err) = cli.run(&["application", "kill", &id]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cli.run(&["application", "wait", &id]);
+    assert_eq!(code, 3, "a killed application exits 3: {err}");
+
+    let (code, _, err) = cli.run(&["application", "status", "nope"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "Error: Invalid ApplicationId 'nope'")
+    );
+    let (code, _, err) = cli.run(&["application", "submit", "/no/such/spec.yaml"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "Error: No application specification file at '/no/such/spec.yaml'"
+    );
+}
+
+#[test]
+fn nodes_and_queues_are_listed() {
+    let cli = Cli::new();
+    let (code, nodes, err) = cli.run(&["node", "ls"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        nodes.lines().nth(1).is_some_and(|l| l.contains("RUNNING")),
+        "{nodes}"
+    );
+    let (code, queues, err) = cli.run(&["queue", "ls", "-o", "yaml"]);
+    assert_eq!(code, 0, "{err}");
+    for queue in ["root", "default", "fruit", "apples", "bananas"] {
+        assert!(queues.contains(&format!("queue: {queue}")), "{queues}");
+    }
+    assert!(Path::new(&cli.config.path().join("skein.crt")).exists());
+}
