@@ -188,7 +188,7 @@ fn application_records(reports: &[proto::ApplicationReport]) -> Records {
         "RUNTIME",
     ]);
     for r in reports {
-        let usage = r.usage.clone().unwrap_or_default();
+        let usage = r.usage.unwrap_or_default();
         let used = usage.used_resources.unwrap_or_default();
         records.push(vec![
             Value::from(r.id.clone()),
