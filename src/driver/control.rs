@@ -229,7 +229,21 @@ pub fn pid_exists(pid: u32) -> bool {
     };
     // SAFETY: signal 0 only checks for existence and permission; no signal is delivered.
     let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let exists = result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    // A driver that died but was not reaped yet (a zombie) still answers kill(0): it is dead.
+    exists && !is_zombie(pid)
+}
+
+/// Whether /proc says the process is a zombie (state `Z`); false where /proc is unavailable.
+fn is_zombie(pid: libc::pid_t) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The state follows the command name, which is in parentheses and may hold spaces.
+            let after = &stat[stat.rfind(')')? + 1..];
+            after.split_whitespace().next().map(|state| state == "Z")
+        })
+        .unwrap_or(false)
 }
 
 /// Sends SIGTERM to `pid`.

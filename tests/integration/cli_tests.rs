@@ -99,6 +99,50 @@ fn a_spec_submitted_with_the_cli_is_listed_moved_killed_and_waited_for() {
 }
 
 #[test]
+fn a_driver_killed_with_sigkill_and_started_again_serves_the_same_applications() {
+    let cli = Cli::new();
+    let (code, _, err) = cli.run(&["driver", "start"]);
+    assert_eq!(code, 0, "{err}");
+    let name = format!("survivor-{}", std::process::id());
+    let dir = tempfile::tempdir().expect("spec dir");
+    let spec = dir.path().join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!("name: {name}\nservices:\n  s:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n"),
+    )
+    .expect("write");
+    let (code, id, err) = cli.run(&["application", "submit", &spec.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+
+    let (_, pid, _) = cli.run(&["driver", "pid"]);
+    let pid: i32 = pid.parse().expect("a pid");
+    // SAFETY: sending a signal to a process we started has no memory-safety implications.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "driver {pid} survived SIGKILL"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    // The dead driver's file is still there: start notices and replaces it.
+    let (code, _, err) = cli.run(&["driver", "start"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, table, err) = cli.run(&["application", "ls", "--name", &name]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        table.lines().nth(1).is_some_and(|l| l.starts_with(&id)),
+        "{table}"
+    );
+    let (code, _, err) = cli.run(&["application", "kill", &id]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
 fn nodes_and_queues_are_listed() {
     let cli = Cli::new();
     let (code, nodes, err) = cli.run(&["node", "ls"]);

@@ -94,6 +94,22 @@ def test_python_cli_application_commands_against_the_global_driver():
     code, _, err = run(PYTHON_SKEIN_CLI, "application", "kill", "application_1_9999")
     assert code == 1 and err == "Error: Unknown ApplicationId 'application_1_9999'", err
 
+    # A real application, submitted through the global driver, seen and killed by Python's CLI.
+    spec = skein.ApplicationSpec(
+        name="python-cli", services={"s": skein.Service(resources=skein.Resources("32 MiB", 1),
+                                                         script="sleep 600")})
+    app_id = skein.Client.from_global_driver().submit(spec)
+    code, out, err = run(PYTHON_SKEIN_CLI, "application", "status", app_id)
+    assert code == 0, err
+    row = out.splitlines()[1].split()
+    assert row[0] == app_id and row[1] == "python-cli", out
+    code, out, err = run(PYTHON_SKEIN_CLI, "application", "ls")
+    assert app_id in out, out
+    code, _, err = run(PYTHON_SKEIN_CLI, "application", "kill", app_id)
+    assert code == 0, err
+    code, out, err = run(PYTHON_SKEIN_CLI, "application", "status", app_id)
+    assert out.splitlines()[1].split()[2] in ("KILLED", "FAILED"), out
+
 
 def test_driver_log_is_info_by_default_and_debug_via_java_options(tmp_path):
     default_log = tmp_path / "default.log"
