@@ -10,7 +10,7 @@ export HADOOP_VERSION
 TEST_CLUSTER_DIR := $(CURDIR)/target/test-cluster-$(HADOOP_VERSION)
 DEMO_CLUSTER_DIR := $(CURDIR)/target/demo-cluster
 
-.PHONY: all build cluster-build demo demo-stop test test-unit test-cluster-up test-cluster-down lint
+.PHONY: all build shim cluster-build demo demo-stop test test-unit lint
 
 all: build
 
@@ -20,8 +20,13 @@ build:
 cluster-build:
 	scripts/cluster build
 
+## The AM's Java shim (java-shim/target/skein-shim.jar), copied next to the release binary.
+shim: build
+	JAVA_HOME="$$(scripts/cluster java-home)" mvn -B -q -f java-shim/pom.xml package -DskipTests
+	cp java-shim/target/skein-shim.jar target/release/skein-shim.jar
+
 ## make demo: start a local cluster on the well-known ports and run the example application.
-demo: cluster-build build
+demo: cluster-build build shim
 	SKEIN_CLUSTER_DIR=$(DEMO_CLUSTER_DIR) scripts/cluster up --fixed-ports >/dev/null
 	SKEIN_CLUSTER_DIR=$(DEMO_CLUSTER_DIR) scripts/demo
 	@echo "The cluster keeps running: 'make demo-stop' stops it."
