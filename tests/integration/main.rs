@@ -5,5 +5,6 @@ mod am_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;
+mod logs_tests;
 mod shell_app;
 mod staging_tests;

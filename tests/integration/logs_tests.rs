@@ -1,0 +1,159 @@
+//! Aggregated logs read in Rust from the real cluster's HDFS: two finished applications, one
+//! printing a marker to stdout and stderr, read back container by container and compared with
+//! what Hadoop's own `yarn logs` prints.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use skein::hadoop::HadoopConfig;
+use skein::hdfs::Hdfs;
+use skein::hdfs::aggregated_logs::{LogsError, read_application_logs};
+
+use crate::cluster::{self, hadoop_tool, wait_for};
+use crate::shell_app::{resource_manager, submit_shell};
+
+/// The `(container, log name) -> contents` blocks of a logs dump, found by each block's
+/// `LogType:` and `LogLength:` lines; `container` comes from `Container: <id> on ...` lines in
+/// `yarn logs` output, or is given for one container's text.
+fn blocks(text: &str, container: Option<&str>) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    let mut current = container.map(str::to_string);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+        rest = after;
+        if let Some(c) = line.strip_prefix("Container: ") {
+            current = c.split_whitespace().next().map(str::to_string);
+        } else if let Some(name) = line.strip_prefix("LogType:") {
+            let mut length = None;
+            // Header lines until the contents marker (Hadoop 3 `yarn logs` says `LogContents:`).
+            loop {
+                let (header, after) = rest.split_once('\n').expect("a complete header");
+                rest = after;
+                if let Some(n) = header.strip_prefix("LogLength:") {
+                    length = Some(n.trim().parse::<usize>().expect("a length"));
+                }
+                if header == "Log Contents:" || header == "LogContents:" {
+                    break;
+                }
+            }
+            let length = length.expect("a LogLength line");
+            let contents = &rest.as_bytes()[..length.min(rest.len())];
+            rest = &rest[contents.len()..];
+            out.insert(
+                (current.clone().expect("a container"), name.to_string()),
+                String::from_utf8_lossy(contents).into_owned(),
+            );
+        }
+    }
+    out
+}
+
+async fn wait_for_aggregated_logs(rm: &skein::yarn::ResourceManager, id: &str) {
+    wait_for(
+        &format!("{id} to finish and its logs to be aggregated"),
+        Duration::from_secs(180),
+        || async {
+            let app = rm.application(id).await.expect("report");
+            (matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED")
+                && matches!(
+                    app.log_aggregation_status.as_str(),
+                    "SUCCEEDED" | "FAILED" | "TIME_OUT"
+                ))
+            .then_some(app)
+        },
+    )
+    .await;
+    let app = rm.application(id).await.expect("report");
+    assert_eq!(app.log_aggregation_status, "SUCCEEDED", "{app:?}");
+}
+
+#[tokio::test]
+async fn two_applications_logs_read_in_rust_match_yarn_logs() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info.rm_webapp);
+    let marker = format!("logs-marker-{}", std::process::id());
+    let first = submit_shell(
+        &c.info,
+        "shell-test",
+        "logs one",
+        &format!("echo {marker}-stdout; echo {marker}-stderr >&2"),
+    )
+    .await;
+    let second = submit_shell(&c.info, "shell-test", "logs two", "echo second-app").await;
+    wait_for_aggregated_logs(&rm, &first).await;
+    wait_for_aggregated_logs(&rm, &second).await;
+
+    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
+    let user = skein::hadoop::current_user();
+    let hdfs = Hdfs::connect(&config, &user).expect("hdfs");
+    for (id, expected) in [
+        (
+            &first,
+            vec![format!("{marker}-stdout"), format!("{marker}-stderr")],
+        ),
+        (&second, vec!["second-app".to_string()]),
+    ] {
+        let logs = read_application_logs(&hdfs, &config, &user, id)
+            .await
+            .unwrap_or_else(|e| panic!("logs of {id}: {e}"));
+        let am = format!("container_{}_01_000001", &id["application_".len()..]);
+        let am_text = logs
+            .get(&am)
+            .unwrap_or_else(|| panic!("no {am} in {:?}", logs.keys()));
+        assert!(am_text.starts_with("LogType:"), "{am_text}");
+        assert!(am_text.contains("\nLog Upload Time:"), "{am_text}");
+        assert_eq!(am_text.trim_end(), am_text, "right-trimmed");
+
+        let ours: BTreeMap<_, _> = logs
+            .iter()
+            .flat_map(|(container, text)| blocks(text, Some(container)))
+            .collect();
+        for line in &expected {
+            assert!(
+                ours.values()
+                    .any(|contents| contents.contains(line.as_str())),
+                "{line} is in no log of {id}: {ours:#?}"
+            );
+        }
+        if id == &first {
+            assert_eq!(
+                ours[&(am.clone(), "stdout".to_string())],
+                format!("{marker}-stdout\n")
+            );
+            assert_eq!(
+                ours[&(am.clone(), "stderr".to_string())],
+                format!("{marker}-stderr\n")
+            );
+        }
+
+        let out = hadoop_tool(
+            &c.info.conf_dir,
+            "org.apache.hadoop.yarn.client.cli.LogsCLI",
+            &["-applicationId", id],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = blocks(&String::from_utf8_lossy(&out.stdout), None);
+        assert_eq!(ours, theirs, "our reading of {id} differs from yarn logs");
+    }
+}
+
+#[tokio::test]
+async fn an_application_without_aggregated_logs_says_so_in_skeins_words() {
+    let c = cluster::shared();
+    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
+    let user = skein::hadoop::current_user();
+    let hdfs = Hdfs::connect(&config, &user).expect("hdfs");
+    let err = read_application_logs(&hdfs, &config, &user, "application_1_9999")
+        .await
+        .expect_err("no such application");
+    assert!(matches!(err, LogsError::NotAggregated), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "Log aggregation has not completed or is not enabled."
+    );
+}
