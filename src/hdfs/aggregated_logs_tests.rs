@@ -184,3 +184,51 @@ fn errors_carry_skeins_messages() {
         "No logs found. Log aggregation may have not completed, or it may not be enabled."
     );
 }
+
+/// A node file uploaded by Hadoop 3.4.2's NodeManager for `echo second-app` run by the test
+/// cluster's shell ApplicationMaster, and its HDFS modification time.
+const HADOOP_3_4_2_FILE: &[u8] =
+    include_bytes!("../../tests/data/aggregated-logs/hadoop-3.4.2_localhost_34381");
+const HADOOP_3_4_2_MTIME: u64 = 1_795_639_707_244;
+
+#[test]
+fn a_file_written_by_hadoop_3_4_2_reads_back() {
+    let containers = parse_node_file(HADOOP_3_4_2_FILE, HADOOP_3_4_2_MTIME).expect("valid");
+    let ids: Vec<_> = containers.iter().map(|c| c.container_id.as_str()).collect();
+    assert_eq!(ids, ["container_1795639292774_0006_01_000001"]);
+    let text = &containers[0].text;
+    let types: Vec<_> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("LogType:"))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "directory.info",
+            "launch_container.sh",
+            "prelaunch.err",
+            "prelaunch.out",
+            "stderr",
+            "stdout"
+        ]
+    );
+    assert_eq!(containers[0].log_count, types.len());
+    assert!(text.starts_with(
+        "LogType:directory.info\nLog Upload Time:Wed Nov 25 20:48:27 +0000 2026\n\
+         LogLength:1655\nLog Contents:\nls -l:\n"
+    ));
+    assert!(
+        text.ends_with("LogLength:11\nLog Contents:\nsecond-app\n\nEnd of LogType:stdout"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_cut_of_a_real_file_is_an_error() {
+    for len in 0..HADOOP_3_4_2_FILE.len() {
+        assert!(
+            parse_node_file(&HADOOP_3_4_2_FILE[..len], HADOOP_3_4_2_MTIME).is_err(),
+            "cut at {len}"
+        );
+    }
+}
