@@ -159,3 +159,70 @@ async fn an_application_without_aggregated_logs_says_so_in_skeins_words() {
         "Log aggregation has not completed or is not enabled."
     );
 }
+
+/// A node file captured from Hadoop 3.4.2 (see src/hdfs/aggregated_logs_tests.rs).
+const CAPTURED_NODE_FILE: &[u8] =
+    include_bytes!("../data/aggregated-logs/hadoop-3.4.2_localhost_34381");
+
+#[tokio::test]
+async fn the_hadoop_2_layout_is_read_and_files_being_written_are_skipped() {
+    let c = cluster::shared();
+    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
+    let user = skein::hadoop::current_user();
+    let hdfs = Hdfs::connect(&config, &user).expect("hdfs");
+    let pid = std::process::id();
+    let put = |path: String, bytes: &'static [u8]| {
+        let hdfs = &hdfs;
+        async move {
+            hdfs.write_file(&path, bytes::Bytes::from_static(bytes), 0o640)
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+    };
+
+    // `<root>/<user>/logs/<app_id>/`, the folder of Hadoop 2 and of Skein's own reader, with a
+    // half-written `.tmp` file next to a complete one.
+    let app = format!("application_{pid}_0001");
+    let folder = format!("/tmp/logs/{user}/logs/{app}");
+    put(format!("{folder}/localhost_1"), CAPTURED_NODE_FILE).await;
+    put(format!("{folder}/localhost_2.tmp"), b"half written").await;
+    let logs = read_application_logs(&hdfs, &config, &user, &app)
+        .await
+        .expect("logs");
+    let ids: Vec<_> = logs.keys().map(String::as_str).collect();
+    assert_eq!(ids, ["container_1795639292774_0006_01_000001"]);
+    assert!(logs[ids[0]].ends_with("second-app\n\nEnd of LogType:stdout"));
+
+    // Only a file being written: nothing to read yet.
+    let app = format!("application_{pid}_0002");
+    put(
+        format!("/tmp/logs/{user}/logs/{app}/localhost_1.tmp"),
+        b"partial",
+    )
+    .await;
+    let err = read_application_logs(&hdfs, &config, &user, &app)
+        .await
+        .expect_err("no complete file");
+    assert_eq!(
+        err.to_string(),
+        "No logs found. Log aggregation may have not completed, or it may not be enabled."
+    );
+
+    // A damaged file is an error that names it.
+    let app = format!("application_{pid}_0003");
+    let damaged = format!("/tmp/logs/{user}/logs/{app}/localhost_1");
+    put(damaged.clone(), &CAPTURED_NODE_FILE[..4000]).await;
+    let err = read_application_logs(&hdfs, &config, &user, &app)
+        .await
+        .expect_err("damaged");
+    assert!(
+        matches!(&err, LogsError::Unreadable { path, .. } if path.ends_with(&damaged)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&damaged), "{err}");
+
+    for n in 1..=3 {
+        let dir = format!("/tmp/logs/{user}/logs/application_{pid}_000{n}");
+        hdfs.client().delete(&dir, true).await.expect("clean up");
+    }
+}
