@@ -10,9 +10,9 @@
 //! `<suffix>-tfile/<app_id>` and `<suffix>/<app_id>` (older, the only one Skein 0.8 looks in).
 //!
 //! Supported: the TFile controller (`yarn.log-aggregation.file-formats` containing `TFile`,
-//! the default), uncompressed (`yarn.nodemanager.log-aggregation.compression-type=none`, the
-//! default). Files of the IndexedFormat controller or compressed files are reported as
-//! unreadable, naming the file.
+//! the default), uncompressed or `gz` (`yarn.nodemanager.log-aggregation.compression-type`).
+//! Files of the IndexedFormat controller, or compressed with `lzo`, are reported as unreadable,
+//! naming the file.
 
 use std::collections::BTreeMap;
 
@@ -214,7 +214,7 @@ pub fn parse_node_file(
     let upload_time = java_date(upload_time_millis);
     let mut containers = Vec::new();
     for record in tfile::read_records(bytes)? {
-        let key = read_java_utf(&mut Cursor::new(record.key, 0)).ok_or(FormatError::BadKey)?;
+        let key = read_java_utf(&mut Cursor::new(&record.key, 0)).ok_or(FormatError::BadKey)?;
         if RESERVED_KEYS.contains(&key.as_str()) {
             continue;
         }

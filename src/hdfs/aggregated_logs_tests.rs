@@ -232,3 +232,47 @@ fn every_cut_of_a_real_file_is_an_error() {
         );
     }
 }
+
+/// Written by Hadoop 3.4.2's `TFile.Writer` with codec `gz` and 1 KiB blocks
+/// (tests/data/aggregated-logs/write-gz-tfile.jsh): VERSION, APPLICATION_OWNER, then containers
+/// 1 to 3 with `400 × n` stdout lines and an empty stderr.
+const GZ_FILE: &[u8] = include_bytes!("../../tests/data/aggregated-logs/tfile-gz-hadoop-3.4.2");
+
+#[test]
+fn a_gz_file_written_by_hadoops_tfile_writer_reads_back() {
+    let containers = parse_node_file(GZ_FILE, NOV_25).expect("valid");
+    assert_eq!(containers.len(), 3);
+    for (n, container) in (1..=3).zip(&containers) {
+        assert_eq!(
+            container.container_id,
+            format!("container_1_0001_01_00000{n}")
+        );
+        assert_eq!(container.log_count, 2);
+        let stdout: String = (0..400 * n)
+            .map(|i| format!("container {n} line {i}\n"))
+            .collect();
+        let expected = format!(
+            "LogType:stdout\nLog Upload Time:Wed Nov 25 20:03:06 +0000 2026\nLogLength:{}\n\
+             Log Contents:\n{stdout}\nEnd of LogType:stdout\n\n\
+             LogType:stderr\nLog Upload Time:Wed Nov 25 20:03:06 +0000 2026\nLogLength:0\n\
+             Log Contents:\n\nEnd of LogType:stderr",
+            stdout.len()
+        );
+        assert_eq!(container.text, expected);
+    }
+}
+
+#[test]
+fn a_damaged_gz_file_is_an_error_never_a_panic() {
+    for len in 0..GZ_FILE.len() {
+        assert!(
+            parse_node_file(&GZ_FILE[..len], NOV_25).is_err(),
+            "cut at {len}"
+        );
+    }
+    for i in (0..GZ_FILE.len()).step_by(7) {
+        let mut bad = GZ_FILE.to_vec();
+        bad[i] ^= 0x5a;
+        let _ = parse_node_file(&bad, NOV_25);
+    }
+}

@@ -8,10 +8,14 @@
 //! whether more chunks follow. Integers use TFile's own variable-length encoding
 //! ([`read_vlong`]), not Hadoop's `WritableUtils` one.
 //!
-//! Only uncompressed files (`yarn.nodemanager.log-aggregation.compression-type=none`, YARN's
-//! default) are supported; other codecs are reported by name. Every length read from the file is
-//! checked against the bytes that are really there before use, so a corrupt or truncated file
-//! gives a [`TFileError`], never a panic or a large allocation.
+//! Codecs (`yarn.nodemanager.log-aggregation.compression-type`): `none` (YARN's default) and
+//! `gz` (Hadoop's `DefaultCodec`: zlib streams, possibly several back to back in one block);
+//! `lzo` and others are reported by name. Every length read from the file is checked against the
+//! bytes that are really there before use, and decompression stops at the size the index
+//! declares, so a corrupt or truncated file gives a [`TFileError`], never a panic or an
+//! allocation out of proportion with the file.
+
+use std::borrow::Cow;
 
 /// The 16 bytes that end every BCFile (before nothing: they are the last bytes).
 const MAGIC: [u8; 16] = [
@@ -71,8 +75,8 @@ pub enum TFileError {
     NoDataIndex,
     /// Blocks are compressed with a codec this reader does not implement.
     #[error(
-        "blocks are compressed with {0:?}; only uncompressed TFiles are supported \
-         (yarn.nodemanager.log-aggregation.compression-type=none)"
+        "blocks are compressed with {0:?}; supported are \"none\" and \"gz\" \
+         (yarn.nodemanager.log-aggregation.compression-type)"
     )]
     UnsupportedCompression(String),
 }
@@ -249,15 +253,35 @@ impl BlockRegion {
         })
     }
 
-    /// The block's bytes, checked to lie before the trailer.
-    fn slice<'a>(&self, file: &'a [u8], what: &'static str) -> Result<Cursor<'a>, TFileError> {
+    /// The block's bytes, checked to lie before the trailer, and decompressed.
+    fn contents<'a>(
+        &self,
+        file: &'a [u8],
+        codec: Codec,
+        what: &'static str,
+    ) -> Result<(Cow<'a, [u8]>, usize), TFileError> {
         let body_end = file.len() - TRAILER_LEN;
         let end = self.offset.checked_add(self.compressed_size);
         match end {
             Some(end) if end <= body_end as u64 => {
                 // Both fit in usize: they are at most the file length.
                 let (start, end) = (self.offset as usize, end as usize);
-                Ok(Cursor::new(&file[start..end], start))
+                let stored = &file[start..end];
+                let bytes = match codec {
+                    Codec::None if self.raw_size == self.compressed_size => Cow::Borrowed(stored),
+                    Codec::None => {
+                        return Err(corrupt(
+                            what,
+                            start,
+                            format!(
+                                "uncompressed block of {} bytes claims a raw size of {}",
+                                self.compressed_size, self.raw_size
+                            ),
+                        ));
+                    }
+                    Codec::Gz => Cow::Owned(inflate(stored, self.raw_size, start, what)?),
+                };
+                Ok((bytes, start))
             }
             _ => Err(corrupt(
                 what,
@@ -271,11 +295,87 @@ impl BlockRegion {
     }
 }
 
+/// The block codecs of Hadoop's `Compression.Algorithm` that this reader implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    None,
+    Gz,
+}
+
+impl Codec {
+    fn by_name(name: &str) -> Result<Self, TFileError> {
+        match name {
+            "none" => Ok(Codec::None),
+            "gz" => Ok(Codec::Gz),
+            other => Err(TFileError::UnsupportedCompression(other.to_string())),
+        }
+    }
+}
+
+/// Deflate never expands data more than about 1032 times; a larger declared size is a lie.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// Inflates a `gz` block: Hadoop's `DefaultCodec` writes zlib streams, and finishes one at
+/// every flush, so a block may hold several back to back. Output stops at `raw_size`.
+fn inflate(
+    stored: &[u8],
+    raw_size: u64,
+    offset: usize,
+    what: &'static str,
+) -> Result<Vec<u8>, TFileError> {
+    if raw_size > (stored.len() as u64 + 64).saturating_mul(MAX_DEFLATE_RATIO) {
+        return Err(corrupt(
+            what,
+            offset,
+            format!(
+                "{} compressed bytes cannot hold the declared {raw_size}",
+                stored.len()
+            ),
+        ));
+    }
+    // raw_size is now bounded by the file size, but grow on demand all the same.
+    let mut out: Vec<u8> = Vec::new();
+    let mut pos = 0;
+    while pos < stored.len() && (out.len() as u64) < raw_size {
+        let mut stream = flate2::Decompress::new(true);
+        loop {
+            let room = (raw_size - out.len() as u64).min(1 << 16) as usize;
+            out.reserve_exact(room.max(1));
+            let (in_before, out_before) = (stream.total_in(), stream.total_out());
+            let input = &stored[pos + stream.total_in() as usize..];
+            let status = stream
+                .decompress_vec(input, &mut out, flate2::FlushDecompress::None)
+                .map_err(|e| corrupt(what, offset, format!("zlib: {e}")))?;
+            if out.len() as u64 > raw_size {
+                break;
+            }
+            if status == flate2::Status::StreamEnd {
+                break;
+            }
+            if stream.total_in() == in_before && stream.total_out() == out_before {
+                return Err(corrupt(what, offset, "the zlib stream is cut short".into()));
+            }
+        }
+        pos += stream.total_in() as usize;
+    }
+    if out.len() as u64 != raw_size {
+        return Err(corrupt(
+            what,
+            offset,
+            format!(
+                "decompressed to {}+ bytes, the index declares {raw_size}",
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
 /// One key-value record of a TFile.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record<'a> {
+pub struct Record {
     /// The key bytes.
-    pub key: &'a [u8],
+    pub key: Vec<u8>,
     /// The value bytes, its chunks joined.
     pub value: Vec<u8>,
 }
@@ -283,22 +383,13 @@ pub struct Record<'a> {
 /// Reads every record of a TFile held in `file`, in file order.
 ///
 /// # Errors
-/// [`TFileError`] when the bytes are not an uncompressed TFile or are cut short.
-pub fn read_records(file: &[u8]) -> Result<Vec<Record<'_>>, TFileError> {
-    let data_blocks = read_data_index(file)?;
+/// [`TFileError`] when the bytes are not a TFile in a supported codec, or are cut short.
+pub fn read_records(file: &[u8]) -> Result<Vec<Record>, TFileError> {
+    let (codec, data_blocks) = read_data_index(file)?;
     let mut records = Vec::new();
     for region in data_blocks {
-        let mut block = region.slice(file, "data block")?;
-        if region.raw_size != region.compressed_size {
-            return Err(corrupt(
-                "data block",
-                block.offset(),
-                format!(
-                    "uncompressed block of {} bytes claims a raw size of {}",
-                    region.compressed_size, region.raw_size
-                ),
-            ));
-        }
+        let (bytes, offset) = region.contents(file, codec, "data block")?;
+        let mut block = Cursor::new(&bytes, offset);
         while !block.is_empty() {
             records.push(read_record(&mut block)?);
         }
@@ -306,12 +397,12 @@ pub fn read_records(file: &[u8]) -> Result<Vec<Record<'_>>, TFileError> {
     Ok(records)
 }
 
-fn read_record<'a>(block: &mut Cursor<'a>) -> Result<Record<'a>, TFileError> {
+fn read_record(block: &mut Cursor<'_>) -> Result<Record, TFileError> {
     let offset = block.offset();
     let key_len = block.vint("record key length")?;
     let key_len = u64::try_from(key_len)
         .map_err(|_| corrupt("record key", offset, format!("negative length {key_len}")))?;
-    let key = block.take(key_len, "record key")?;
+    let key = block.take(key_len, "record key")?.to_vec();
     // Values are chunked (`Chunk.ChunkEncoder`): a negative length -n means "n bytes, more
     // chunks follow", a non-negative one is the last chunk.
     let mut value = Vec::new();
@@ -326,8 +417,8 @@ fn read_record<'a>(block: &mut Cursor<'a>) -> Result<Record<'a>, TFileError> {
     Ok(Record { key, value })
 }
 
-/// Checks the trailer and returns the data blocks listed in `BCFile.index`.
-fn read_data_index(file: &[u8]) -> Result<Vec<BlockRegion>, TFileError> {
+/// Checks the trailer and returns the data blocks listed in `BCFile.index`, and their codec.
+fn read_data_index(file: &[u8]) -> Result<(Codec, Vec<BlockRegion>), TFileError> {
     if file.len() < TRAILER_LEN {
         return Err(TFileError::Truncated {
             what: "BCFile trailer",
@@ -386,10 +477,10 @@ fn read_data_index(file: &[u8]) -> Result<Vec<BlockRegion>, TFileError> {
         }
     }
     let (compression, region) = data_index.ok_or(TFileError::NoDataIndex)?;
-    check_uncompressed(&compression)?;
-    let mut index = region.slice(file, "data index")?;
-    let default_compression = index.string("data block compression")?;
-    check_uncompressed(&default_compression)?;
+    let (index_bytes, index_offset) =
+        region.contents(file, Codec::by_name(&compression)?, "data index")?;
+    let mut index = Cursor::new(&index_bytes, index_offset);
+    let codec = Codec::by_name(&index.string("data block compression")?)?;
     let offset = index.offset();
     let count = index.vint("data block count")?;
     if count < 0 {
@@ -403,15 +494,7 @@ fn read_data_index(file: &[u8]) -> Result<Vec<BlockRegion>, TFileError> {
     for _ in 0..count {
         regions.push(BlockRegion::read(&mut index, "data block region")?);
     }
-    Ok(regions)
-}
-
-fn check_uncompressed(name: &str) -> Result<(), TFileError> {
-    if name == "none" {
-        Ok(())
-    } else {
-        Err(TFileError::UnsupportedCompression(name.to_string()))
-    }
+    Ok((codec, regions))
 }
 
 #[cfg(test)]

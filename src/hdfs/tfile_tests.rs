@@ -161,7 +161,7 @@ fn records_come_back_in_order_across_blocks_and_chunks() {
     let records = read_records(&file).expect("a valid file");
     let got: Vec<(&[u8], &[u8])> = records
         .iter()
-        .map(|r| (r.key, r.value.as_slice()))
+        .map(|r| (r.key.as_slice(), r.value.as_slice()))
         .collect();
     assert_eq!(
         got,
@@ -284,4 +284,43 @@ fn lengths_larger_than_the_file_are_refused_before_allocating() {
         Err(TFileError::Truncated { needed, .. }) => assert_eq!(needed, 1 << 30),
         other => panic!("{other:?}"),
     }
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).expect("in memory");
+    encoder.finish().expect("in memory")
+}
+
+#[test]
+fn gz_blocks_may_hold_several_zlib_streams() {
+    let mut stored = zlib(b"first part, ");
+    stored.extend(zlib(b"second part"));
+    assert_eq!(
+        inflate(&stored, 23, 0, "test").as_deref(),
+        Ok(&b"first part, second part"[..])
+    );
+}
+
+#[test]
+fn gz_blocks_must_inflate_to_their_declared_size() {
+    let stored = zlib(&[b'x'; 10_000]);
+    assert!(inflate(&stored, 10_000, 0, "test").is_ok());
+    for wrong in [9_999, 10_001] {
+        assert!(
+            matches!(
+                inflate(&stored, wrong, 0, "t"),
+                Err(TFileError::Corrupt { .. })
+            ),
+            "{wrong}"
+        );
+    }
+    // A size no deflate stream of this length can produce is refused before inflating.
+    assert!(matches!(
+        inflate(&stored, 1 << 40, 0, "t"),
+        Err(TFileError::Corrupt { .. })
+    ));
+    assert!(inflate(&stored[..stored.len() / 2], 10_000, 0, "t").is_err());
+    assert!(inflate(b"not zlib at all", 10, 0, "t").is_err());
 }
