@@ -206,7 +206,8 @@ pub struct ContainerLogs {
 /// (the file's modification time) as the upload time.
 ///
 /// # Errors
-/// [`FormatError`] when the bytes are not an uncompressed TFile of the aggregated log format.
+/// [`FormatError`] when the bytes are not a TFile (codec `none` or `gz`) of the aggregated log
+/// format.
 pub fn parse_node_file(
     bytes: &[u8],
     upload_time_millis: u64,

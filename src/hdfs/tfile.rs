@@ -312,7 +312,8 @@ impl Codec {
     }
 }
 
-/// Deflate never expands data more than about 1032 times; a larger declared size is a lie.
+/// Deflate cannot compress better than about 1032:1, so a block declaring a larger raw size
+/// than that is corrupt: refusing it bounds memory by the file's size.
 const MAX_DEFLATE_RATIO: u64 = 1032;
 
 /// Inflates a `gz` block: Hadoop's `DefaultCodec` writes zlib streams, and finishes one at
