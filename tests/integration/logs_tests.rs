@@ -14,36 +14,41 @@ use crate::shell_app::{resource_manager, submit_shell};
 
 /// The `(container, log name) -> contents` blocks of a logs dump, found by each block's
 /// `LogType:` and `LogLength:` lines; `container` comes from `Container: <id> on ...` lines in
-/// `yarn logs` output, or is given for one container's text.
-fn blocks(text: &str, container: Option<&str>) -> BTreeMap<(String, String), String> {
+/// `yarn logs` output, or is given for one container's text. Works on bytes: `LogLength` counts
+/// bytes, and a log need not be UTF-8.
+fn blocks(text: &[u8], container: Option<&str>) -> BTreeMap<(String, String), String> {
+    fn line<'a>(rest: &mut &'a [u8]) -> &'a str {
+        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let line = std::str::from_utf8(&rest[..end]).unwrap_or("");
+        *rest = &rest[(end + 1).min(rest.len())..];
+        line
+    }
     let mut out = BTreeMap::new();
     let mut current = container.map(str::to_string);
     let mut rest = text;
     while !rest.is_empty() {
-        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
-        rest = after;
-        if let Some(c) = line.strip_prefix("Container: ") {
+        let header = line(&mut rest);
+        if let Some(c) = header.strip_prefix("Container: ") {
             current = c.split_whitespace().next().map(str::to_string);
-        } else if let Some(name) = line.strip_prefix("LogType:") {
+        } else if let Some(name) = header.strip_prefix("LogType:") {
             let mut length = None;
             // Header lines until the contents marker (Hadoop 3 `yarn logs` says `LogContents:`).
             loop {
-                let (header, after) = rest.split_once('\n').expect("a complete header");
-                rest = after;
-                if let Some(n) = header.strip_prefix("LogLength:") {
+                assert!(!rest.is_empty(), "a complete header for {name}");
+                let field = line(&mut rest);
+                if let Some(n) = field.strip_prefix("LogLength:") {
                     length = Some(n.trim().parse::<usize>().expect("a length"));
                 }
-                if header == "Log Contents:" || header == "LogContents:" {
+                if field == "Log Contents:" || field == "LogContents:" {
                     break;
                 }
             }
-            let length = length.expect("a LogLength line");
-            let contents = &rest.as_bytes()[..length.min(rest.len())];
-            rest = &rest[contents.len()..];
+            let length = length.expect("a LogLength line").min(rest.len());
             out.insert(
                 (current.clone().expect("a container"), name.to_string()),
-                String::from_utf8_lossy(contents).into_owned(),
+                String::from_utf8_lossy(&rest[..length]).into_owned(),
             );
+            rest = &rest[length..];
         }
     }
     out
@@ -107,7 +112,7 @@ async fn two_applications_logs_read_in_rust_match_yarn_logs() {
 
         let ours: BTreeMap<_, _> = logs
             .iter()
-            .flat_map(|(container, text)| blocks(text, Some(container)))
+            .flat_map(|(container, text)| blocks(text.as_bytes(), Some(container)))
             .collect();
         for line in &expected {
             assert!(
@@ -139,7 +144,7 @@ async fn two_applications_logs_read_in_rust_match_yarn_logs() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let theirs = blocks(&String::from_utf8_lossy(&out.stdout), None);
+        let theirs = blocks(&out.stdout, None);
         assert_eq!(ours, theirs, "our reading of {id} differs from yarn logs");
     }
 }
