@@ -49,6 +49,13 @@ fn blocks(text: &[u8], container: Option<&str>) -> BTreeMap<(String, String), St
                 String::from_utf8_lossy(&rest[..length]).into_owned(),
             );
             rest = &rest[length..];
+            // Both dumps close a log with this line; finding it right after `LogLength` bytes
+            // proves the length and the contents agree.
+            let footer = format!("\nEnd of LogType:{name}\n");
+            assert!(
+                rest.starts_with(footer.as_bytes()) || rest == footer.trim_end().as_bytes(),
+                "{name}: {length} bytes of contents are not followed by {footer:?}"
+            );
         }
     }
     out
