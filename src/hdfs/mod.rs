@@ -1,9 +1,13 @@
-//! HDFS for the driver: the per-application staging folder `<home>/.skein/<app_id>/`.
+//! HDFS for the driver: the per-application staging folder `<home>/.skein/<app_id>/`
+//! ([`staging`]) and YARN's aggregated container logs ([`aggregated_logs`], in the TFile
+//! format read by [`tfile`]).
 //!
 //! Every call runs under a timeout: hdfs-native keeps retrying an unreachable NameNode for
 //! minutes, and the driver must answer its clients instead.
 
+pub mod aggregated_logs;
 pub mod staging;
+pub mod tfile;
 
 use std::collections::HashMap;
 use std::future::Future;

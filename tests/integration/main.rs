@@ -6,6 +6,7 @@ mod cli_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;
+mod logs_tests;
 mod shell_app;
 mod staging_tests;
 mod submit_tests;
