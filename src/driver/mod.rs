@@ -37,8 +37,7 @@ pub struct ServiceConfig {
 
 /// The Driver implementation every daemon entry point serves: [`service::YarnDriver`] for the
 /// cluster of `$HADOOP_CONF_DIR`, acting as the current user, giving applications
-/// `credentials` when their spec names no key pair. `getLogs` is not available yet and answers
-/// `UNIMPLEMENTED`; every other RPC is served.
+/// `credentials` when their spec names no key pair.
 pub fn service(
     config: &ServiceConfig,
     credentials: &crate::security::Credentials,

@@ -397,11 +397,36 @@ impl proto::driver_server::Driver for YarnDriver {
 
     async fn get_logs(
         &self,
-        _: Request<proto::LogsRequest>,
+        request: Request<proto::LogsRequest>,
     ) -> Result<Response<proto::LogsResponse>, Status> {
-        Err(Status::unimplemented(
-            "getLogs is not available in this build of the skein-rs driver yet",
-        ))
+        use crate::hdfs::aggregated_logs::{LogsError, read_application_logs};
+        let backend = self.backend()?;
+        let req = request.into_inner();
+        let app = backend.skein_app(&req.id).await?;
+        if !matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED") {
+            return Err(Status::invalid_argument(format!(
+                "Application {} has not completed, logs are not available",
+                req.id
+            )));
+        }
+        let owner = if req.user.is_empty() {
+            app.user
+        } else {
+            req.user
+        };
+        let hdfs = backend
+            .hdfs()
+            .await
+            .ok_or_else(|| Status::internal("HDFS is not available to read the logs"))?;
+        match read_application_logs(hdfs, &backend.config, &owner, &req.id).await {
+            Ok(logs) => Ok(Response::new(proto::LogsResponse {
+                logs: logs.into_iter().collect(),
+            })),
+            Err(e @ (LogsError::NotAggregated | LogsError::NoLogs)) => {
+                Err(Status::invalid_argument(e.to_string()))
+            }
+            Err(e) => Err(Status::internal(e.to_string())),
+        }
     }
 }
 

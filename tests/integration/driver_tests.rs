@@ -242,3 +242,38 @@ async fn a_driver_without_configuration_still_answers_ping() {
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("no Hadoop configuration"));
 }
+
+#[tokio::test]
+async fn logs_of_a_finished_application_come_from_the_aggregated_files() {
+    let c = cluster::shared();
+    let d = driver();
+    let marker = format!("logs-via-driver-{}", std::process::id());
+    let id = submit_shell(&c.info, "skein", "logs", &format!("echo {marker}")).await;
+    let logs_request = || {
+        Request::new(proto::LogsRequest {
+            id: id.clone(),
+            user: String::new(),
+        })
+    };
+    let early = d.get_logs(logs_request()).await;
+    if let Err(err) = &early {
+        assert_eq!(err.code(), Code::InvalidArgument);
+    }
+    let logs = wait_for(
+        "aggregated logs",
+        std::time::Duration::from_secs(120),
+        || async {
+            d.get_logs(logs_request())
+                .await
+                .ok()
+                .map(|r| r.into_inner().logs)
+        },
+    )
+    .await;
+    assert!(
+        logs.values()
+            .any(|text| text.contains(&marker) && text.contains("LogType:stdout")),
+        "{logs:?}"
+    );
+    assert!(logs.keys().all(|k| k.starts_with("container_")), "{logs:?}");
+}
