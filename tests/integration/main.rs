@@ -1,7 +1,9 @@
 //! Integration tests against a real Hadoop (HDFS + YARN) started from Hadoop's own Maven
 //! artifacts (tests/cluster). One test binary, so that one cluster serves every test.
 
+mod am_staging;
 mod am_tests;
+mod app_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;

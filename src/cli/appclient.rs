@@ -1,0 +1,69 @@
+//! Connecting the AM-level commands (`container`, `kv`) to an application's
+//! ApplicationMaster: `current` inside a container (`SKEIN_APPMASTER_ADDRESS` and the
+//! localized key pair), else through the driver's `getStatus` (the AM's host and port).
+
+use anyhow::{Context, bail};
+use tonic::transport::Channel;
+
+use crate::proto::app_master_client::AppMasterClient;
+use crate::proto::{self, application_state};
+
+/// An AM client, with the private driver (if one had to be started) kept alive alongside.
+pub(crate) struct AppConnection {
+    /// The `skein.AppMaster` client.
+    pub client: AppMasterClient<Channel>,
+    _driver: Option<crate::driver::launch::PrivateDriver>,
+}
+
+/// Connects to the ApplicationMaster of `app_id` (`current`: the one of this container).
+pub(crate) async fn connect(app_id: &str) -> anyhow::Result<AppConnection> {
+    let credentials = super::default_credentials()?;
+    if app_id == "current" {
+        let address = std::env::var("SKEIN_APPMASTER_ADDRESS")
+            .ok()
+            .filter(|a| !a.is_empty())
+            .context("Not running inside a container")?;
+        let client = crate::client::connect_app_master(&address, &credentials).await?;
+        return Ok(AppConnection {
+            client,
+            _driver: None,
+        });
+    }
+    let program = std::env::current_exe().context("cannot locate the skein executable")?;
+    let (mut driver, private) = crate::driver::launch::connect_default_driver(
+        &crate::security::config_dir()?,
+        &credentials,
+        &program,
+        crate::driver::logging::LogLevel::default(),
+    )
+    .await?;
+    let report = driver
+        .get_status(proto::Application {
+            id: app_id.to_string(),
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("{}", s.message()))?
+        .into_inner();
+    let state =
+        application_state::Type::try_from(report.state).unwrap_or(application_state::Type::New);
+    if state != application_state::Type::Running {
+        bail!(
+            "{app_id} is not running. Application state: {}",
+            state.as_str_name()
+        );
+    }
+    let address = format!("{}:{}", report.host, report.port);
+    let client = crate::client::connect_app_master(&address, &credentials).await?;
+    Ok(AppConnection {
+        client,
+        _driver: private,
+    })
+}
+
+/// A gRPC error as Skein's CLI prints it (the server's message; the connection's otherwise).
+pub(crate) fn rpc_error(status: tonic::Status) -> anyhow::Error {
+    match status.code() {
+        tonic::Code::Unavailable => anyhow::anyhow!("Unable to connect to application"),
+        _ => anyhow::anyhow!("{}", status.message()),
+    }
+}

@@ -1,0 +1,481 @@
+//! User stories of skein applications under the Rust ApplicationMaster on the real cluster,
+//! driven through its `skein.AppMaster` gRPC service with the application's key pair.
+
+use std::time::Duration;
+
+use skein::proto::{self, container::State};
+use tokio_stream::StreamExt;
+
+use crate::am_staging::{
+    TestApp, TestService, connect, containers, logs_of, resource_manager, submit_app, wait_running,
+    wait_until_finished,
+};
+use crate::cluster::{self, wait_for};
+
+const LONG: Duration = Duration::from_secs(180);
+
+fn shutdown_request(status: proto::final_status::Type, text: &str) -> proto::ShutdownRequest {
+    proto::ShutdownRequest {
+        final_status: status as i32,
+        diagnostics: text.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_dependent_service_starts_after_its_dependency_and_shutdown_ends_the_app() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let mut b = TestService::new("b", "sleep 600\n");
+    b.depends = vec!["a".into()];
+    let app = TestApp {
+        name: "depends",
+        services: vec![TestService::new("a", "sleep 600\n"), b],
+        master_script: None,
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let mut am = connect(&rm, &id).await;
+    let a = wait_running(&mut am, "a", 1).await;
+    let b = wait_running(&mut am, "b", 1).await;
+    assert!(
+        b[0].start_time >= a[0].start_time,
+        "b started before a: {a:?} {b:?}"
+    );
+
+    // The spec served is the one staged.
+    let spec = am
+        .get_application_spec(proto::Empty {})
+        .await
+        .expect("spec")
+        .into_inner();
+    assert_eq!(spec.services["b"].depends, vec!["a".to_string()]);
+    // Unknown services in a filter are INVALID_ARGUMENT.
+    let err = am
+        .get_containers(proto::ContainersRequest {
+            services: vec!["nope".into()],
+            states: vec![],
+        })
+        .await
+        .expect_err("unknown service");
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert_eq!(err.message(), "Unknown service 'nope'");
+    let err = am
+        .set_progress(proto::SetProgressRequest { progress: 1.5 })
+        .await
+        .expect_err("progress > 1");
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    am.set_progress(proto::SetProgressRequest { progress: 0.5 })
+        .await
+        .expect("progress");
+
+    am.shutdown(shutdown_request(
+        proto::final_status::Type::Killed,
+        "This is a test diagnostic message",
+    ))
+    .await
+    .expect("shutdown");
+    let report = wait_until_finished(&rm, &id, LONG).await;
+    assert_eq!(report.final_status, "KILLED", "{report:?}");
+    assert_eq!(report.diagnostics, "This is a test diagnostic message");
+}
+
+#[tokio::test]
+async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let mut svc = TestService::new("svc", "sleep 600\n");
+    svc.max_restarts = 1;
+    let app = TestApp {
+        name: "scale",
+        services: vec![svc],
+        master_script: None,
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let mut am = connect(&rm, &id).await;
+    wait_running(&mut am, "svc", 1).await;
+
+    let scaled = am
+        .scale(proto::ScaleRequest {
+            service_name: "svc".into(),
+            count: 3,
+            delta: 0,
+        })
+        .await
+        .expect("scale up")
+        .into_inner();
+    assert_eq!(scaled.containers.len(), 2, "two new containers");
+    wait_running(&mut am, "svc", 3).await;
+    let down = am
+        .scale(proto::ScaleRequest {
+            service_name: "svc".into(),
+            count: 0,
+            delta: -1,
+        })
+        .await
+        .expect("scale down")
+        .into_inner();
+    assert_eq!(down.containers.len(), 1);
+    assert_eq!(down.containers[0].state, State::Killed as i32);
+    let running = wait_running(&mut am, "svc", 2).await;
+
+    // Killed by the user: KILLED, not restarted.
+    let victim = running[0].instance;
+    am.kill_container(proto::ContainerInstance {
+        service_name: "svc".into(),
+        instance: victim,
+    })
+    .await
+    .expect("kill");
+    let killed = containers(&mut am, "svc", &[State::Killed]).await;
+    assert!(killed.iter().any(|c| c.instance == victim), "{killed:?}");
+    let err = am
+        .kill_container(proto::ContainerInstance {
+            service_name: "svc".into(),
+            instance: 99,
+        })
+        .await
+        .expect_err("unknown instance");
+    assert_eq!(err.message(), "Service 'svc' has no container instance 99");
+
+    // A container that fails (its process killed) is restarted as a new instance.
+    let running = wait_running(&mut am, "svc", 1).await;
+    let yarn_id = running[0].yarn_container_id.clone();
+    let pid = process_in_container(&yarn_id, "sleep").expect("the service's sleep");
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let restarted = wait_for("a restart", LONG, || {
+        let mut am = am.clone();
+        async move {
+            let failed = containers(&mut am, "svc", &[State::Failed]).await;
+            let running = containers(&mut am, "svc", &[State::Running]).await;
+            (!failed.is_empty() && running.len() == 1).then_some(running)
+        }
+    })
+    .await;
+    assert!(
+        restarted[0].instance > running[0].instance,
+        "a new instance: {restarted:?}"
+    );
+    am.shutdown(shutdown_request(proto::final_status::Type::Succeeded, ""))
+        .await
+        .expect("shutdown");
+    let report = wait_until_finished(&rm, &id, LONG).await;
+    assert_eq!(report.final_status, "SUCCEEDED");
+    assert_eq!(report.diagnostics, "Shutdown requested by user.");
+}
+
+/// The pid of a process running in YARN container `yarn_id` whose command line has `needle`.
+fn process_in_container(yarn_id: &str, needle: &str) -> Option<u32> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cwd = std::fs::read_link(entry.path().join("cwd")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).starts_with(needle)
+            && cwd.to_string_lossy().contains(yarn_id)
+        {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_failing_service_fails_the_application() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let app = TestApp {
+        name: "failing",
+        services: vec![TestService::new("broken", "exit 1\n")],
+        master_script: None,
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let report = wait_until_finished(&rm, &id, LONG).await;
+    assert_eq!(report.final_status, "FAILED", "{report:?}");
+    assert_eq!(
+        report.diagnostics,
+        "Failure in service broken, see logs for more information."
+    );
+}
+
+#[tokio::test]
+async fn a_master_script_decides_the_applications_status() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let app = TestApp {
+        name: "driver",
+        services: vec![],
+        master_script: Some(
+            "echo \"driver at $SKEIN_APPMASTER_ADDRESS mem $SKEIN_RESOURCE_MEMORY \
+             cp=${CLASSPATH:-none}\"\nls .skein.crt .skein.pem\nexit 3\n"
+                .into(),
+        ),
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let report = wait_until_finished(&rm, &id, LONG).await;
+    assert_eq!(report.final_status, "FAILED", "{report:?}");
+    assert_eq!(
+        report.diagnostics,
+        "Application driver failed with exit code 3, see logs for more information."
+    );
+    let logs = logs_of(&c.info, &rm, &id).await;
+    assert!(logs.contains("LogType:application.driver.log"), "{logs}");
+    assert!(logs.contains("mem 256 cp=none"), "{logs}");
+    assert!(logs.contains(".skein.pem"), "{logs}");
+    // The staging folder is gone at the application's end.
+    let config = skein::hadoop::HadoopConfig::from_dir(&c.info.conf_dir).expect("config");
+    let fs = skein::hdfs::Hdfs::connect(&config, &skein::hadoop::current_user()).expect("hdfs");
+    let staging = fs.staging_dir(&id);
+    assert!(
+        fs.client().get_file_info(&staging).await.is_err(),
+        "{staging} still exists"
+    );
+}
+
+#[tokio::test]
+async fn a_master_script_exiting_zero_succeeds() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let app = TestApp {
+        name: "driver ok",
+        services: vec![],
+        master_script: Some("./skein kv put current --key done --value yes\n".into()),
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let report = wait_until_finished(&rm, &id, LONG).await;
+    assert_eq!(
+        (report.final_status.as_str(), report.diagnostics.as_str()),
+        ("SUCCEEDED", "Application driver completed successfully."),
+        "{}",
+        logs_of(&c.info, &rm, &id).await
+    );
+}
+
+#[tokio::test]
+async fn containers_share_keys_through_the_cli() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let mut waiter = TestService::new(
+        "waiter",
+        "set -e\nv=$(./skein kv get current --key greeting --wait)\n\
+         ./skein kv put current --key answer --value \"got $v\"\nsleep 600\n",
+    );
+    waiter.with_skein = true;
+    let mut publisher = TestService::new(
+        "publisher",
+        "set -e\nsleep 3\n./skein kv put current --key greeting --value hello\nsleep 600\n",
+    );
+    publisher.with_skein = true;
+    let app = TestApp {
+        name: "kv cli",
+        services: vec![waiter, publisher],
+        master_script: None,
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let mut am = connect(&rm, &id).await;
+    let answer = wait_for("the waiter's answer", LONG, || {
+        let mut am = am.clone();
+        async move {
+            let got = am
+                .get_range(proto::GetRangeRequest {
+                    start: "answer".into(),
+                    end: "answer\0".into(),
+                    result_type: proto::get_range_request::ResultType::Items as i32,
+                })
+                .await
+                .expect("get")
+                .into_inner();
+            got.result.into_iter().next().map(|kv| kv.value)
+        }
+    })
+    .await;
+    assert_eq!(answer, b"got hello");
+    am.shutdown(shutdown_request(proto::final_status::Type::Succeeded, ""))
+        .await
+        .expect("shutdown");
+    wait_until_finished(&rm, &id, LONG).await;
+}
+
+fn put(key: &str, value: &[u8]) -> proto::PutKeyRequest {
+    proto::PutKeyRequest {
+        key: key.into(),
+        value: value.to_vec(),
+        ignore_owner: true,
+        ..Default::default()
+    }
+}
+
+fn watch_create(start: &str, end: &str) -> proto::WatchRequest {
+    proto::WatchRequest {
+        request: Some(proto::watch_request::Request::Create(
+            proto::WatchCreateRequest {
+                start: start.into(),
+                end: end.into(),
+                event_type: proto::watch_create_request::Type::All as i32,
+            },
+        )),
+    }
+}
+
+/// One compare-and-swap increment of the decimal counter at `key`, retried until it wins.
+async fn increment(am: &mut proto::app_master_client::AppMasterClient<tonic::transport::Channel>) {
+    loop {
+        let current = am
+            .get_range(proto::GetRangeRequest {
+                start: "counter".into(),
+                end: "counter\0".into(),
+                result_type: proto::get_range_request::ResultType::Items as i32,
+            })
+            .await
+            .expect("get")
+            .into_inner()
+            .result
+            .into_iter()
+            .next()
+            .map(|kv| kv.value);
+        let n: u64 = current
+            .as_deref()
+            .map_or(0, |v| String::from_utf8_lossy(v).parse().expect("a number"));
+        let condition = proto::Condition {
+            key: "counter".into(),
+            operator: proto::condition::Operator::Equal as i32,
+            field: proto::condition::Field::Value as i32,
+            rhs: current.map(proto::condition::Rhs::Value),
+        };
+        let op = proto::OpRequest {
+            request: Some(proto::op_request::Request::PutKey(put(
+                "counter",
+                (n + 1).to_string().as_bytes(),
+            ))),
+        };
+        let done = am
+            .transaction(proto::TransactionRequest {
+                condition: vec![condition],
+                on_success: vec![op],
+                on_failure: vec![],
+            })
+            .await
+            .expect("transaction")
+            .into_inner();
+        if done.succeeded {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_key_value_store_serves_puts_watches_transactions_and_owned_keys() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let app = TestApp {
+        name: "kv",
+        services: vec![TestService::new("owner", "sleep 600\n")],
+        master_script: None,
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let mut am = connect(&rm, &id).await;
+    let owner = wait_running(&mut am, "owner", 1).await;
+
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tx.send(watch_create("", "")).expect("create");
+    let mut events = am
+        .watch(tokio_stream::wrappers::UnboundedReceiverStream::new(rx))
+        .await
+        .expect("watch")
+        .into_inner();
+    let created = events.next().await.expect("CREATE").expect("CREATE");
+    assert_eq!(created.r#type, proto::watch_response::Type::Create as i32);
+
+    am.put_key(put("plain", b"v1")).await.expect("put");
+    let owned = proto::PutKeyRequest {
+        key: "owned".into(),
+        value: b"mine".to_vec(),
+        owner: Some(proto::ContainerInstance {
+            service_name: "owner".into(),
+            instance: owner[0].instance,
+        }),
+        ..Default::default()
+    };
+    am.put_key(owned).await.expect("owned put");
+    for key in ["plain", "owned"] {
+        let event = events.next().await.expect("event").expect("event");
+        assert_eq!(event.r#type, proto::watch_response::Type::Put as i32);
+        assert_eq!(event.event[0].key, key);
+    }
+
+    // 8 clients, 200 compare-and-swap increments each.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let mut client = am.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..200 {
+                increment(&mut client).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("client");
+    }
+    let counter = am
+        .get_range(proto::GetRangeRequest {
+            start: "counter".into(),
+            end: "counter\0".into(),
+            result_type: proto::get_range_request::ResultType::Items as i32,
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(counter.result[0].value, b"1600");
+
+    // Killing the owner deletes its key, with a DELETE event.
+    am.kill_container(proto::ContainerInstance {
+        service_name: "owner".into(),
+        instance: owner[0].instance,
+    })
+    .await
+    .expect("kill");
+    let delete = tokio::time::timeout(LONG, async {
+        loop {
+            let event = events.next().await.expect("event").expect("event");
+            if event.r#type == proto::watch_response::Type::Delete as i32 {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("a DELETE event");
+    assert_eq!(delete.event[0].key, "owned");
+    let left = am
+        .get_range(proto::GetRangeRequest {
+            result_type: proto::get_range_request::ResultType::Keys as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("keys")
+        .into_inner();
+    let keys: Vec<&str> = left.result.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(keys, ["counter", "plain"]);
+
+    // Killing the only container ends the app: watches then end with UNAVAILABLE.
+    let end = tokio::time::timeout(LONG, async {
+        loop {
+            match events.next().await {
+                Some(Ok(_)) => {}
+                Some(Err(status)) => return Some(status),
+                None => return None,
+            }
+        }
+    })
+    .await
+    .expect("the watch ends");
+    let report = wait_until_finished(&rm, &id, LONG).await;
+    assert_eq!(report.final_status, "SUCCEEDED", "{report:?}");
+    assert_eq!(
+        end.map(|s| s.code()),
+        Some(tonic::Code::Unavailable),
+        "watch end"
+    );
+}
