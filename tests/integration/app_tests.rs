@@ -139,7 +139,13 @@ async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
     // A container that fails (its process killed) is restarted as a new instance.
     let running = wait_running(&mut am, "svc", 1).await;
     let yarn_id = running[0].yarn_container_id.clone();
-    let pid = process_in_container(&yarn_id, "sleep").expect("the service's sleep");
+    assert!(!yarn_id.is_empty(), "{running:?}");
+    // RUNNING from allocation on (as in Skein): the process may not have started yet.
+    let pid = wait_for("the service's sleep", LONG, || {
+        let found = process_in_container(&yarn_id, "sleep");
+        async move { found }
+    })
+    .await;
     let status = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
