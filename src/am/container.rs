@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::am::driver_script::{self, MasterScript};
 use crate::am::grpc::{self, AppMasterService};
-use crate::am::master::{AmConfig, AmError, ApplicationMaster};
+use crate::am::master::{AmConfig, AmError, ApplicationMaster, effective_max_attempts};
 use crate::am::services::Outcome;
 use crate::hadoop::HadoopConfig;
 use crate::hdfs::Hdfs;
@@ -64,6 +64,17 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
     let hadoop = HadoopConfig::load()
         .inspect_err(|e| tracing::warn!("no Hadoop configuration: {e}"))
         .ok();
+    if std::env::var_os("MAX_APP_ATTEMPTS").is_none()
+        && let Some(hadoop) = &hadoop
+    {
+        // Without YARN's variable, the ResourceManager's cap is its configured maximum.
+        let cluster_max = hadoop
+            .get_or("yarn.resourcemanager.am.max-attempts", "2")
+            .trim()
+            .parse::<u32>()
+            .ok();
+        config.max_attempts = effective_max_attempts(config.spec.max_attempts, cluster_max);
+    }
     let ui = hadoop.as_ref().map_or_else(Vec::new, |c| {
         let base = std::env::var("APPLICATION_WEB_PROXY_BASE").unwrap_or_default();
         grpc::ui_addresses(c, &base)

@@ -83,6 +83,8 @@ pub struct TestApp {
     pub name: &'static str,
     pub services: Vec<TestService>,
     pub master_script: Option<String>,
+    /// `max_attempts` of the spec and the submission (0: 1).
+    pub max_attempts: i32,
 }
 
 struct Staged {
@@ -175,7 +177,7 @@ pub async fn submit_app(info: &ClusterInfo, rm: &ResourceManager, app: &TestApp)
     let spec = proto::ApplicationSpec {
         name: app.name.into(),
         queue: "default".into(),
-        max_attempts: 1,
+        max_attempts: app.max_attempts.max(1),
         services,
         master: Some(proto::Master {
             script: app.master_script.clone().unwrap_or_default(),
@@ -204,7 +206,7 @@ pub async fn submit_app(info: &ClusterInfo, rm: &ResourceManager, app: &TestApp)
         application_id: id.clone(),
         application_name: app.name.into(),
         queue: Some("default".into()),
-        max_app_attempts: 1,
+        max_app_attempts: app.max_attempts.max(1),
         resource: ResourceInfo {
             memory: 256,
             vcores: 1,
@@ -253,7 +255,7 @@ pub async fn submit_one(
     let app = TestApp {
         name,
         services: vec![TestService::new("svc", script)],
-        master_script: None,
+        ..Default::default()
     };
     submit_app(info, rm, &app).await
 }

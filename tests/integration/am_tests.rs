@@ -41,7 +41,7 @@ fn shim_process_of(id: &str) -> Option<u32> {
 }
 
 /// The pid of a process of application `id` whose command line contains `needle`.
-fn process_of(id: &str, needle: &str) -> Option<u32> {
+pub fn process_of(id: &str, needle: &str) -> Option<u32> {
     let entries = std::fs::read_dir("/proc").ok()?;
     for entry in entries.flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {

@@ -30,7 +30,7 @@ async fn a_dependent_service_starts_after_its_dependency_and_shutdown_ends_the_a
     let app = TestApp {
         name: "depends",
         services: vec![TestService::new("a", "sleep 600\n"), b],
-        master_script: None,
+        ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let mut am = connect(&rm, &id).await;
@@ -87,7 +87,7 @@ async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
     let app = TestApp {
         name: "scale",
         services: vec![svc],
-        master_script: None,
+        ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let mut am = connect(&rm, &id).await;
@@ -196,7 +196,7 @@ async fn a_failing_service_fails_the_application() {
     let app = TestApp {
         name: "failing",
         services: vec![TestService::new("broken", "exit 1\n")],
-        master_script: None,
+        ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let report = wait_until_finished(&rm, &id, LONG).await;
@@ -219,6 +219,7 @@ async fn a_master_script_decides_the_applications_status() {
              cp=${CLASSPATH:-none}\"\nls .skein.crt .skein.pem\nexit 3\n"
                 .into(),
         ),
+        ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let report = wait_until_finished(&rm, &id, LONG).await;
@@ -242,21 +243,85 @@ async fn a_master_script_decides_the_applications_status() {
 }
 
 #[tokio::test]
-async fn a_master_script_exiting_zero_succeeds() {
+async fn a_master_script_exiting_zero_succeeds_and_drives_the_app_with_the_cli() {
     let c = cluster::shared();
     let rm = resource_manager(&c.info);
     let app = TestApp {
         name: "driver ok",
-        services: vec![],
-        master_script: Some("./skein kv put current --key done --value yes\n".into()),
+        services: vec![TestService::new("svc", "sleep 600\n")],
+        master_script: Some(
+            "set -ex\n./skein kv put current --key done --value yes\n\
+             ./skein kv get current --key done\n./skein kv ls current\n\
+             ./skein container scale current -s svc -n 2\n\
+             ./skein container kill current --id svc_0\n\
+             ./skein container ls current --all\n\
+             ! ./skein kv get current --key missing\n"
+                .into(),
+        ),
+        ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let report = wait_until_finished(&rm, &id, LONG).await;
+    let logs = logs_of(&c.info, &rm, &id).await;
     assert_eq!(
         (report.final_status.as_str(), report.diagnostics.as_str()),
         ("SUCCEEDED", "Application driver completed successfully."),
-        "{}",
-        logs_of(&c.info, &rm, &id).await
+        "{logs}"
+    );
+    assert!(logs.contains("SERVICE    ID"), "{logs}");
+    assert!(logs.contains("svc_0    KILLED"), "{logs}");
+    assert!(logs.contains("svc_1"), "{logs}");
+    assert!(logs.contains("Error: Key 'missing' is not set"), "{logs}");
+}
+
+#[tokio::test]
+async fn sigterm_fails_the_application_with_skeins_diagnostic() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let app = TestApp {
+        name: "sigterm",
+        services: vec![TestService::new("svc", "sleep 600\n")],
+        ..Default::default()
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let mut am = connect(&rm, &id).await;
+    wait_running(&mut am, "svc", 1).await;
+    // The AM process itself, not the `bash -c` YARN wraps its command in.
+    let pid = crate::am_tests::process_of(&id, "./skein\0application-master\0").expect("the AM");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let report = wait_until_finished(&rm, &id, LONG).await;
+    assert_eq!(report.final_status, "FAILED", "{report:?}");
+    assert_eq!(report.diagnostics, skein::am::container::EXTERNAL_SIGNAL);
+}
+
+#[tokio::test]
+async fn a_failed_attempt_is_retried_up_to_the_clusters_maximum() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let app = TestApp {
+        name: "retries",
+        services: vec![TestService::new("broken", "exit 1\n")],
+        // The cluster allows 2.
+        max_attempts: 10,
+        ..Default::default()
+    };
+    let id = submit_app(&c.info, &rm, &app).await;
+    let report = wait_until_finished(&rm, &id, Duration::from_secs(300)).await;
+    assert_eq!(report.final_status, "FAILED", "{report:?}");
+    let logs = logs_of(&c.info, &rm, &id).await;
+    assert!(
+        logs.contains("Application attempt 1 out of 2 failed, will retry"),
+        "{logs}"
+    );
+    assert!(
+        report
+            .diagnostics
+            .contains("Failure in service broken, see logs for more information."),
+        "{report:?}"
     );
 }
 
@@ -278,7 +343,7 @@ async fn containers_share_keys_through_the_cli() {
     let app = TestApp {
         name: "kv cli",
         services: vec![waiter, publisher],
-        master_script: None,
+        ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let mut am = connect(&rm, &id).await;
@@ -379,7 +444,7 @@ async fn the_key_value_store_serves_puts_watches_transactions_and_owned_keys() {
     let app = TestApp {
         name: "kv",
         services: vec![TestService::new("owner", "sleep 600\n")],
-        master_script: None,
+        ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let mut am = connect(&rm, &id).await;
