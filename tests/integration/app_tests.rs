@@ -66,6 +66,56 @@ async fn a_dependent_service_starts_after_its_dependency_and_shutdown_ends_the_a
     am.set_progress(proto::SetProgressRequest { progress: 0.5 })
         .await
         .expect("progress");
+    wait_for("the progress in the report", LONG, || async {
+        let report = rm.application(&id).await.expect("report");
+        ((report.progress - 50.0).abs() < 0.01).then_some(())
+    })
+    .await;
+
+    // The web UI's addresses go through the ResourceManager's proxy.
+    let ui = am
+        .ui_info(proto::UiInfoRequest {})
+        .await
+        .expect("ui info")
+        .into_inner();
+    assert_eq!(ui.proxy_prefix, "/pages");
+    assert_eq!(ui.ui_address.len(), 1, "{ui:?}");
+    assert!(
+        ui.ui_address[0].ends_with(&format!("/proxy/{id}/")),
+        "{ui:?}"
+    );
+    let page = proto::Proxy {
+        route: "dash".into(),
+        link_name: "Dashboard".into(),
+        target: "http://localhost:8787/status".into(),
+    };
+    am.add_proxy(page.clone()).await.expect("add proxy");
+    let err = am.add_proxy(page.clone()).await.expect_err("duplicate");
+    assert_eq!(err.code(), tonic::Code::AlreadyExists);
+    let pages = am
+        .get_proxies(proto::GetProxiesRequest {})
+        .await
+        .expect("proxies")
+        .into_inner()
+        .proxy;
+    assert_eq!(pages, vec![page]);
+    am.remove_proxy(proto::RemoveProxyRequest {
+        route: "dash".into(),
+    })
+    .await
+    .expect("remove");
+
+    // The CLI reaches the AM of an application id through the driver's getStatus.
+    let listed = cli(&c.info, &["container", "ls", &id]);
+    assert!(listed.contains("a_0") && listed.contains("b_0"), "{listed}");
+    cli(
+        &c.info,
+        &["kv", "put", &id, "--key", "from-cli", "--value", "v"],
+    );
+    assert_eq!(
+        cli(&c.info, &["kv", "get", &id, "--key", "from-cli"]),
+        "v\n"
+    );
 
     am.shutdown(shutdown_request(
         proto::final_status::Type::Killed,
@@ -172,6 +222,28 @@ async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
     assert_eq!(report.diagnostics, "Shutdown requested by user.");
 }
 
+/// Runs the `skein` CLI as a user whose configuration holds the application's key pair (so
+/// its private driver and the AM accept it); returns stdout, panicking on failure.
+fn cli(info: &cluster::ClusterInfo, args: &[&str]) -> String {
+    let config = tempfile::tempdir().expect("config dir");
+    crate::am_staging::app_credentials()
+        .write_to_directory(config.path(), false)
+        .expect("credentials");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .env("SKEIN_CONFIG", config.path())
+        .env("HADOOP_CONF_DIR", &info.conf_dir)
+        .env_remove("SKEIN_APPLICATION_ID")
+        .output()
+        .expect("run skein");
+    assert!(
+        out.status.success(),
+        "skein {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The pid of a process running in YARN container `yarn_id` whose command line has `needle`.
 fn process_in_container(yarn_id: &str, needle: &str) -> Option<u32> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
@@ -252,6 +324,7 @@ async fn a_master_script_exiting_zero_succeeds_and_drives_the_app_with_the_cli()
         master_script: Some(
             "set -ex\n./skein kv put current --key done --value yes\n\
              ./skein kv get current --key done\n./skein kv ls current\n\
+             ./skein kv del current --key done\n\
              ./skein container scale current -s svc -n 2\n\
              ./skein container kill current --id svc_0\n\
              ./skein container ls current --all\n\
