@@ -232,7 +232,14 @@ async fn watch(app_id: &str, prefix: Option<&str>) -> anyhow::Result<ExitCode> {
         .await
         .map_err(rpc_error)?
         .into_inner();
-    while let Some(response) = stream.message().await.map_err(rpc_error)? {
+    loop {
+        let response = match stream.message().await {
+            Ok(Some(response)) => response,
+            // The AM ends every watch with UNAVAILABLE when the application ends.
+            Ok(None) => break,
+            Err(status) if status.code() == tonic::Code::Unavailable => break,
+            Err(status) => return Err(rpc_error(status)),
+        };
         let kind = watch_response::Type::try_from(response.r#type);
         for kv in response.event {
             let line = match kind {
@@ -242,7 +249,10 @@ async fn watch(app_id: &str, prefix: Option<&str>) -> anyhow::Result<ExitCode> {
                 Ok(watch_response::Type::Delete) => format!("DELETE {}", kv.key),
                 _ => continue,
             };
-            println!("{line}");
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{line}")?;
+            // Line by line, for whoever reads a pipe.
+            out.flush()?;
         }
     }
     Ok(ExitCode::SUCCESS)

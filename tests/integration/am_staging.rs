@@ -351,3 +351,34 @@ pub async fn wait_running(
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+/// A `skein` CLI command run as a user whose configuration holds the application's key pair
+/// (so its private driver and the AM accept it); keep the folder alive while it runs.
+pub fn cli_command(
+    info: &ClusterInfo,
+    args: &[&str],
+) -> (std::process::Command, tempfile::TempDir) {
+    let config = tempfile::tempdir().expect("config dir");
+    app_credentials()
+        .write_to_directory(config.path(), false)
+        .expect("credentials");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_skein"));
+    command
+        .args(args)
+        .env("SKEIN_CONFIG", config.path())
+        .env("HADOOP_CONF_DIR", &info.conf_dir)
+        .env_remove("SKEIN_APPLICATION_ID");
+    (command, config)
+}
+
+/// Runs the `skein` CLI (see [`cli_command`]); returns stdout, panicking on failure.
+pub fn cli(info: &ClusterInfo, args: &[&str]) -> String {
+    let (mut command, _config) = cli_command(info, args);
+    let out = command.output().expect("run skein");
+    assert!(
+        out.status.success(),
+        "skein {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

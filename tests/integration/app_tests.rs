@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use skein::proto::{self, container::State};
-use tokio_stream::StreamExt;
 
 use crate::am_staging::{
-    TestApp, TestService, connect, containers, logs_of, resource_manager, submit_app, wait_running,
-    wait_until_finished,
+    TestApp, TestService, cli, connect, containers, logs_of, resource_manager, submit_app,
+    wait_running, wait_until_finished,
 };
 use crate::cluster::{self, wait_for};
 
@@ -222,28 +221,6 @@ async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
     assert_eq!(report.diagnostics, "Shutdown requested by user.");
 }
 
-/// Runs the `skein` CLI as a user whose configuration holds the application's key pair (so
-/// its private driver and the AM accept it); returns stdout, panicking on failure.
-fn cli(info: &cluster::ClusterInfo, args: &[&str]) -> String {
-    let config = tempfile::tempdir().expect("config dir");
-    crate::am_staging::app_credentials()
-        .write_to_directory(config.path(), false)
-        .expect("credentials");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skein"))
-        .args(args)
-        .env("SKEIN_CONFIG", config.path())
-        .env("HADOOP_CONF_DIR", &info.conf_dir)
-        .env_remove("SKEIN_APPLICATION_ID")
-        .output()
-        .expect("run skein");
-    assert!(
-        out.status.success(),
-        "skein {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The pid of a process running in YARN container `yarn_id` whose command line has `needle`.
 fn process_in_container(yarn_id: &str, needle: &str) -> Option<u32> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
@@ -441,185 +418,4 @@ async fn containers_share_keys_through_the_cli() {
         .await
         .expect("shutdown");
     wait_until_finished(&rm, &id, LONG).await;
-}
-
-fn put(key: &str, value: &[u8]) -> proto::PutKeyRequest {
-    proto::PutKeyRequest {
-        key: key.into(),
-        value: value.to_vec(),
-        ignore_owner: true,
-        ..Default::default()
-    }
-}
-
-fn watch_create(start: &str, end: &str) -> proto::WatchRequest {
-    proto::WatchRequest {
-        request: Some(proto::watch_request::Request::Create(
-            proto::WatchCreateRequest {
-                start: start.into(),
-                end: end.into(),
-                event_type: proto::watch_create_request::Type::All as i32,
-            },
-        )),
-    }
-}
-
-/// One compare-and-swap increment of the decimal counter at `key`, retried until it wins.
-async fn increment(am: &mut proto::app_master_client::AppMasterClient<tonic::transport::Channel>) {
-    loop {
-        let current = am
-            .get_range(proto::GetRangeRequest {
-                start: "counter".into(),
-                end: "counter\0".into(),
-                result_type: proto::get_range_request::ResultType::Items as i32,
-            })
-            .await
-            .expect("get")
-            .into_inner()
-            .result
-            .into_iter()
-            .next()
-            .map(|kv| kv.value);
-        let n: u64 = current
-            .as_deref()
-            .map_or(0, |v| String::from_utf8_lossy(v).parse().expect("a number"));
-        let condition = proto::Condition {
-            key: "counter".into(),
-            operator: proto::condition::Operator::Equal as i32,
-            field: proto::condition::Field::Value as i32,
-            rhs: current.map(proto::condition::Rhs::Value),
-        };
-        let op = proto::OpRequest {
-            request: Some(proto::op_request::Request::PutKey(put(
-                "counter",
-                (n + 1).to_string().as_bytes(),
-            ))),
-        };
-        let done = am
-            .transaction(proto::TransactionRequest {
-                condition: vec![condition],
-                on_success: vec![op],
-                on_failure: vec![],
-            })
-            .await
-            .expect("transaction")
-            .into_inner();
-        if done.succeeded {
-            return;
-        }
-    }
-}
-
-#[tokio::test]
-async fn the_key_value_store_serves_puts_watches_transactions_and_owned_keys() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let app = TestApp {
-        name: "kv",
-        services: vec![TestService::new("owner", "sleep 600\n")],
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
-    let mut am = connect(&rm, &id).await;
-    let owner = wait_running(&mut am, "owner", 1).await;
-
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tx.send(watch_create("", "")).expect("create");
-    let mut events = am
-        .watch(tokio_stream::wrappers::UnboundedReceiverStream::new(rx))
-        .await
-        .expect("watch")
-        .into_inner();
-    let created = events.next().await.expect("CREATE").expect("CREATE");
-    assert_eq!(created.r#type, proto::watch_response::Type::Create as i32);
-
-    am.put_key(put("plain", b"v1")).await.expect("put");
-    let owned = proto::PutKeyRequest {
-        key: "owned".into(),
-        value: b"mine".to_vec(),
-        owner: Some(proto::ContainerInstance {
-            service_name: "owner".into(),
-            instance: owner[0].instance,
-        }),
-        ..Default::default()
-    };
-    am.put_key(owned).await.expect("owned put");
-    for key in ["plain", "owned"] {
-        let event = events.next().await.expect("event").expect("event");
-        assert_eq!(event.r#type, proto::watch_response::Type::Put as i32);
-        assert_eq!(event.event[0].key, key);
-    }
-
-    // 8 clients, 200 compare-and-swap increments each.
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let mut client = am.clone();
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..200 {
-                increment(&mut client).await;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("client");
-    }
-    let counter = am
-        .get_range(proto::GetRangeRequest {
-            start: "counter".into(),
-            end: "counter\0".into(),
-            result_type: proto::get_range_request::ResultType::Items as i32,
-        })
-        .await
-        .expect("get")
-        .into_inner();
-    assert_eq!(counter.result[0].value, b"1600");
-
-    // Killing the owner deletes its key, with a DELETE event.
-    am.kill_container(proto::ContainerInstance {
-        service_name: "owner".into(),
-        instance: owner[0].instance,
-    })
-    .await
-    .expect("kill");
-    let delete = tokio::time::timeout(LONG, async {
-        loop {
-            let event = events.next().await.expect("event").expect("event");
-            if event.r#type == proto::watch_response::Type::Delete as i32 {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("a DELETE event");
-    assert_eq!(delete.event[0].key, "owned");
-    let left = am
-        .get_range(proto::GetRangeRequest {
-            result_type: proto::get_range_request::ResultType::Keys as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("keys")
-        .into_inner();
-    let keys: Vec<&str> = left.result.iter().map(|kv| kv.key.as_str()).collect();
-    assert_eq!(keys, ["counter", "plain"]);
-
-    // Killing the only container ends the app: watches then end with UNAVAILABLE.
-    let end = tokio::time::timeout(LONG, async {
-        loop {
-            match events.next().await {
-                Some(Ok(_)) => {}
-                Some(Err(status)) => return Some(status),
-                None => return None,
-            }
-        }
-    })
-    .await
-    .expect("the watch ends");
-    let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, "SUCCEEDED", "{report:?}");
-    assert_eq!(
-        end.map(|s| s.code()),
-        Some(tonic::Code::Unavailable),
-        "watch end"
-    );
 }

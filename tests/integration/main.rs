@@ -7,5 +7,6 @@ mod app_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;
+mod kv_app_tests;
 mod shell_app;
 mod staging_tests;
