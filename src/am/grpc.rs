@@ -121,6 +121,18 @@ fn check_url(target: &str) -> Result<(), String> {
     }
 }
 
+/// A float as Java's `Float.toString` writes the common cases (`2.0`, not `2`), for messages
+/// that quote a value the way Skein's do.
+fn java_float(value: f32) -> String {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e7 {
+        format!("{value:.1}")
+    } else if value.is_infinite() {
+        if value > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
 /// The `skein.AppMaster` service of one ApplicationMaster.
 pub struct AppMasterService {
     am: AppMaster,
@@ -281,7 +293,8 @@ impl app_master_server::AppMaster for AppMasterService {
         // `!(0..=1).contains` also rejects NaN.
         if !(0.0..=1.0).contains(&progress) {
             return Err(Status::invalid_argument(format!(
-                "progress must be between 0 and 1, got {progress}"
+                "progress must be between 0 and 1, got {}",
+                java_float(progress)
             )));
         }
         self.am.set_progress(progress);
@@ -383,6 +396,15 @@ mod tests {
         assert_eq!(err.code(), tonic::Code::FailedPrecondition);
         assert_eq!(err.message(), "A proxied page with route 'a' doesn't exist");
         p.add(page("c", "A", "http://x:3")).unwrap();
+    }
+
+    #[test]
+    fn floats_are_quoted_as_java_does() {
+        assert_eq!(java_float(2.0), "2.0");
+        assert_eq!(java_float(1.5), "1.5");
+        assert_eq!(java_float(-0.25), "-0.25");
+        assert_eq!(java_float(f32::INFINITY), "Infinity");
+        assert_eq!(java_float(f32::NAN), "NaN");
     }
 
     #[test]

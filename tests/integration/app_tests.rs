@@ -24,15 +24,37 @@ fn shutdown_request(status: proto::final_status::Type, text: &str) -> proto::Shu
 async fn a_dependent_service_starts_after_its_dependency_and_shutdown_ends_the_app() {
     let c = cluster::shared();
     let rm = resource_manager(&c.info);
+    // `a` starts with no instance: `b` must wait until `a` is scaled up and allocated.
+    let mut a = TestService::new("a", "sleep 600\n");
+    a.instances = 0;
     let mut b = TestService::new("b", "sleep 600\n");
     b.depends = vec!["a".into()];
     let app = TestApp {
         name: "depends",
-        services: vec![TestService::new("a", "sleep 600\n"), b],
+        services: vec![a, b],
         ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let mut am = connect(&rm, &id).await;
+    // Registration (which `connect` waits for) comes just before the services start.
+    wait_for("b's container", LONG, || {
+        let mut am = am.clone();
+        async move { (!containers(&mut am, "b", &[]).await.is_empty()).then_some(()) }
+    })
+    .await;
+    for _ in 0..10 {
+        let waiting = containers(&mut am, "b", &[]).await;
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert_eq!(waiting[0].state, State::Waiting as i32, "{waiting:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    am.scale(proto::ScaleRequest {
+        service_name: "a".into(),
+        count: 1,
+        delta: 0,
+    })
+    .await
+    .expect("scale a");
     let a = wait_running(&mut am, "a", 1).await;
     let b = wait_running(&mut am, "b", 1).await;
     assert!(
