@@ -61,7 +61,7 @@ pub fn run(command: ContainerCommand) -> anyhow::Result<ExitCode> {
                     .rsplit_once('_')
                     .and_then(|(s, i)| Some((s, i.parse::<i32>().ok()?)))
                 else {
-                    bail!("Invalid container id {id:?}");
+                    bail!("Invalid container id '{id}'");
                 };
                 let mut app = connect(&app_id).await?;
                 app.client

@@ -3,7 +3,7 @@
 //! Errors are printed as `Error: <message>` on stderr with exit status 1, as Python Skein
 //! does; `anyhow` context is added here, at the edge, and nowhere in the library.
 
-pub(crate) mod appclient;
+pub mod appclient;
 pub mod appmaster;
 pub mod config;
 pub mod container;
