@@ -8,5 +8,6 @@ mod cluster;
 mod cluster_tests;
 mod driver_tests;
 mod kv_app_tests;
+mod python_am_tests;
 mod shell_app;
 mod staging_tests;
