@@ -26,9 +26,25 @@ fn python() -> PathBuf {
 async fn the_python_application_client_works_against_the_rust_application_master() {
     let c = cluster::shared();
     let rm = resource_manager(&c.info);
+    // Inside containers, `ApplicationClient.from_current()` finds the AM and the key pair
+    // from the environment skein-rs sets (a service's, and the master script's).
+    let python = python();
+    let publish = |key: &str, value: &str| {
+        format!(
+            "{} -c \"import skein; skein.ApplicationClient.from_current().kv['{key}'] = {value}\"\n",
+            python.display()
+        )
+    };
     let app = TestApp {
         name: "python client",
-        services: vec![TestService::new("svc", "sleep 600\n")],
+        services: vec![
+            TestService::new("svc", "sleep 600\n"),
+            TestService::new(
+                "py",
+                publish("from-service", "skein.properties.container_id.encode()") + "sleep 600\n",
+            ),
+        ],
+        master_script: Some(publish("from-driver", "b'ok'") + "sleep 600\n"),
         ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
@@ -43,7 +59,7 @@ async fn the_python_application_client_works_against_the_rust_application_master
         .expect("credentials");
     let script = cluster::repo_root().join("tests/integration/python/am_client.py");
     let out = tokio::task::spawn_blocking({
-        let (python, address, id) = (python(), address.clone(), id.clone());
+        let (address, id) = (address.clone(), id.clone());
         let keys_dir = keys.path().to_path_buf();
         let crt = keys.path().join("skein.crt");
         let pem = keys.path().join("skein.pem");

@@ -1,7 +1,7 @@
 """The unchanged Python `skein` 0.8.2 ApplicationClient against the Rust ApplicationMaster.
 
-Usage: am_client.py ADDRESS APP_ID CERT_FILE KEY_FILE (an app with one service `svc`, one
-instance). Prints OK when every check passed; any failure raises.
+Usage: am_client.py ADDRESS APP_ID CERT_FILE KEY_FILE (an app with a service `svc` of one
+instance, whose service `py_0` and master script publish keys `from-service`/`from-driver`). Prints OK when every check passed; any failure raises.
 """
 import sys
 
@@ -13,6 +13,10 @@ app = skein.ApplicationClient(address, app_id, security=security)
 
 spec = app.get_specification()
 assert "svc" in spec.services, spec
+
+# Published from inside containers with ApplicationClient.from_current().
+assert app.kv.wait("from-service") == b"py_0"
+assert app.kv.wait("from-driver") == b"ok"
 
 # Key-value store: mapping, events, wait, compare-and-swap, owner errors.
 app.kv["py"] = b"1"
@@ -38,7 +42,7 @@ except KeyError:
     pass
 
 # Containers.
-containers = app.get_containers()
+containers = app.get_containers(services=["svc"])
 assert [c.id for c in containers] == ["svc_0"], containers
 app.scale("svc", count=2)
 assert len(app.get_containers(services=["svc"])) == 2
@@ -48,7 +52,7 @@ try:
 except ValueError as exc:
     assert str(exc) == "Unknown service 'nope'", exc
 app.kill_container("svc_1")
-killed = app.get_containers(states=["KILLED"])
+killed = app.get_containers(services=["svc"], states=["KILLED"])
 assert [c.id for c in killed] == ["svc_1"], killed
 app.set_progress(0.5)
 
