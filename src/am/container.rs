@@ -128,11 +128,14 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
     if tokio::time::timeout(SERVER_GRACE, server).await.is_err() {
         tracing::warn!("the gRPC server did not stop within {SERVER_GRACE:?}");
     }
-    let outcome = result?;
-    if config.is_final(outcome.status) {
+    // An AM that failed (its shim died) on the last attempt is the application's end too.
+    let status = result
+        .as_ref()
+        .map_or(final_status::Type::Failed, |outcome| outcome.status);
+    if config.is_final(status) {
         remove_staging_dir(hadoop.as_ref(), &config).await;
     }
-    Ok(outcome)
+    Ok(result?)
 }
 
 /// Deletes `/user/<user>/.skein/<app id>`, where the driver staged the application's files.

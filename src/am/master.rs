@@ -77,7 +77,8 @@ pub struct AmConfig {
     /// `HADOOP_USER_NAME` for service containers (simple authentication only).
     pub hadoop_user_name: Option<String>,
     /// How many attempts YARN makes: the spec's `max_attempts`, capped by the cluster's
-    /// maximum (`MAX_APP_ATTEMPTS`, set by YARN in the AM's environment).
+    /// maximum (`MAX_APP_ATTEMPTS` when YARN sets it, else the configured
+    /// `yarn.resourcemanager.am.max-attempts`, see [`crate::am::container`]).
     pub max_attempts: u32,
     /// How to start the shim.
     pub shim: ShimConfig,
@@ -116,9 +117,7 @@ impl AmConfig {
             shim: ShimConfig::from_container_env()?,
         })
     }
-}
 
-impl AmConfig {
     /// This attempt's number (1 when the container id does not say).
     pub fn attempt(&self) -> u32 {
         attempt_of(&self.container_id).unwrap_or(1)

@@ -382,3 +382,10 @@ pub fn cli(info: &ClusterInfo, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Whether the application's staging folder (`/user/<user>/.skein/<id>`) still exists.
+pub async fn staging_exists(info: &ClusterInfo, id: &str) -> bool {
+    let config = HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
+    let fs = skein::hdfs::Hdfs::connect(&config, &skein::hadoop::current_user()).expect("hdfs");
+    fs.client().get_file_info(&fs.staging_dir(id)).await.is_ok()
+}

@@ -7,7 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::am_staging::{logs_of, resource_manager, submit_one, wait_until_finished};
+use crate::am_staging::{
+    logs_of, resource_manager, staging_exists, submit_one, wait_until_finished,
+};
 use crate::cluster::{self, wait_for};
 
 #[tokio::test]
@@ -95,6 +97,11 @@ async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it
         app.diagnostics
     );
     assert!(took < Duration::from_secs(30), "took {took:?}");
+    // The only attempt failed: the AM still removed the staging folder.
+    assert!(
+        !staging_exists(&c.info, &id).await,
+        "{id}'s staging folder is left"
+    );
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@ use std::time::Duration;
 use skein::proto::{self, container::State};
 
 use crate::am_staging::{
-    TestApp, TestService, cli, connect, containers, logs_of, resource_manager, submit_app,
-    wait_running, wait_until_finished,
+    TestApp, TestService, cli, connect, containers, logs_of, resource_manager, staging_exists,
+    submit_app, wait_running, wait_until_finished,
 };
 use crate::cluster::{self, wait_for};
 
@@ -304,12 +304,9 @@ async fn a_master_script_decides_the_applications_status() {
     assert!(logs.contains("mem 256 cp=none"), "{logs}");
     assert!(logs.contains(".skein.pem"), "{logs}");
     // The staging folder is gone at the application's end.
-    let config = skein::hadoop::HadoopConfig::from_dir(&c.info.conf_dir).expect("config");
-    let fs = skein::hdfs::Hdfs::connect(&config, &skein::hadoop::current_user()).expect("hdfs");
-    let staging = fs.staging_dir(&id);
     assert!(
-        fs.client().get_file_info(&staging).await.is_err(),
-        "{staging} still exists"
+        !staging_exists(&c.info, &id).await,
+        "{id}'s staging folder is left"
     );
 }
 
