@@ -48,6 +48,9 @@ pub enum ContainerError {
 /// # Errors
 /// When the key pair, the spec or the environment is unusable, or the shim dies.
 pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerError> {
+    // Caught from the start: YARN's SIGTERM must end the application with Skein's diagnostic,
+    // never kill the AM before it can unregister.
+    let sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
     let credentials = Credentials::from_files(
         &working_dir.join(".skein.crt"),
         &working_dir.join(".skein.pem"),
@@ -110,7 +113,7 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
         tokio::spawn(driver_script::run(am.clone(), script));
     }
 
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    match sigterm {
         Ok(mut sigterm) => {
             let am = am.clone();
             tokio::spawn(async move {

@@ -321,6 +321,8 @@ async fn a_master_script_exiting_zero_succeeds_and_drives_the_app_with_the_cli()
             "set -ex\n./skein kv put current --key done --value yes\n\
              ./skein kv get current --key done\n./skein kv ls current\n\
              ./skein kv del current --key done\n\
+             printf piped | ./skein kv put current --key piped\n\
+             test \"$(./skein kv get current --key piped)\" = piped\n\
              ./skein container scale current -s svc -n 2\n\
              ./skein container kill current --id svc_0\n\
              ./skein container ls current --all\n\
