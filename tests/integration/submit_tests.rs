@@ -198,3 +198,91 @@ async fn a_second_submit_uploads_no_second_copy_of_the_am_binary() {
         .expect("kill");
     }
 }
+
+#[tokio::test]
+async fn a_driver_submitted_application_runs_with_its_am_resources_and_environment() {
+    crate::am_staging::shim_jar(); // the driver stages the jar Maven builds there
+    let user = skein::hadoop::current_user();
+    let d = driver_as(&user);
+    let yaml = format!(
+        "name: env-check-{pid}\nmaster:\n  resources:\n    memory: 256 MiB\n    vcores: 2\n  env:\n    GREETING: hello-from-master-env\n  script: |\n    echo \"GREETING=$GREETING\"\n    echo \"SKEIN_APPLICATION_ID=$SKEIN_APPLICATION_ID\"\n    echo \"HADOOP_USER_NAME=$HADOOP_USER_NAME\"\n    echo \"CLASSPATH=${{CLASSPATH:-unset}}\"\n    sleep 4\n",
+        pid = std::process::id()
+    );
+    let id = d
+        .submit(Request::new(spec(&yaml)))
+        .await
+        .expect("submit")
+        .into_inner()
+        .id;
+    let app = |id: &str| Request::new(proto::Application { id: id.to_string() });
+    let running = d
+        .wait_for_start(app(&id))
+        .await
+        .expect("start")
+        .into_inner();
+    assert_eq!(running.state(), AppState::Running, "{running:?}");
+    assert!(
+        !running.host.is_empty() && running.port > 0,
+        "the AM registered its gRPC address"
+    );
+    let used = running.usage.and_then(|u| u.used_resources).expect("usage");
+    assert!(
+        used.memory >= 256 && used.vcores == 2,
+        "the AM container: {used:?}"
+    );
+
+    let finished = crate::cluster::wait_for(
+        "the application to end",
+        std::time::Duration::from_secs(120),
+        || async {
+            let r = d.get_status(app(&id)).await.expect("status").into_inner();
+            matches!(
+                r.state(),
+                AppState::Finished | AppState::Failed | AppState::Killed
+            )
+            .then_some(r)
+        },
+    )
+    .await;
+    assert_eq!(
+        finished.final_status(),
+        proto::final_status::Type::Succeeded,
+        "{finished:?}"
+    );
+    assert_eq!(
+        finished.diagnostics,
+        "Application driver completed successfully."
+    );
+    let logs = crate::cluster::wait_for(
+        "the aggregated logs",
+        std::time::Duration::from_secs(120),
+        || async {
+            d.get_logs(Request::new(proto::LogsRequest {
+                id: id.clone(),
+                user: String::new(),
+            }))
+            .await
+            .ok()
+            .map(|r| {
+                r.into_inner()
+                    .logs
+                    .into_values()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        },
+    )
+    .await;
+    for line in [
+        "GREETING=hello-from-master-env".to_string(),
+        format!("SKEIN_APPLICATION_ID={id}"),
+        format!("HADOOP_USER_NAME={user}"),
+        "CLASSPATH=unset".to_string(),
+        "LogType:application.driver.log".to_string(),
+    ] {
+        assert!(
+            logs.contains(&line),
+            "{line} missing from the logs:\n{logs}"
+        );
+    }
+}

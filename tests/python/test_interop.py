@@ -59,7 +59,7 @@ def test_client_errors_are_skeins():
         with pytest.raises(ValueError, match="Queue 'missing' does not exist"):
             client.get_queue("missing")
         with pytest.raises(skein.exceptions.DriverError,
-                           match="exceeds the cluster's maximum of 16 vcores"):
+                           match="exceeds the cluster's maximum of 64 vcores"):
             client.submit(skein.ApplicationSpec(
                 services={"s": skein.Service(resources=skein.Resources("32 MiB", 1000),
                                              script="true")}))

@@ -33,7 +33,7 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  * cluster's work directory is killed after that, so no process outlives the cluster.
  *
  * <p>Options: --work-dir DIR --conf-dir DIR --container-lib DIR [--fixed-ports] [--daemon]
- * [--nm-memory-mb 16384] [--nm-vcores 16]
+ * [--nm-memory-mb 16384] [--nm-vcores 64]
  */
 public final class TestCluster {
   private TestCluster() {}
@@ -55,7 +55,7 @@ public final class TestCluster {
     String containerLib = new File(require(opts, "container-lib")).getAbsolutePath();
     boolean fixedPorts = opts.containsKey("fixed-ports");
     int nmMemoryMb = Integer.parseInt(opts.getOrDefault("nm-memory-mb", "16384"));
-    int nmVcores = Integer.parseInt(opts.getOrDefault("nm-vcores", "16"));
+    int nmVcores = Integer.parseInt(opts.getOrDefault("nm-vcores", "64"));
     if (!work.mkdirs() && !work.isDirectory()) throw new IOException("cannot create " + work);
     if (!confDir.mkdirs() && !confDir.isDirectory()) throw new IOException("cannot create " + confDir);
     // Never leave a previous run's ports behind for a client to find.
@@ -291,6 +291,10 @@ public final class TestCluster {
     Map<String, String> q = new LinkedHashMap<>();
     String p = "yarn.scheduler.capacity.";
     q.put(p + "maximum-am-resource-percent", "0.8");
+    // Count vcores as well as memory, so containers get the vcores they ask for (the default
+    // calculator grants 1 whatever the request, the mismatch behind dask-yarn#48).
+    q.put(p + "resource-calculator",
+        "org.apache.hadoop.yarn.util.resource.DominantResourceCalculator");
     q.put(p + "node-locality-delay", "-1");
     q.put(p + "root.queues", "default,fruit");
     q.put(p + "root.default.capacity", "70");
