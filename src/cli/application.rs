@@ -301,7 +301,11 @@ async fn follow_status(
     id: &str,
     done: impl Fn(proto::application_state::Type) -> bool,
 ) -> anyhow::Result<proto::ApplicationReport> {
+    use std::io::IsTerminal;
     let mut stderr = std::io::stderr();
+    // A live, redrawn line on a terminal; one line per change of state otherwise (logs, CI).
+    let live = stderr.is_terminal();
+    let mut last_state = None;
     loop {
         let report = driver
             .get_status(proto::Application { id: id.to_string() })
@@ -310,15 +314,22 @@ async fn follow_status(
             .into_inner();
         let runtime =
             output::humanize_ms(output::runtime_ms(report.start_time, report.finish_time));
-        let _ = write!(
-            stderr,
-            "\r\x1b[2K{id}  {}  {}  {runtime}",
+        let line = format!(
+            "{id}  {}  {}  {runtime}",
             report.state().as_str_name(),
             report.final_status().as_str_name()
         );
-        let _ = stderr.flush();
+        if live {
+            let _ = write!(stderr, "\r\x1b[2K{line}");
+            let _ = stderr.flush();
+        } else if last_state != Some(report.state()) {
+            let _ = writeln!(stderr, "{line}");
+        }
+        last_state = Some(report.state());
         if done(report.state()) {
-            let _ = writeln!(stderr);
+            if live {
+                let _ = writeln!(stderr);
+            }
             return Ok(report);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
