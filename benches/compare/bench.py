@@ -34,7 +34,7 @@ REPS = int(os.environ.get("BENCH_REPS", "3"))
 ROWS = os.environ.get("BENCH_ROWS", "coldstart,cli,submit,containers,kv,memory,upload").split(",")
 USER = os.environ.get("USER") or subprocess.check_output(["id", "-un"], text=True).strip()
 TIMEOUT = float(os.environ.get("BENCH_APP_TIMEOUT", "90"))
-IMPLS = ("java", "rs")
+IMPLS = tuple(os.environ.get("BENCH_IMPLS", "java,rs").split(","))
 HDFS_LIB = "/bench/lib"  # jars Java Skein's AM needs beyond hadoop-client-api (see below)
 
 
@@ -70,14 +70,15 @@ def setup_envs():
     env = dict(base, JAVA_HOME=java_home(), SKEIN_CONFIG=os.path.join(WORK, "java/config"),
                PATH=jbin + os.pathsep + base["PATH"])
     envs["java"] = env
-    # skein-rs: the shim Python users install (`bin/java` runs `skein driver jvm-compat`).
-    rs_home = os.path.join(WORK, "rs/java-home")
-    subprocess.run([SKEIN_BIN, "driver", "install-python-shim", rs_home,
-                    "--java", os.path.join(java_home(), "bin/java")],
-                   check=True, stdout=subprocess.DEVNULL, env=base)
-    envs["rs"] = dict(base, JAVA_HOME=rs_home, SKEIN_CONFIG=os.path.join(WORK, "rs/config"),
-                      PATH=os.path.join(rs_home, "bin") + os.pathsep + base["PATH"])
-    for impl in IMPLS:
+    if "rs" in IMPLS:
+        # skein-rs: the shim Python users install (`bin/java` runs `skein driver jvm-compat`).
+        rs_home = os.path.join(WORK, "rs/java-home")
+        subprocess.run([SKEIN_BIN, "driver", "install-python-shim", rs_home,
+                        "--java", os.path.join(java_home(), "bin/java")],
+                       check=True, stdout=subprocess.DEVNULL, env=base)
+        envs["rs"] = dict(base, JAVA_HOME=rs_home, SKEIN_CONFIG=os.path.join(WORK, "rs/config"),
+                          PATH=os.path.join(rs_home, "bin") + os.pathsep + base["PATH"])
+    for impl in envs:
         os.makedirs(envs[impl]["SKEIN_CONFIG"], exist_ok=True)
         # Both get their own key pair, written the same way (Python's gencerts).
         if not os.path.exists(os.path.join(envs[impl]["SKEIN_CONFIG"], "skein.crt")):
@@ -505,7 +506,7 @@ def table():
         if key not in RESULTS:
             continue
         cells, meds = [], {}
-        for impl in IMPLS:
+        for impl in ("java", "rs"):
             e = RESULTS[key].get(impl, {"samples": [], "notes": []})
             r = fmt(e["samples"], unit)
             text = r[1] if r else "not measured"
