@@ -340,6 +340,7 @@ def row_submit(envs, rows):
             app_id = r.get("app_id")
             note = r.get("error")
             if n == 1:
+                record("submit_call", impl, r.get("submit_returned"))
                 record("submit_running", impl, r.get("running"), note and "failed: " + note)
             record("containers_%d" % n, impl, r.get("containers_running"),
                    note and "failed: " + note)
@@ -477,7 +478,8 @@ ROW_TITLES = [
     ("coldstart_cli_driver_start", "1b. `skein driver start` (Java: Python CLI; rs: native CLI)", "s"),
     ("cli_ls", "2. CLI `application ls`, warm global driver (Java: Python CLI; rs: native CLI)", "s"),
     ("cli_ls_python_cli", "2b. Python CLI `application ls` against the skein-rs global driver", "s"),
-    ("submit_running", "3. submit to application RUNNING", "s"),
+    ("submit_call", "3a. `client.submit()` returns (staging + RM submit), N=1", "s"),
+    ("submit_running", "3. submit to application RUNNING (RM state, AM registered)", "s"),
     ("containers_1", "4. submit to all service containers RUNNING, N=1", "s"),
     ("containers_10", "4. ... N=10", "s"),
     ("containers_50", "4. ... N=50", "s"),
