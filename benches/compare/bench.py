@@ -12,6 +12,7 @@ coldstart,cli,submit,containers,kv,memory,upload).
 import glob
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -269,7 +270,9 @@ RESULTS = {}
 
 def record(row, impl, value, note=None):
     if note:
-        note = " ".join(note.split())
+        # One note per distinct cause: no application ids, no RM boilerplate.
+        note = re.sub(r"application_\d+_\d+", "<app>", " ".join(note.split()))
+        note = note.split(" Error file: prelaunch.err")[0][:140]
     entry = RESULTS.setdefault(row, {}).setdefault(impl, {"samples": [], "notes": []})
     if value is not None:
         entry["samples"].append(value)
@@ -335,6 +338,8 @@ def row_submit(envs, rows):
         for i, impl in alternate(reps):
             if impl in broken:
                 record("containers_%d" % n, impl, None, "skipped: N=1 did not run")
+                if n == 10 and "memory" in rows:
+                    record("am_rss_10", impl, None, "needs 10 RUNNING containers")
                 continue
             r = submit_once(impl, envs[impl], n, "bench-%s-n%d" % (impl, n))
             app_id = r.get("app_id")
@@ -345,9 +350,12 @@ def row_submit(envs, rows):
             record("containers_%d" % n, impl, r.get("containers_running"),
                    note and "failed: " + note)
             log("  submit %s n=%d: %s" % (impl, n, {k: v for k, v in r.items() if k != "wanted"}))
-            if app_id and n == 10 and "containers_running" in r and "memory" in rows:
-                time.sleep(2)
-                record("am_rss_10", impl, process_tree_rss(am_container_pids(app_id)))
+            if n == 10 and "memory" in rows:
+                if app_id and "containers_running" in r:
+                    time.sleep(2)
+                    record("am_rss_10", impl, process_tree_rss(am_container_pids(app_id)))
+                else:
+                    record("am_rss_10", impl, None, "needs 10 RUNNING containers")
             if app_id:
                 kill_app(app_id)
                 wait_final(app_id)
@@ -410,7 +418,8 @@ def row_kv(envs):
             apps[impl] = r["app_id"]
         else:
             for c in (1, 16):
-                record("kv_put_%d" % c, impl, None, "failed: %s" % r.get("error"))
+                for key in ("put_per_s", "get_per_s", "watch_median_ms"):
+                    record("kv_%s_%d" % (key, c), impl, None, "failed: %s" % r.get("error"))
             if r.get("app_id"):
                 kill_app(r["app_id"])
     try:
@@ -524,13 +533,17 @@ def table():
         for impl in ("java", "rs"):
             e = RESULTS[key].get(impl, {"samples": [], "notes": []})
             r = fmt(e["samples"], unit)
-            text = r[1] if r else "not measured"
+            text = r[1] if r else ("n/a" if key == "cli_ls_python_cli" and impl == "java"
+                                   else "not measured")
             if r:
                 meds[impl] = r[0]
             if e["notes"]:
                 text += " — " + "; ".join(n.replace("|", "/")[:160] for n in e["notes"])
             cells.append(text)
-        ratio = "%.2f" % (meds["rs"] / meds["java"]) if len(meds) == 2 and meds["java"] else "–"
+        ratio = "–"
+        if len(meds) == 2 and meds["java"]:
+            q = meds["rs"] / meds["java"]
+            ratio = "%.2f" % q if q >= 0.1 else "%.2g" % q
         lines.append("| %s | %s | %s | %s | %s |" % (title, unit, cells[0], cells[1], ratio))
         if key == "submit_running" and "floor" in RESULTS[key]:
             r = fmt(RESULTS[key]["floor"]["samples"], unit)
