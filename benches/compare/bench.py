@@ -34,7 +34,7 @@ WORK = os.path.join(REPO, "target/bench")
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 ROWS = os.environ.get("BENCH_ROWS", "coldstart,cli,submit,containers,kv,memory,upload").split(",")
 USER = os.environ.get("USER") or subprocess.check_output(["id", "-un"], text=True).strip()
-TIMEOUT = float(os.environ.get("BENCH_APP_TIMEOUT", "90"))
+TIMEOUT = float(os.environ.get("BENCH_APP_TIMEOUT", "60"))
 IMPLS = tuple(os.environ.get("BENCH_IMPLS", "java,rs").split(","))
 HDFS_LIB = "/bench/lib"  # jars Java Skein's AM needs beyond hadoop-client-api (see below)
 
