@@ -76,6 +76,10 @@ pub struct AmConfig {
     pub tracking_url: String,
     /// `HADOOP_USER_NAME` for service containers (simple authentication only).
     pub hadoop_user_name: Option<String>,
+    /// How many attempts YARN makes: the spec's `max_attempts`, capped by the cluster's
+    /// maximum (`MAX_APP_ATTEMPTS` when YARN sets it, else the configured
+    /// `yarn.resourcemanager.am.max-attempts`, see [`crate::am::container`]).
+    pub max_attempts: u32,
     /// How to start the shim.
     pub shim: ShimConfig,
 }
@@ -97,7 +101,12 @@ impl AmConfig {
         })?;
         let spec = ApplicationSpec::decode(bytes.as_slice())
             .map_err(|source| AmError::DecodeSpec { path, source })?;
+        let cluster_max = var("MAX_APP_ATTEMPTS")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok());
+        let max_attempts = effective_max_attempts(spec.max_attempts, cluster_max);
         Ok(AmConfig {
+            max_attempts,
             spec,
             application_id: var("SKEIN_APPLICATION_ID")?,
             container_id: var("CONTAINER_ID")?,
@@ -108,6 +117,23 @@ impl AmConfig {
             shim: ShimConfig::from_container_env()?,
         })
     }
+
+    /// This attempt's number (1 when the container id does not say).
+    pub fn attempt(&self) -> u32 {
+        attempt_of(&self.container_id).unwrap_or(1)
+    }
+
+    /// Whether an attempt ending with `status` is the application's end: it succeeded, or no
+    /// attempt is left (only then does the AM unregister and remove the staging folder).
+    pub fn is_final(&self, status: final_status::Type) -> bool {
+        status == final_status::Type::Succeeded || self.attempt() >= self.max_attempts
+    }
+}
+
+/// The spec's `max_attempts` (at least 1) capped by the cluster's maximum when known.
+pub fn effective_max_attempts(spec_max: i32, cluster_max: Option<u32>) -> u32 {
+    let spec_max = u32::try_from(spec_max.max(1)).unwrap_or(1);
+    cluster_max.map_or(spec_max, |c| spec_max.min(c.max(1)))
 }
 
 /// The attempt number encoded in a YARN container id
@@ -135,6 +161,10 @@ struct Core {
     kv: KvService,
     launch: LaunchEnvironment,
     wake: Notify,
+    /// Becomes true once registered with the ResourceManager.
+    registered: tokio::sync::watch::Sender<bool>,
+    /// Becomes true once the outcome is decided.
+    decided: tokio::sync::watch::Sender<bool>,
 }
 
 struct DispatchState {
@@ -229,6 +259,24 @@ impl AppMaster {
         self.apply(|s| s.finish(status, diagnostics, 0));
     }
 
+    /// Ends the application with `status`, `diagnostics` and the AM's `exit_code`, unless an
+    /// outcome was decided already (the first decision wins).
+    pub fn end(&self, status: final_status::Type, diagnostics: &str, exit_code: i32) {
+        self.apply(|s| s.finish(status, diagnostics, exit_code));
+    }
+
+    /// Resolves once the AM has registered with the ResourceManager.
+    pub async fn registered(&self) {
+        let mut rx = self.core.registered.subscribe();
+        let _ = rx.wait_for(|r| *r).await;
+    }
+
+    /// Resolves once the application's outcome is decided.
+    pub async fn decided(&self) {
+        let mut rx = self.core.decided.subscribe();
+        let _ = rx.wait_for(|d| *d).await;
+    }
+
     /// The outcome, once decided.
     pub fn outcome(&self) -> Option<Outcome> {
         lock(&self.core.services).outcome().cloned()
@@ -266,6 +314,7 @@ impl AppMaster {
         }
         if decided {
             self.core.wake.notify_one();
+            self.core.decided.send_replace(true);
         }
         result
     }
@@ -376,6 +425,8 @@ impl ApplicationMaster {
                 hadoop_user_name: config.hadoop_user_name.clone(),
             },
             wake: Notify::new(),
+            registered: tokio::sync::watch::Sender::new(false),
+            decided: tokio::sync::watch::Sender::new(false),
         };
         Ok(ApplicationMaster {
             am: AppMaster {
@@ -406,6 +457,7 @@ impl ApplicationMaster {
             heartbeat_interval_ms: FAST_HEARTBEAT_MS,
         })?;
         self.wait_for_registration().await?;
+        am.core.registered.send_replace(true);
         am.apply(|s| s.start(now_ms()));
 
         let outcome = loop {
@@ -461,10 +513,9 @@ impl ApplicationMaster {
 
     /// Unregisters (unless YARN should retry) and lets the shim exit.
     async fn finish(&mut self, outcome: &Outcome) {
-        let attempt = attempt_of(&self.config.container_id).unwrap_or(1);
-        let max_attempts = u32::try_from(self.config.spec.max_attempts.max(1)).unwrap_or(1);
+        let (attempt, max_attempts) = (self.config.attempt(), self.config.max_attempts);
         let shim = self.am.core.shim.clone();
-        if outcome.status == final_status::Type::Succeeded || attempt >= max_attempts {
+        if self.config.is_final(outcome.status) {
             let _ = shim.send(Command::Unregister {
                 final_status: outcome.status.as_str_name().to_string(),
                 diagnostics: outcome.diagnostics.clone(),
@@ -523,5 +574,13 @@ mod tests {
             Some(2)
         );
         assert_eq!(attempt_of("nonsense"), None);
+    }
+
+    #[test]
+    fn the_cluster_caps_the_attempts() {
+        assert_eq!(effective_max_attempts(10, Some(2)), 2);
+        assert_eq!(effective_max_attempts(1, Some(2)), 1);
+        assert_eq!(effective_max_attempts(0, None), 1);
+        assert_eq!(effective_max_attempts(3, None), 3);
     }
 }

@@ -7,7 +7,14 @@
 //! * [`shim`]: the bridge to the Java shim (AMRMClientAsync/NMClientAsync) and its protocol.
 //! * [`kv`] (pure and synchronous) and its async edge [`watch`]: the key-value store, whose
 //!   owner checks ask [`services`] through [`kv::ContainerDirectory`].
+//! * [`grpc`]: the `skein.AppMaster` gRPC service over all of the above.
+//! * [`driver_script`]: the master script ("application driver").
+//! * [`container`]: the AM as YARN runs it (`skein application-master`): gRPC server, master
+//!   script, SIGTERM, staging folder removal.
 
+pub mod container;
+pub mod driver_script;
+pub mod grpc;
 pub mod kv;
 pub mod launch;
 pub mod master;

@@ -16,7 +16,7 @@ use tonic::transport::Channel;
 use super::output::{self, Format, Records};
 use crate::driver::launch::connect_default_driver;
 use crate::driver::logging::LogLevel;
-use crate::proto::{self, app_master_client::AppMasterClient, driver_client::DriverClient};
+use crate::proto::{self, driver_client::DriverClient};
 
 /// Manage applications.
 #[derive(Debug, Subcommand)]
@@ -260,35 +260,8 @@ pub fn run(command: ApplicationCommand) -> anyhow::Result<ExitCode> {
             app_id,
             status,
             diagnostics,
-        } => {
-            let final_status =
-                proto::final_status::Type::from_str_name(&status.to_ascii_uppercase())
-                    .filter(|s| *s != proto::final_status::Type::Undefined)
-                    .with_context(|| {
-                        format!("unknown final status '{status}': use SUCCEEDED, FAILED or KILLED")
-                    })?;
-            with_app_master(app_id, |mut am| async move {
-                am.shutdown(proto::ShutdownRequest {
-                    final_status: final_status.into(),
-                    diagnostics,
-                })
-                .await
-                .map_err(rpc)?;
-                Ok(ExitCode::SUCCESS)
-            })
-        }
-        ApplicationCommand::Specification { app_id } => {
-            with_app_master(app_id, |mut am| async move {
-                let spec = am
-                    .get_application_spec(proto::Empty {})
-                    .await
-                    .map_err(rpc)?
-                    .into_inner();
-                let model = crate::spec::ApplicationSpec::try_from(spec)?;
-                print!("{}", model.to_yaml());
-                Ok(ExitCode::SUCCESS)
-            })
-        }
+        } => super::appclient::shutdown(&app_id, &status, Some(&diagnostics)),
+        ApplicationCommand::Specification { app_id } => super::appclient::specification(&app_id),
     }
 }
 
@@ -493,42 +466,5 @@ pub fn run_queue(command: QueueCommand) -> anyhow::Result<ExitCode> {
         }
         print!("{}", records.render(output));
         Ok(ExitCode::SUCCESS)
-    })
-}
-
-/// Runs `f` with a client of an application's AM: `current` inside a container (its
-/// environment and localized key pair), else the address the driver reports.
-fn with_app_master<T, F, Fut>(app_id: String, f: F) -> anyhow::Result<T>
-where
-    F: FnOnce(AppMasterClient<Channel>) -> Fut,
-    Fut: Future<Output = anyhow::Result<T>>,
-{
-    if app_id == "current" {
-        return super::runtime()?.block_on(async {
-            let address = std::env::var("SKEIN_APPMASTER_ADDRESS")
-                .ok()
-                .filter(|a| !a.is_empty())
-                .context("Not running inside a container: SKEIN_APPMASTER_ADDRESS is not set")?;
-            let credentials = crate::security::Credentials::from_default()?.credentials;
-            let client = crate::client::connect_app_master(&address, &credentials).await?;
-            f(client).await
-        });
-    }
-    let credentials = super::default_credentials()?;
-    with_driver(|mut d| async move {
-        let report = d
-            .wait_for_start(proto::Application { id: app_id.clone() })
-            .await
-            .map_err(rpc)?
-            .into_inner();
-        if report.state() != proto::application_state::Type::Running {
-            bail!(
-                "Application {app_id} is not running (state {})",
-                report.state().as_str_name()
-            );
-        }
-        let address = format!("{}:{}", report.host, report.port);
-        let client = crate::client::connect_app_master(&address, &credentials).await?;
-        f(client).await
     })
 }

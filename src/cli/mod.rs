@@ -3,9 +3,13 @@
 //! Errors are printed as `Error: <message>` on stderr with exit status 1, as Python Skein
 //! does; `anyhow` context is added here, at the edge, and nowhere in the library.
 
+pub mod appclient;
 pub mod application;
+pub mod appmaster;
 pub mod config;
+pub mod container;
 pub mod driver;
+pub mod kv;
 pub mod output;
 pub mod spec;
 
@@ -43,6 +47,15 @@ pub enum Command {
     /// Validate application specifications, print their JSON Schema
     #[command(subcommand)]
     Spec(spec::SpecCommand),
+    /// Manage an application's containers
+    #[command(subcommand)]
+    Container(container::ContainerCommand),
+    /// Manage an application's key-value store
+    #[command(subcommand)]
+    Kv(kv::KvCommand),
+    /// Run the ApplicationMaster (in the AM container, started by YARN)
+    #[command(hide = true)]
+    ApplicationMaster,
 }
 
 /// Parses the process arguments, runs the command and returns the exit status.
@@ -55,6 +68,9 @@ pub fn run() -> ExitCode {
         Command::Driver(command) => driver::run(command),
         Command::Config(command) => config::run(command),
         Command::Spec(command) => spec::run(command),
+        Command::Container(command) => container::run(command),
+        Command::Kv(command) => kv::run(command),
+        Command::ApplicationMaster => appmaster::run(),
     };
     match result {
         Ok(code) => code,

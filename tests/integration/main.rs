@@ -1,12 +1,16 @@
 //! Integration tests against a real Hadoop (HDFS + YARN) started from Hadoop's own Maven
 //! artifacts (tests/cluster). One test binary, so that one cluster serves every test.
 
+mod am_staging;
 mod am_tests;
+mod app_tests;
 mod cli_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;
+mod kv_app_tests;
 mod logs_tests;
+mod python_am_tests;
 mod shell_app;
 mod staging_tests;
 mod submit_tests;

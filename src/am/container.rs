@@ -1,0 +1,164 @@
+//! The AM as YARN runs it (`skein application-master`): everything around
+//! [`ApplicationMaster::run`] that needs the container — the gRPC server on the application's
+//! key pair, the master script, SIGTERM, and removing the staging folder at the very end.
+//!
+//! Order at the end, as in Skein: the outcome is decided; the key-value store ends its watch
+//! streams (after their buffered events); the AM unregisters (when final); the gRPC server
+//! stops (clients then see `UNAVAILABLE`); the staging folder goes (when final).
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::am::driver_script::{self, MasterScript};
+use crate::am::grpc::{self, AppMasterService};
+use crate::am::master::{AmConfig, AmError, ApplicationMaster, effective_max_attempts};
+use crate::am::services::Outcome;
+use crate::hadoop::HadoopConfig;
+use crate::hdfs::Hdfs;
+use crate::proto::final_status;
+use crate::security::Credentials;
+
+/// Diagnostics when the AM is stopped by SIGTERM (Skein's JVM shutdown hook text).
+pub const EXTERNAL_SIGNAL: &str = "Application master shutdown by external signal. This usually \
+     means that the application was killed by a user/administrator, or that the application \
+     master memory limit was exceeded. See the diagnostics for more information.";
+
+/// How long in-flight calls may take once the server is told to stop.
+const SERVER_GRACE: Duration = Duration::from_secs(5);
+
+/// What keeps the AM from starting in its container, beyond [`AmError`].
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    /// The AM itself.
+    #[error(transparent)]
+    Am(#[from] AmError),
+    /// `.skein.crt`/`.skein.pem` are missing or invalid.
+    #[error("cannot load the application's key pair: {0}")]
+    Credentials(#[from] crate::security::SecurityError),
+    /// No port for the gRPC server.
+    #[error("cannot bind the gRPC server: {0}")]
+    Bind(std::io::Error),
+}
+
+/// Runs the ApplicationMaster in the YARN container whose working folder is `working_dir`.
+///
+/// # Errors
+/// When the key pair, the spec or the environment is unusable, or the shim dies.
+pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerError> {
+    // Caught from the start: YARN's SIGTERM must end the application with Skein's diagnostic,
+    // never kill the AM before it can unregister.
+    let sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    let credentials = Credentials::from_files(
+        &working_dir.join(".skein.crt"),
+        &working_dir.join(".skein.pem"),
+    )?;
+    let mut config = AmConfig::from_container_env(working_dir)?;
+    // Bound before registering, so that YARN reports (and containers dial) the real port.
+    let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))
+        .await
+        .map_err(ContainerError::Bind)?;
+    config.rpc_port = listener.local_addr().map_err(ContainerError::Bind)?.port();
+    let address = format!("{}:{}", config.nm_host, config.rpc_port);
+    tracing::info!("Serving skein.AppMaster on {address}");
+
+    let hadoop = HadoopConfig::load()
+        .inspect_err(|e| tracing::warn!("no Hadoop configuration: {e}"))
+        .ok();
+    if std::env::var_os("MAX_APP_ATTEMPTS").is_none()
+        && let Some(hadoop) = &hadoop
+    {
+        // Without YARN's variable, the ResourceManager's cap is its configured maximum.
+        let cluster_max = hadoop
+            .get_or("yarn.resourcemanager.am.max-attempts", "2")
+            .trim()
+            .parse::<u32>()
+            .ok();
+        config.max_attempts = effective_max_attempts(config.spec.max_attempts, cluster_max);
+    }
+    let ui = hadoop.as_ref().map_or_else(Vec::new, |c| {
+        let base = std::env::var("APPLICATION_WEB_PROXY_BASE").unwrap_or_default();
+        grpc::ui_addresses(c, &base)
+    });
+
+    let master = ApplicationMaster::launch(config.clone()).await?;
+    let am = master.handle();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn({
+        let service = AppMasterService::new(am.clone(), ui);
+        async move {
+            let stop = async {
+                let _ = stop_rx.await;
+            };
+            if let Err(e) = grpc::serve(listener, service, &credentials, stop).await {
+                tracing::error!("{e}");
+            }
+        }
+    });
+
+    let master_spec = config.spec.master.clone().unwrap_or_default();
+    if !master_spec.script.is_empty() {
+        let script = MasterScript {
+            script: master_spec.script.clone(),
+            working_dir: working_dir.to_path_buf(),
+            log_dir: driver_script::first_log_dir(working_dir),
+            env: driver_script::skein_env(
+                &address,
+                &config.application_id,
+                master_spec.resources.as_ref(),
+            ),
+        };
+        tokio::spawn(driver_script::run(am.clone(), script));
+    }
+
+    match sigterm {
+        Ok(mut sigterm) => {
+            let am = am.clone();
+            tokio::spawn(async move {
+                if sigterm.recv().await.is_some() {
+                    tracing::info!("Received SIGTERM");
+                    am.end(final_status::Type::Failed, EXTERNAL_SIGNAL, 1);
+                }
+            });
+        }
+        Err(e) => tracing::warn!("cannot handle SIGTERM: {e}"),
+    }
+
+    let result = master.run().await;
+    let _ = stop_tx.send(());
+    if tokio::time::timeout(SERVER_GRACE, server).await.is_err() {
+        tracing::warn!("the gRPC server did not stop within {SERVER_GRACE:?}");
+    }
+    // An AM that failed (its shim died) on the last attempt is the application's end too.
+    let status = result
+        .as_ref()
+        .map_or(final_status::Type::Failed, |outcome| outcome.status);
+    if config.is_final(status) {
+        remove_staging_dir(hadoop.as_ref(), &config).await;
+    }
+    Ok(result?)
+}
+
+/// Deletes `/user/<user>/.skein/<app id>`, where the driver staged the application's files.
+async fn remove_staging_dir(hadoop: Option<&HadoopConfig>, config: &AmConfig) {
+    let Some(hadoop) = hadoop else {
+        tracing::warn!("not removing the staging folder: no Hadoop configuration");
+        return;
+    };
+    let user = config
+        .hadoop_user_name
+        .clone()
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(crate::hadoop::current_user);
+    let result = match Hdfs::connect(hadoop, &user) {
+        Ok(hdfs) => hdfs.remove_staging_dir(&config.application_id).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(true) => tracing::info!("Removed the staging folder of {}", config.application_id),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("cannot remove the staging folder: {e}"),
+    }
+}

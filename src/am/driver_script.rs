@@ -1,0 +1,180 @@
+//! The master script ("application driver", Skein's name): `spec.master.script`, run by the AM
+//! next to itself once registered, whose exit decides the application's final status.
+//!
+//! Written to `.skein.sh` in the AM's working folder (where `.skein.crt`/`.skein.pem` are
+//! already localized, so `ApplicationClient.from_current()` works), run as `bash .skein.sh` with
+//! stdout and stderr to `<LOG_DIR>/application.driver.log`. Its environment is the AM's
+//! (which holds the master's `env`) plus Skein's variables, minus the shim's `CLASSPATH`.
+
+use std::path::{Path, PathBuf};
+
+use crate::am::master::AppMaster;
+use crate::proto::final_status;
+
+/// Diagnostics when the script exits 0.
+pub const DRIVER_SUCCEEDED: &str = "Application driver completed successfully.";
+/// Exit code of the AM when the script fails (Skein's).
+pub const DRIVER_FAILED_EXIT_CODE: i32 = 11;
+
+/// Where and how to run the script.
+#[derive(Debug, Clone)]
+pub struct MasterScript {
+    /// The script text.
+    pub script: String,
+    /// The AM's working folder.
+    pub working_dir: PathBuf,
+    /// The container's first log folder.
+    pub log_dir: PathBuf,
+    /// Variables added to the AM's environment.
+    pub env: Vec<(String, String)>,
+}
+
+/// The application's final status and diagnostics after the script exited with `code`.
+pub fn driver_outcome(code: i32) -> (final_status::Type, String) {
+    match code {
+        0 => (final_status::Type::Succeeded, DRIVER_SUCCEEDED.to_string()),
+        143 => (
+            final_status::Type::Failed,
+            "Application driver failed with exit code 143. This is often due to the \
+             application master memory limit being exceeded. See the diagnostics for more \
+             information."
+                .to_string(),
+        ),
+        n => (
+            final_status::Type::Failed,
+            format!("Application driver failed with exit code {n}, see logs for more information."),
+        ),
+    }
+}
+
+/// Skein's variables for the script: `SKEIN_APPMASTER_ADDRESS`, `SKEIN_APPLICATION_ID` and
+/// the AM container's resources.
+pub fn skein_env(
+    appmaster_address: &str,
+    application_id: &str,
+    resources: Option<&crate::proto::Resources>,
+) -> Vec<(String, String)> {
+    let mut env = vec![
+        (
+            "SKEIN_APPMASTER_ADDRESS".to_string(),
+            appmaster_address.to_string(),
+        ),
+        (
+            "SKEIN_APPLICATION_ID".to_string(),
+            application_id.to_string(),
+        ),
+    ];
+    if let Some(r) = resources {
+        env.push(("SKEIN_RESOURCE_MEMORY".into(), r.memory.to_string()));
+        env.push(("SKEIN_RESOURCE_VCORES".into(), r.vcores.to_string()));
+    }
+    env
+}
+
+/// Runs the script once `am` is registered, and ends the application with its exit status.
+/// Stops the script (SIGTERM to its process group) when the application ends first.
+pub async fn run(am: AppMaster, script: MasterScript) {
+    am.registered().await;
+    let code = match spawn(&script) {
+        Ok(mut child) => {
+            tokio::select! {
+                status = child.wait() => match status {
+                    Ok(status) => exit_code(status),
+                    Err(e) => {
+                        tracing::error!("waiting for the application driver failed: {e}");
+                        1
+                    }
+                },
+                () = am.decided() => {
+                    stop(&mut child).await;
+                    return;
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!("cannot start the application driver: {e}");
+            1
+        }
+    };
+    tracing::info!("Application driver exited with code {code}");
+    let (status, diagnostics) = driver_outcome(code);
+    let exit = if code == 0 {
+        0
+    } else {
+        DRIVER_FAILED_EXIT_CODE
+    };
+    am.end(status, &diagnostics, exit);
+}
+
+fn spawn(script: &MasterScript) -> std::io::Result<tokio::process::Child> {
+    let path = script.working_dir.join(".skein.sh");
+    std::fs::write(&path, &script.script)?;
+    let log = std::fs::File::create(script.log_dir.join("application.driver.log"))?;
+    let mut command = tokio::process::Command::new("bash");
+    command
+        .arg(".skein.sh")
+        .current_dir(&script.working_dir)
+        .env_remove("CLASSPATH")
+        .envs(script.env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        // Its own process group, so stopping it reaches what it started too.
+        .process_group(0)
+        .kill_on_drop(true);
+    tracing::info!("Starting application driver");
+    command.spawn()
+}
+
+/// Exit code as a shell reports it (128 + signal when killed by one).
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+async fn stop(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: kill(2) on the process group this module created; no memory is involved.
+        unsafe {
+            libc::kill(-pid, libc::SIGTERM);
+        }
+    }
+    if tokio::time::timeout(std::time::Duration::from_secs(5), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+}
+
+/// The first entry of `$LOG_DIRS` (YARN's container log folders), else the working folder.
+pub fn first_log_dir(working_dir: &Path) -> PathBuf {
+    std::env::var("LOG_DIRS")
+        .ok()
+        .and_then(|d| d.split(',').next().map(str::to_string))
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| working_dir.to_path_buf(), PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scripts_exit_code_decides_the_status() {
+        assert_eq!(
+            driver_outcome(0),
+            (final_status::Type::Succeeded, DRIVER_SUCCEEDED.to_string())
+        );
+        let (status, text) = driver_outcome(143);
+        assert_eq!(status, final_status::Type::Failed);
+        assert!(text.contains("application master memory limit"));
+        assert_eq!(
+            driver_outcome(3).1,
+            "Application driver failed with exit code 3, see logs for more information."
+        );
+    }
+}

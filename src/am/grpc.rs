@@ -1,0 +1,424 @@
+//! The `skein.AppMaster` gRPC service: Skein's semantics, status codes and messages, on top
+//! of [`AppMaster`] (containers, shutdown, progress), [`KvService`](crate::am::watch::KvService)
+//! (the key-value store) and [`Proxies`] (the web UI's proxied pages).
+//!
+//! [`serve`] runs it over mutual TLS on a listener bound by the caller *before* the AM
+//! registers, so the port YARN reports (and containers get in `SKEIN_APPMASTER_ADDRESS`) is
+//! the real one.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::am::master::AppMaster;
+use crate::am::watch::WatchStream;
+use crate::proto::{self, app_master_server};
+use crate::security::{Credentials, tls};
+
+/// Skein's `proxy_prefix`: proxied pages live under `<ui address>/pages/<route>`.
+pub const PROXY_PREFIX: &str = "/pages";
+
+/// Why the gRPC server stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("the application master's gRPC server failed: {0}")]
+pub struct ServeError(String);
+
+/// The pages proxied by the web UI (`AddProxy`/`RemoveProxy`/`GetProxies`).
+///
+/// The AM has no web UI of its own yet: routes are recorded and listed with Skein's checks so
+/// that clients registering pages (dask-yarn's dashboard) keep working.
+#[derive(Debug, Default)]
+pub struct Proxies {
+    /// route -> page (Skein lists them in hash order; sorted is as good).
+    routes: BTreeMap<String, proto::Proxy>,
+}
+
+impl Proxies {
+    /// `AddProxy`.
+    ///
+    /// # Errors
+    /// Skein's: `INVALID_ARGUMENT` for a route with '/' or a malformed target, `ALREADY_EXISTS`
+    /// for a route or link name in use.
+    pub fn add(&mut self, page: proto::Proxy) -> Result<(), Status> {
+        if page.route.contains('/') {
+            return Err(Status::invalid_argument(
+                "Page page routes must not contain '/'",
+            ));
+        }
+        if let Err(reason) = check_url(&page.target) {
+            return Err(Status::invalid_argument(format!(
+                "Page target address '{}' is an invalid URL:\n{reason}",
+                page.target
+            )));
+        }
+        if self.routes.contains_key(&page.route) {
+            return Err(Status::already_exists(format!(
+                "A proxied page with route '{}' already exists",
+                page.route
+            )));
+        }
+        if !page.link_name.is_empty() && self.routes.values().any(|p| p.link_name == page.link_name)
+        {
+            return Err(Status::already_exists(format!(
+                "A proxied page with name '{}' already exists",
+                page.link_name
+            )));
+        }
+        tracing::info!(
+            "Added proxied page [route: '{}', target: '{}', name: '{}']",
+            page.route,
+            page.target,
+            page.link_name
+        );
+        self.routes.insert(page.route.clone(), page);
+        Ok(())
+    }
+
+    /// `RemoveProxy`.
+    ///
+    /// # Errors
+    /// `FAILED_PRECONDITION` for an unknown route.
+    pub fn remove(&mut self, route: &str) -> Result<(), Status> {
+        match self.routes.remove(route) {
+            Some(_) => {
+                tracing::info!("Removed proxied page [route: '{route}']");
+                Ok(())
+            }
+            None => Err(Status::failed_precondition(format!(
+                "A proxied page with route '{route}' doesn't exist"
+            ))),
+        }
+    }
+
+    /// `GetProxies`.
+    pub fn list(&self) -> Vec<proto::Proxy> {
+        self.routes.values().cloned().collect()
+    }
+}
+
+/// The checks of Java's `new URL(target)`, with its messages: a known protocol is required.
+fn check_url(target: &str) -> Result<(), String> {
+    let Some((scheme, _)) = target.split_once(':') else {
+        return Err(format!("no protocol: {target}"));
+    };
+    let valid_scheme = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !valid_scheme {
+        return Err(format!("no protocol: {target}"));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "http" | "https" | "ftp" | "file" | "jar" => Ok(()),
+        other => Err(format!("unknown protocol: {other}")),
+    }
+}
+
+/// A float as Java's `Float.toString` writes the common cases (`2.0`, not `2`), for messages
+/// that quote a value the way Skein's do.
+fn java_float(value: f32) -> String {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e7 {
+        format!("{value:.1}")
+    } else if value.is_infinite() {
+        if value > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// The `skein.AppMaster` service of one ApplicationMaster.
+pub struct AppMasterService {
+    am: AppMaster,
+    proxies: Mutex<Proxies>,
+    ui_addresses: Vec<String>,
+}
+
+impl AppMasterService {
+    /// The service over `am`; `ui_addresses` are the web proxy's addresses of the application
+    /// (`http://<proxy host:port>/proxy/<app id>/`), see [`ui_addresses`].
+    pub fn new(am: AppMaster, ui_addresses: Vec<String>) -> Self {
+        AppMasterService {
+            am,
+            proxies: Mutex::new(Proxies::default()),
+            ui_addresses,
+        }
+    }
+
+    fn proxies(&self) -> std::sync::MutexGuard<'_, Proxies> {
+        self.proxies.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The application's addresses behind the YARN web proxy: for each proxy (the standalone
+/// `yarn.web-proxy.address`, else the ResourceManagers' web apps), the proxy URL followed by
+/// `proxy_base` (`$APPLICATION_WEB_PROXY_BASE`, `/proxy/<app id>`) and `/`.
+pub fn ui_addresses(config: &crate::hadoop::HadoopConfig, proxy_base: &str) -> Vec<String> {
+    let proxies = match config
+        .get("yarn.web-proxy.address")
+        .filter(|a| !a.is_empty())
+    {
+        Some(address) => {
+            let https = config.get_or("yarn.http.policy", "HTTP_ONLY") == "HTTPS_ONLY";
+            vec![format!(
+                "{}://{address}",
+                if https { "https" } else { "http" }
+            )]
+        }
+        None => config.resourcemanager_web_urls(),
+    };
+    proxies
+        .into_iter()
+        .map(|p| format!("{p}{proxy_base}/"))
+        .collect()
+}
+
+#[tonic::async_trait]
+impl app_master_server::AppMaster for AppMasterService {
+    async fn shutdown(
+        &self,
+        request: Request<proto::ShutdownRequest>,
+    ) -> Result<Response<proto::Empty>, Status> {
+        let request = request.into_inner();
+        let status = proto::final_status::Type::try_from(request.final_status)
+            .unwrap_or(proto::final_status::Type::Undefined);
+        self.am.shutdown(status, &request.diagnostics);
+        Ok(Response::new(proto::Empty {}))
+    }
+
+    async fn get_range(
+        &self,
+        request: Request<proto::GetRangeRequest>,
+    ) -> Result<Response<proto::GetRangeResponse>, Status> {
+        self.am
+            .kv()
+            .get_range(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn put_key(
+        &self,
+        request: Request<proto::PutKeyRequest>,
+    ) -> Result<Response<proto::PutKeyResponse>, Status> {
+        self.am
+            .kv()
+            .put_key(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn delete_range(
+        &self,
+        request: Request<proto::DeleteRangeRequest>,
+    ) -> Result<Response<proto::DeleteRangeResponse>, Status> {
+        self.am
+            .kv()
+            .delete_range(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn transaction(
+        &self,
+        request: Request<proto::TransactionRequest>,
+    ) -> Result<Response<proto::TransactionResponse>, Status> {
+        self.am
+            .kv()
+            .transaction(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    type WatchStream = WatchStream;
+
+    async fn watch(
+        &self,
+        request: Request<Streaming<proto::WatchRequest>>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        Ok(Response::new(self.am.kv().watch(request.into_inner())))
+    }
+
+    async fn get_application_spec(
+        &self,
+        _request: Request<proto::Empty>,
+    ) -> Result<Response<proto::ApplicationSpec>, Status> {
+        Ok(Response::new(self.am.specification()))
+    }
+
+    async fn get_containers(
+        &self,
+        request: Request<proto::ContainersRequest>,
+    ) -> Result<Response<proto::ContainersResponse>, Status> {
+        // No states means Skein's default (WAITING, REQUESTED, RUNNING): see `containers`.
+        let request = request.into_inner();
+        let containers = self.am.containers(&request)?;
+        Ok(Response::new(proto::ContainersResponse { containers }))
+    }
+
+    async fn kill_container(
+        &self,
+        request: Request<proto::ContainerInstance>,
+    ) -> Result<Response<proto::Empty>, Status> {
+        self.am.kill_container(&request.into_inner())?;
+        Ok(Response::new(proto::Empty {}))
+    }
+
+    async fn scale(
+        &self,
+        request: Request<proto::ScaleRequest>,
+    ) -> Result<Response<proto::ContainersResponse>, Status> {
+        let containers = self.am.scale(&request.into_inner())?;
+        Ok(Response::new(proto::ContainersResponse { containers }))
+    }
+
+    async fn add_container(
+        &self,
+        request: Request<proto::AddContainerRequest>,
+    ) -> Result<Response<proto::Container>, Status> {
+        Ok(Response::new(self.am.add_container(&request.into_inner())?))
+    }
+
+    async fn set_progress(
+        &self,
+        request: Request<proto::SetProgressRequest>,
+    ) -> Result<Response<proto::Empty>, Status> {
+        let progress = request.into_inner().progress;
+        // `!(0..=1).contains` also rejects NaN.
+        if !(0.0..=1.0).contains(&progress) {
+            return Err(Status::invalid_argument(format!(
+                "progress must be between 0 and 1, got {}",
+                java_float(progress)
+            )));
+        }
+        self.am.set_progress(progress);
+        Ok(Response::new(proto::Empty {}))
+    }
+
+    async fn add_proxy(
+        &self,
+        request: Request<proto::Proxy>,
+    ) -> Result<Response<proto::Empty>, Status> {
+        self.proxies().add(request.into_inner())?;
+        Ok(Response::new(proto::Empty {}))
+    }
+
+    async fn remove_proxy(
+        &self,
+        request: Request<proto::RemoveProxyRequest>,
+    ) -> Result<Response<proto::Empty>, Status> {
+        self.proxies().remove(&request.into_inner().route)?;
+        Ok(Response::new(proto::Empty {}))
+    }
+
+    async fn ui_info(
+        &self,
+        _request: Request<proto::UiInfoRequest>,
+    ) -> Result<Response<proto::UiInfoResponse>, Status> {
+        Ok(Response::new(proto::UiInfoResponse {
+            ui_address: self.ui_addresses.clone(),
+            proxy_prefix: PROXY_PREFIX.to_string(),
+        }))
+    }
+
+    async fn get_proxies(
+        &self,
+        _request: Request<proto::GetProxiesRequest>,
+    ) -> Result<Response<proto::GetProxiesResponse>, Status> {
+        Ok(Response::new(proto::GetProxiesResponse {
+            proxy: self.proxies().list(),
+        }))
+    }
+}
+
+/// Serves `service` on `listener` over mutual TLS with the application's `credentials` until
+/// `stop` completes, then stops gracefully (open `Watch` streams must already have ended, see
+/// [`KvService::shutdown`](crate::am::watch::KvService::shutdown)).
+///
+/// # Errors
+/// [`ServeError`] when TLS cannot be set up or the server fails.
+pub async fn serve(
+    listener: TcpListener,
+    service: AppMasterService,
+    credentials: &Credentials,
+    stop: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let describe = |e: &dyn std::error::Error| ServeError(crate::client::error_chain(e));
+    tonic::transport::Server::builder()
+        .tls_config(tls::server_tls_config(credentials))
+        .map_err(|e| describe(&e))?
+        .add_service(app_master_server::AppMasterServer::new(service))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)
+        .await
+        .map_err(|e| describe(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(route: &str, name: &str, target: &str) -> proto::Proxy {
+        proto::Proxy {
+            route: route.into(),
+            link_name: name.into(),
+            target: target.into(),
+        }
+    }
+
+    #[test]
+    fn proxied_pages_follow_skeins_rules() {
+        let mut p = Proxies::default();
+        let err = p.add(page("a/b", "", "http://x:1")).unwrap_err();
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        assert_eq!(err.message(), "Page page routes must not contain '/'");
+        let err = p.add(page("a", "", "not a url")).unwrap_err();
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        assert!(err.message().starts_with("Page target address 'not a url'"));
+        p.add(page("a", "A", "http://x:1/")).unwrap();
+        assert_eq!(
+            p.add(page("a", "", "http://x:2")).unwrap_err().code(),
+            tonic::Code::AlreadyExists
+        );
+        assert_eq!(
+            p.add(page("b", "A", "http://x:2")).unwrap_err().code(),
+            tonic::Code::AlreadyExists
+        );
+        p.add(page("b", "", "https://x:2/index.html")).unwrap();
+        assert_eq!(p.list().len(), 2);
+        p.remove("a").unwrap();
+        let err = p.remove("a").unwrap_err();
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+        assert_eq!(err.message(), "A proxied page with route 'a' doesn't exist");
+        p.add(page("c", "A", "http://x:3")).unwrap();
+    }
+
+    #[test]
+    fn floats_are_quoted_as_java_does() {
+        assert_eq!(java_float(2.0), "2.0");
+        assert_eq!(java_float(1.5), "1.5");
+        assert_eq!(java_float(-0.25), "-0.25");
+        assert_eq!(java_float(f32::INFINITY), "Infinity");
+        assert_eq!(java_float(f32::NAN), "NaN");
+    }
+
+    #[test]
+    fn ui_addresses_go_through_the_web_proxy() {
+        let mut config = crate::hadoop::HadoopConfig::default();
+        config.set("yarn.resourcemanager.webapp.address", "rm:8088");
+        assert_eq!(
+            ui_addresses(&config, "/proxy/application_1_0001"),
+            vec!["http://rm:8088/proxy/application_1_0001/"]
+        );
+        config.set("yarn.web-proxy.address", "proxy:9046");
+        assert_eq!(
+            ui_addresses(&config, "/proxy/app"),
+            vec!["http://proxy:9046/proxy/app/"]
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! The AM-level commands (`skein container`, `skein kv`) and the hidden
+//! `skein application-master`, run as a user would, where no cluster is needed: their errors.
+
+use std::process::Command;
+
+/// Runs `skein` outside any container, with a private configuration folder.
+fn skein(args: &[&str], dir: &std::path::Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .current_dir(dir)
+        .env("SKEIN_CONFIG", dir.join("config"))
+        .env_remove("SKEIN_APPMASTER_ADDRESS")
+        .env_remove("SKEIN_APPLICATION_ID")
+        .env_remove("LOG_DIRS")
+        .output()
+        .expect("run skein");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn current_outside_a_container_is_refused_like_from_current() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for args in [
+        &["kv", "get", "current", "--key", "k"][..],
+        &["kv", "ls", "current"][..],
+        &["container", "ls", "current"][..],
+    ] {
+        let (code, stderr) = skein(args, dir.path());
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert_eq!(
+            stderr, "Error: Not running inside a container\n",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_container_id_is_refused_before_connecting() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, stderr) = skein(
+        &["container", "kill", "current", "--id", "nope"],
+        dir.path(),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(stderr, "Error: Invalid container id 'nope'\n");
+}
+
+#[test]
+fn the_application_master_is_hidden_and_needs_its_container() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let help = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .arg("--help")
+        .output()
+        .expect("run skein");
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("application-master"));
+    let (code, stderr) = skein(&["application-master"], dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("The skein application master failed") && stderr.contains(".skein.crt"),
+        "{stderr}"
+    );
+}
