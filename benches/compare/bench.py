@@ -13,7 +13,6 @@ import glob
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -322,15 +321,13 @@ def ensure_drivers(envs):
         driver_start(impl, envs[impl])
 
 
-def submit_once(impl, env, instances, name, keep=False):
-    r = worker(env, "submit", json.dumps(spec(impl, instances, name)), TIMEOUT,
-               timeout=TIMEOUT + 60)
-    return r
+def submit_once(impl, env, instances, name):
+    return worker(env, "submit", json.dumps(spec(impl, instances, name)), TIMEOUT,
+                  timeout=TIMEOUT + 60)
 
 
 def row_submit(envs, rows):
     ensure_drivers(envs)
-    floor_jar = None
     sizes = [1, 10, 50] if "containers" in rows else [1]
     broken = set()  # implementations whose N=1 application never ran: not retried with more
     for n in sizes:
@@ -362,8 +359,7 @@ def row_submit(envs, rows):
         if n == 1:
             broken = {impl for impl in IMPLS
                       if not RESULTS.get("containers_1", {}).get(impl, {}).get("samples")}
-            floor = row_floor(envs)
-            log("  floor: %s" % floor)
+            log("  floor: %s" % row_floor(envs))
 
 
 def row_floor(envs):
@@ -470,7 +466,6 @@ def row_upload(envs):
         for attempt in ("first", "repeated"):
             before = hdfs_size(cache)
             env = envs[impl]
-            t0 = time.perf_counter()
             # Submit through the driver and measure while the app lives (the AM deletes its
             # staging folder when it exits).
             r = submit_once(impl, env, 0, "bench-upload-%s" % impl)
