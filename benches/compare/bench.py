@@ -343,6 +343,8 @@ def row_submit(envs, rows):
             note = r.get("error")
             if n == 1:
                 record("submit_call", impl, r.get("submit_returned"))
+                if "running" in r:
+                    record("am_start", impl, r["running"] - r["submit_returned"])
                 record("submit_running", impl, r.get("running"), note and "failed: " + note)
             record("containers_%d" % n, impl, r.get("containers_running"),
                    note and "failed: " + note)
@@ -491,6 +493,7 @@ ROW_TITLES = [
     ("cli_ls_python_cli", "2b. Python CLI `application ls` against the skein-rs global driver", "s"),
     ("submit_call", "3a. `client.submit()` returns (staging + RM submit), N=1", "s"),
     ("submit_running", "3. submit to application RUNNING (RM state, AM registered)", "s"),
+    ("am_start", "3b. = 3 − 3a: `submit()` returned to RUNNING (YARN + AM start)", "s"),
     ("containers_1", "4. submit to all service containers RUNNING, N=1", "s"),
     ("containers_10", "4. ... N=10", "s"),
     ("containers_50", "4. ... N=50", "s"),
