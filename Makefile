@@ -2,6 +2,7 @@
 #
 #   make demo     a real local Hadoop (fixed ports: RM UI :8088, NameNode :9000) and an example
 #   make test     every test: unit tests, and integration tests on a real local Hadoop
+#   make bench    skein-rs against Java Skein 0.8.2 on a local Hadoop (BENCHMARKS.md)
 #
 # HADOOP_VERSION=3.5.0 (or 3.3.6) picks the Hadoop the cluster runs; 3.4.2 by default.
 
@@ -10,7 +11,7 @@ export HADOOP_VERSION
 TEST_CLUSTER_DIR := $(CURDIR)/target/test-cluster-$(HADOOP_VERSION)
 DEMO_CLUSTER_DIR := $(CURDIR)/target/demo-cluster
 
-.PHONY: all build shim cluster-build demo demo-stop test test-unit lint
+.PHONY: all build shim cluster-build demo demo-stop test test-unit lint bench
 
 all: build
 
@@ -44,3 +45,7 @@ test-unit:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+## make bench: the table of BENCHMARKS.md (Java Skein 0.8.2 vs skein-rs, one local cluster).
+bench:
+	benches/compare/run.sh
