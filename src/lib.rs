@@ -16,6 +16,7 @@ pub mod client;
 pub mod driver;
 pub mod hadoop;
 pub mod hdfs;
+pub mod net;
 pub mod proto;
 pub mod security;
 pub mod spec;

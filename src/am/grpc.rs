@@ -11,7 +11,6 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::am::master::AppMaster;
@@ -354,7 +353,7 @@ pub async fn serve(
         .tls_config(tls::server_tls_config(credentials))
         .map_err(|e| describe(&e))?
         .add_service(app_master_server::AppMasterServer::new(service))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)
+        .serve_with_incoming_shutdown(crate::net::incoming_nodelay(listener), stop)
         .await
         .map_err(|e| describe(&e))
 }

@@ -22,7 +22,6 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::client::discovery::{self, GlobalDriver};
 use crate::client::error_chain;
@@ -227,7 +226,7 @@ async fn run_server<S: Driver>(
         .tls_config(tls::server_tls_config(credentials))
         .map_err(|err| DaemonError::Serve(error_chain(&err)))?
         .add_service(DriverServer::new(service))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
+        .serve_with_incoming_shutdown(crate::net::incoming_nodelay(listener), graceful);
     tokio::select! {
         result = server => result.map_err(|err| DaemonError::Serve(error_chain(&err))),
         () = deadline => {
