@@ -198,7 +198,28 @@ impl Submitter<'_> {
             .await
             .map_err(hdfs_failed)?;
 
-        let (cert, key) = self.stage_security(id, &spec).await?;
+        // The small files go up concurrently: each HDFS write costs a round of completeFile
+        // polling (hdfs-native waits 500 ms per retry), so one after another adds up.
+        let names: Vec<String> = spec.services.keys().cloned().collect();
+        let scripts = futures_util::future::try_join_all(spec.services.iter().map(|(name, s)| {
+            let path = format!("{dir}/{name}.sh");
+            let text = Bytes::from(s.script.clone());
+            Box::pin(async move { self.hdfs.write_file(&path, text, FILE_MODE).await })
+        }));
+        let shim_jar = find_shim_jar().map_err(failed)?;
+        // hdfs-native's futures are large: joined on the stack they overflow it, so box them.
+        let (security, scripts, binary, jar) = tokio::join!(
+            Box::pin(self.stage_security(id, &spec)),
+            scripts,
+            Box::pin(self.hdfs.stage_cached_file("skein", self.am_binary)),
+            Box::pin(self.hdfs.stage_cached_file("skein-shim.jar", &shim_jar)),
+        );
+        let (cert, key) = security?;
+        let mut scripts: BTreeMap<String, LocalResource> = names
+            .into_iter()
+            .zip(scripts.map_err(hdfs_failed)?)
+            .collect();
+        let (binary, jar) = (binary.map_err(hdfs_failed)?, jar.map_err(hdfs_failed)?);
         let mut uploads: BTreeMap<String, proto::File> = BTreeMap::new();
         let lang = std::env::var("LANG").ok().filter(|l| !l.is_empty());
 
@@ -207,15 +228,9 @@ impl Submitter<'_> {
             for file in service.files.values_mut() {
                 self.stage_user_file(id, file, &mut uploads).await?;
             }
-            let script = self
-                .hdfs
-                .write_file(
-                    &format!("{dir}/{name}.sh"),
-                    Bytes::from(service.script.clone()),
-                    FILE_MODE,
-                )
-                .await
-                .map_err(hdfs_failed)?;
+            let script = scripts
+                .remove(name)
+                .ok_or_else(|| failed(format!("the script of service '{name}' was not staged")))?;
             service.files.insert(
                 ".skein.sh".into(),
                 as_file(&script, proto::file::Type::File),
@@ -236,16 +251,6 @@ impl Submitter<'_> {
         for file in master.files.values_mut() {
             self.stage_user_file(id, file, &mut uploads).await?;
         }
-        let binary = self
-            .hdfs
-            .stage_cached_file("skein", self.am_binary)
-            .await
-            .map_err(hdfs_failed)?;
-        let jar = self
-            .hdfs
-            .stage_cached_file("skein-shim.jar", &find_shim_jar().map_err(failed)?)
-            .await
-            .map_err(hdfs_failed)?;
         master.files.insert(
             "skein".into(),
             as_file(&binary.resource, proto::file::Type::File),
@@ -308,17 +313,17 @@ impl Submitter<'_> {
             }
         };
         let dir = self.hdfs.staging_dir(id);
-        let mut staged = Vec::new();
-        for (name, bytes) in [(".skein.crt", cert), (".skein.pem", key)] {
-            let resource = self
-                .hdfs
-                .write_file(&format!("{dir}/{name}"), Bytes::from(bytes), FILE_MODE)
-                .await
-                .map_err(hdfs_failed)?;
-            staged.push(as_file(&resource, proto::file::Type::File));
-        }
-        let key = staged.pop().unwrap_or_default();
-        let cert = staged.pop().unwrap_or_default();
+        let (cert_path, key_path) = (format!("{dir}/.skein.crt"), format!("{dir}/.skein.pem"));
+        let (cert, key) = tokio::try_join!(
+            self.hdfs
+                .write_file(&cert_path, Bytes::from(cert), FILE_MODE),
+            self.hdfs.write_file(&key_path, Bytes::from(key), FILE_MODE),
+        )
+        .map_err(hdfs_failed)?;
+        let (cert, key) = (
+            as_file(&cert, proto::file::Type::File),
+            as_file(&key, proto::file::Type::File),
+        );
         Ok((cert, key))
     }
 
