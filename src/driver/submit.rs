@@ -200,11 +200,13 @@ impl Submitter<'_> {
 
         // The small files go up concurrently: each HDFS write costs a round of completeFile
         // polling (hdfs-native waits 500 ms per retry), so one after another adds up.
-        let names: Vec<String> = spec.services.keys().cloned().collect();
         let scripts = futures_util::future::try_join_all(spec.services.iter().map(|(name, s)| {
             let path = format!("{dir}/{name}.sh");
             let text = Bytes::from(s.script.clone());
-            Box::pin(async move { self.hdfs.write_file(&path, text, FILE_MODE).await })
+            Box::pin(async move {
+                let staged = self.hdfs.write_file(&path, text, FILE_MODE).await?;
+                Ok::<_, HdfsError>((name.clone(), staged))
+            })
         }));
         let shim_jar = find_shim_jar().map_err(failed)?;
         // hdfs-native's futures are large: joined on the stack they overflow it, so box them.
@@ -215,10 +217,8 @@ impl Submitter<'_> {
             Box::pin(self.hdfs.stage_cached_file("skein-shim.jar", &shim_jar)),
         );
         let (cert, key) = security?;
-        let mut scripts: BTreeMap<String, LocalResource> = names
-            .into_iter()
-            .zip(scripts.map_err(hdfs_failed)?)
-            .collect();
+        let mut scripts: BTreeMap<String, LocalResource> =
+            scripts.map_err(hdfs_failed)?.into_iter().collect();
         let (binary, jar) = (binary.map_err(hdfs_failed)?, jar.map_err(hdfs_failed)?);
         let mut uploads: BTreeMap<String, proto::File> = BTreeMap::new();
         let lang = std::env::var("LANG").ok().filter(|l| !l.is_empty());
