@@ -13,8 +13,8 @@ use skein::proto;
 use skein::proto::app_master_client::AppMasterClient;
 use skein::security::Credentials;
 use skein::yarn::{
-    AppInfo, ClientOptions, Commands, ContainerLaunchContext, LocalResource, ResourceInfo,
-    ResourceManager, SubmissionContext, Tags,
+    AppInfo, Commands, ContainerLaunchContext, LocalResource, ResourceInfo, ResourceManager,
+    SubmissionContext, Tags,
 };
 use tonic::transport::Channel;
 
@@ -261,12 +261,7 @@ pub async fn submit_one(
 }
 
 pub fn resource_manager(info: &ClusterInfo) -> ResourceManager {
-    ResourceManager::new(
-        vec![info.rm_webapp.clone()],
-        &skein::hadoop::current_user(),
-        ClientOptions::default(),
-    )
-    .expect("a client")
+    crate::shell_app::resource_manager(&info.rm_webapp)
 }
 
 pub async fn wait_until_finished(rm: &ResourceManager, id: &str, timeout: Duration) -> AppInfo {
