@@ -455,6 +455,7 @@ impl ApplicationMaster {
             rpc_port: self.config.rpc_port,
             tracking_url: self.config.tracking_url.clone(),
             heartbeat_interval_ms: FAST_HEARTBEAT_MS,
+            last_attempt: self.config.attempt() >= self.config.max_attempts,
         })?;
         self.wait_for_registration().await?;
         am.core.registered.send_replace(true);

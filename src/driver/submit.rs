@@ -24,7 +24,20 @@ use crate::yarn::{
 };
 
 /// The command that starts the ApplicationMaster in its container.
-pub const AM_COMMAND: &str = "./skein application-master ><LOG_DIR>/application.master.log 2>&1";
+///
+/// `bash` stays the container's main process around `skein application-master`: should the Rust
+/// process die without unregistering (`kill -9`, a crash), it records the exit status in
+/// `.skein.am-exit` and keeps the container alive (up to 20 s) until the Java shim, which sees its
+/// pipe close, has read that status and unregistered FAILED with a diagnostic naming it
+/// (java-shim/README.md, "Failure handling"). Otherwise the NodeManager would kill the shim with
+/// the container first. YARN runs the command as `exec /bin/bash -c "<command>"`, hence `\$`.
+pub const AM_COMMAND: &str = concat!(
+    "./skein application-master ><LOG_DIR>/application.master.log 2>&1; ",
+    "rc=\\$?; echo \\$rc >.skein.am-exit; ",
+    "for i in \\$(seq 200); do ",
+    "kill -0 \\$(cat .skein.shim-pid 2>/dev/null) 2>/dev/null || break; sleep 0.1; ",
+    "done; exit \\$rc"
+);
 
 /// Where the Java shim jar is looked for, in order: `$SKEIN_SHIM_JAR`, `skein-shim.jar` next to
 /// the `skein` binary, and the development build `java-shim/target/skein-shim.jar` of the

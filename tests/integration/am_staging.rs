@@ -233,9 +233,7 @@ pub async fn submit_app(info: &ClusterInfo, rm: &ResourceManager, app: &TestApp)
             .into_iter()
             .collect(),
             commands: Commands {
-                command: vec![
-                    "./skein application-master ><LOG_DIR>/application.master.log 2>&1".into(),
-                ],
+                command: vec![skein::driver::submit::AM_COMMAND.into()],
             },
             ..Default::default()
         },

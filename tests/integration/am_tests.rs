@@ -1,6 +1,7 @@
 //! The Rust ApplicationMaster with its Java shim on the real cluster: a hello-world service runs
-//! to completion through AMRMClientAsync/NMClientAsync, and a killed shim fails the application
-//! quickly with a diagnostic that names it.
+//! to completion through AMRMClientAsync/NMClientAsync; a killed shim or a killed Rust AM fails
+//! the application quickly with a diagnostic naming which side died, and leaves no container
+//! running; with attempts left, a killed Rust AM is retried.
 //!
 //! The tests stage what the driver stages (see `am_staging`) and submit through the
 //! ResourceManager REST API.
@@ -8,7 +9,8 @@
 use std::time::{Duration, Instant};
 
 use crate::am_staging::{
-    logs_of, resource_manager, staging_exists, submit_one, wait_until_finished,
+    TestApp, TestService, logs_of, resource_manager, staging_exists, submit_app, submit_one,
+    wait_until_finished,
 };
 use crate::cluster::{self, wait_for};
 
@@ -61,42 +63,107 @@ pub fn process_of(id: &str, needle: &str) -> Option<u32> {
     None
 }
 
-#[tokio::test]
-async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let id = submit_one(&c.info, &rm, "shim killed", "sleep 600\n").await;
-    let pid = wait_for("the shim JVM", Duration::from_secs(180), || {
-        let found = shim_process_of(&id);
-        async move { found }
-    })
-    .await;
+/// The Rust AM process of application `id` (not the `bash -c` around it, whose command line
+/// also names it).
+fn rust_am_process_of(id: &str) -> Option<u32> {
+    process_of(id, "./skein\0application-master\0")
+}
+
+/// Every process working in one of application `id`'s containers.
+fn processes_of(id: &str) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let cwd = std::fs::read_link(entry.path().join("cwd")).ok()?;
+            if !cwd.to_string_lossy().contains(id) {
+                return None;
+            }
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            Some((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")))
+        })
+        .collect()
+}
+
+/// Submits a one-service application (`sleep 600`) and waits until it runs: registered, the
+/// shim up and the service container's `sleep` started.
+async fn running_sleeper(
+    c: &cluster::TestCluster,
+    rm: &skein::yarn::ResourceManager,
+    name: &'static str,
+    max_attempts: i32,
+) -> String {
+    let app = TestApp {
+        name,
+        services: vec![TestService::new("svc", "sleep 600\n")],
+        max_attempts,
+        ..Default::default()
+    };
+    let id = submit_app(&c.info, rm, &app).await;
     wait_for(
-        "the application to run",
-        Duration::from_secs(120),
+        "the application, its shim and its service to run",
+        Duration::from_secs(180),
         || async {
             let app = rm.application(&id).await.expect("report");
-            (app.state == "RUNNING" || app.state == "FINISHED").then_some(())
+            (app.state == "RUNNING"
+                && shim_process_of(&id).is_some()
+                && process_of(&id, "sleep\0600").is_some())
+            .then_some(())
         },
     )
     .await;
+    id
+}
 
+fn kill9(pid: u32) {
     let killed = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
         .expect("kill");
-    assert!(killed.success());
+    assert!(killed.success(), "kill -9 {pid}");
+}
+
+/// After the application ended, the NodeManager stops every container of it: no process is
+/// left working in any of its containers (the AM's and the service's).
+async fn assert_no_container_left(id: &str) {
+    let left = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let left = processes_of(id);
+            if left.is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(
+        left.is_ok(),
+        "processes of {id} still run 30 s after it ended: {:?}",
+        processes_of(id)
+    );
+}
+
+#[tokio::test]
+async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    let id = running_sleeper(c, &rm, "shim killed", 1).await;
+    kill9(shim_process_of(&id).expect("the shim JVM"));
     let start = Instant::now();
     let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
     let took = start.elapsed();
     assert_eq!(app.final_status, "FAILED", "{app:?}");
     assert!(
         app.diagnostics
-            .contains("the YARN shim (Java) exited unexpectedly"),
-        "the diagnostics do not name the shim: {}",
+            .contains("the YARN shim (Java) exited unexpectedly: killed by signal 9"),
+        "the diagnostics do not name the shim and its death: {}",
         app.diagnostics
     );
     assert!(took < Duration::from_secs(30), "took {took:?}");
+    assert_no_container_left(&id).await;
     // The only attempt failed: the AM still removed the staging folder.
     assert!(
         !staging_exists(&c.info, &id).await,
@@ -105,35 +172,60 @@ async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it
 }
 
 #[tokio::test]
-async fn a_killed_rust_application_master_fails_the_application_quickly() {
+async fn a_killed_rust_application_master_fails_the_application_quickly_with_a_diagnostic_naming_it()
+ {
     let c = cluster::shared();
     let rm = resource_manager(&c.info);
-    let id = submit_one(&c.info, &rm, "am killed", "sleep 600\n").await;
-    // Registered and running: the shim is up and talking.
+    let id = running_sleeper(c, &rm, "am killed", 1).await;
+    kill9(rust_am_process_of(&id).expect("the skein AM process"));
+    let start = Instant::now();
+    let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
+    let took = start.elapsed();
+    assert_eq!(app.final_status, "FAILED", "{app:?}");
+    // The shim outlives the Rust process (the AM command waits for it) and unregisters with
+    // the exit status the command recorded.
+    assert!(
+        app.diagnostics.contains(
+            "the skein application master process exited unexpectedly: \
+             killed by signal 9 (SIGKILL), before it unregistered."
+        ),
+        "the diagnostics do not name the Rust AM and its death: {}",
+        app.diagnostics
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    assert_no_container_left(&id).await;
+}
+
+#[tokio::test]
+async fn a_killed_rust_application_master_is_retried_when_attempts_remain() {
+    let c = cluster::shared();
+    let rm = resource_manager(&c.info);
+    // The cluster allows 2 attempts.
+    let id = running_sleeper(c, &rm, "am killed, retried", 2).await;
+    let first = rust_am_process_of(&id).expect("the skein AM process");
+    kill9(first);
+    // The first attempt's shim does not unregister: YARN starts attempt 2, whose AM runs the
+    // service again.
     wait_for(
-        "the application to run",
+        "a second attempt to run the service",
         Duration::from_secs(180),
         || async {
-            let app = rm.application(&id).await.expect("report");
-            (app.state == "RUNNING" && shim_process_of(&id).is_some()).then_some(())
+            let second = rust_am_process_of(&id).filter(|pid| *pid != first);
+            let running = rm.application(&id).await.expect("report").state == "RUNNING";
+            (second.is_some() && running && process_of(&id, "sleep\0600").is_some()).then_some(())
         },
     )
     .await;
-    let pid = process_of(&id, "application-master").expect("the skein AM process");
-    let killed = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
-    assert_eq!(app.final_status, "FAILED", "{app:?}");
-    // Either the shim's unregister wins, or (as seen on this cluster) the NodeManager notices
-    // the container's main process died and kills the shim with it first: the attempt fails.
+    let shim = shim_process_of(&id).expect("the second attempt's shim");
+    let cwd = std::fs::read_link(format!("/proc/{shim}/cwd")).expect("cwd");
     assert!(
-        app.diagnostics
-            .contains("the skein application master process exited unexpectedly")
-            || app.diagnostics.contains("exitCode: 137"),
-        "neither the shim's diagnostic nor the AM's death: {}",
-        app.diagnostics
+        cwd.to_string_lossy().contains("_02_000001"),
+        "the shim does not run in attempt 2's AM container: {}",
+        cwd.display()
     );
+    let app = rm.application(&id).await.expect("report");
+    assert_eq!(app.final_status, "UNDEFINED", "{app:?}");
+    rm.kill(&id).await.expect("kill");
+    wait_until_finished(&rm, &id, Duration::from_secs(60)).await;
+    assert_no_container_left(&id).await;
 }

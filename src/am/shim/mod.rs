@@ -114,6 +114,26 @@ pub fn default_jvm_options() -> Vec<String> {
     .to_vec()
 }
 
+/// `killed by signal 9 (SIGKILL)` or `exit code 3`: the words the shim uses for the Rust side's
+/// end too (java-shim/README.md).
+pub fn describe_exit(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => {
+            let name = match signal {
+                libc::SIGKILL => " (SIGKILL)",
+                libc::SIGTERM => " (SIGTERM)",
+                libc::SIGSEGV => " (SIGSEGV)",
+                libc::SIGABRT => " (SIGABRT)",
+                _ => "",
+            };
+            format!("killed by signal {signal}{name}")
+        }
+        (None, None) => format!("{status}"),
+    }
+}
+
 /// How the shim ended: exit status and the end of its stderr.
 #[derive(Debug, Clone)]
 pub struct ShimExit {
@@ -126,7 +146,7 @@ pub struct ShimExit {
 impl std::fmt::Display for ShimExit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.status {
-            Some(status) => write!(f, "{status}")?,
+            Some(status) => write!(f, "{}", describe_exit(status))?,
             None => write!(f, "exit status unknown")?,
         }
         if !self.stderr_tail.is_empty() {
@@ -342,5 +362,22 @@ async fn collect_exit(child: &mut Child, tail: &Tail) -> ShimExit {
     ShimExit {
         status,
         stderr_tail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+
+    #[test]
+    fn exits_are_described_by_code_or_signal() {
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(9)),
+            "killed by signal 9 (SIGKILL)"
+        );
+        assert_eq!(describe_exit(ExitStatus::from_raw(3 << 8)), "exit code 3");
+        assert_eq!(describe_exit(ExitStatus::from_raw(1)), "killed by signal 1");
     }
 }

@@ -31,6 +31,9 @@ pub enum Command {
         tracking_url: String,
         /// Initial heartbeat interval.
         heartbeat_interval_ms: u32,
+        /// Whether this attempt is the application's last: should the Rust AM die, the shim
+        /// unregisters FAILED only then (otherwise YARN retries the attempt).
+        last_attempt: bool,
     },
     /// Progress (0..1) reported with every heartbeat from now on.
     Progress {
@@ -460,6 +463,7 @@ mod tests {
                 rpc_port: 1,
                 tracking_url: "http://h:2".into(),
                 heartbeat_interval_ms: 1000,
+                last_attempt: true,
             },
             Command::Progress { progress: 0.5 },
             Command::HeartbeatInterval { ms: 5000 },

@@ -6,8 +6,12 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -54,6 +58,11 @@ public final class Shim {
   /** The pipe protocol version; both sides refuse a peer with another one. */
   static final long PROTOCOL = 1;
 
+  /** This JVM's pid, in the container's working folder. */
+  static final String PID_FILE = ".skein.shim-pid";
+  /** The Rust process's exit status, written there by the AM container's command. */
+  static final String EXIT_FILE = ".skein.am-exit";
+
   private static final String EXITED_UNEXPECTEDLY =
       "the skein application master process exited unexpectedly: ";
 
@@ -65,6 +74,8 @@ public final class Shim {
   private NMClientAsync nm;
   private ByteBuffer containerTokens;
   private boolean unregistered;
+  /** Whether this attempt is the application's last: only then may a failure unregister. */
+  private boolean lastAttempt = true;
 
   private Shim(PrintStream events) {
     this.events = events;
@@ -76,9 +87,67 @@ public final class Shim {
     PrintStream events =
         new PrintStream(new FileOutputStream(FileDescriptor.out), false, "UTF-8");
     System.setOut(System.err);
+    writePidFile();
     int code = new Shim(events).run();
     // Hadoop leaves non-daemon threads behind; the pipe is the only lifeline that matters.
     System.exit(code);
+  }
+
+  /**
+   * Leaves this JVM's pid in the working folder, so that the AM container's command can wait for
+   * the shim to unregister when the Rust process dies first (java-shim/README.md, "Dying").
+   */
+  private static void writePidFile() {
+    try {
+      // "<pid>@<host>" on every JVM this runs on (ProcessHandle needs Java 9).
+      String pid = ManagementFactory.getRuntimeMXBean().getName().split("@", 2)[0];
+      Files.write(Paths.get(PID_FILE), pid.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      log("cannot write " + PID_FILE + ": " + e);
+    }
+  }
+
+  /**
+   * Why the Rust process ended, from the exit status the AM container's command writes to
+   * {@link #EXIT_FILE} once it has ended; waits a few seconds for it.
+   */
+  private static String rustExit() {
+    Path file = Paths.get(EXIT_FILE);
+    for (int i = 0; i < 50; i++) {
+      try {
+        String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).trim();
+        if (!text.isEmpty()) {
+          int code = Integer.parseInt(text);
+          return code > 128
+              ? "killed by signal " + (code - 128) + signalName(code - 128)
+              : "exit code " + code;
+        }
+      } catch (IOException | NumberFormatException e) {
+        // not written yet
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return "exit status unknown";
+  }
+
+  private static String signalName(int signal) {
+    switch (signal) {
+      case 9:
+        return " (SIGKILL)";
+      case 15:
+        return " (SIGTERM)";
+      case 11:
+        return " (SIGSEGV)";
+      case 6:
+        return " (SIGABRT)";
+      default:
+        return "";
+    }
   }
 
   private static void log(String message) {
@@ -140,13 +209,17 @@ public final class Shim {
     // stdin EOF: the Rust side is gone (crashed or killed) without saying goodbye.
     if (rm != null && !unregistered) {
       String diagnostics =
-          EXITED_UNEXPECTEDLY + "its pipe to the YARN shim closed without an unregister command."
+          EXITED_UNEXPECTEDLY + rustExit() + ", before it unregistered."
               + " See application.master.log for more information.";
-      log("stdin closed before unregister; unregistering FAILED");
-      try {
-        rm.unregisterApplicationMaster(FinalApplicationStatus.FAILED, diagnostics, null);
-      } catch (Exception e) {
-        log("unregister failed: " + describe(e));
+      if (lastAttempt) {
+        log("stdin closed before unregister; unregistering FAILED: " + diagnostics);
+        try {
+          rm.unregisterApplicationMaster(FinalApplicationStatus.FAILED, diagnostics, null);
+        } catch (Exception e) {
+          log("unregister failed: " + describe(e));
+        }
+      } else {
+        log("stdin closed before unregister, not the last attempt: YARN retries. " + diagnostics);
       }
     }
     stopClients();
@@ -219,6 +292,7 @@ public final class Shim {
     nm = NMClientAsync.createNMClientAsync(new NmHandler());
     nm.init(conf);
     nm.start();
+    lastAttempt = bool(cmd, "last_attempt", true);
     String host = str(cmd, "host");
     if (host.isEmpty()) {
       host = System.getenv("NM_HOST");
