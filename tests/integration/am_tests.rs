@@ -110,7 +110,7 @@ async fn running_sleeper(
             let app = rm.application(&id).await.expect("report");
             (app.state == "RUNNING"
                 && shim_process_of(&id).is_some()
-                && process_of(&id, "sleep\0600").is_some())
+                && process_of(&id, "sleep\x00600").is_some())
             .then_some(())
         },
     )
@@ -212,7 +212,7 @@ async fn a_killed_rust_application_master_is_retried_when_attempts_remain() {
         || async {
             let second = rust_am_process_of(&id).filter(|pid| *pid != first);
             let running = rm.application(&id).await.expect("report").state == "RUNNING";
-            (second.is_some() && running && process_of(&id, "sleep\0600").is_some()).then_some(())
+            (second.is_some() && running && process_of(&id, "sleep\x00600").is_some()).then_some(())
         },
     )
     .await;
