@@ -85,6 +85,23 @@ impl YarnDriver {
     }
 }
 
+/// An HDFS client borrowed from the backend or made for one call.
+enum HdfsFor<'a> {
+    Shared(&'a Hdfs),
+    Proxied(Hdfs),
+}
+
+impl std::ops::Deref for HdfsFor<'_> {
+    type Target = Hdfs;
+
+    fn deref(&self) -> &Hdfs {
+        match self {
+            HdfsFor::Shared(hdfs) => hdfs,
+            HdfsFor::Proxied(hdfs) => hdfs,
+        }
+    }
+}
+
 /// Checks the form `application_<cluster timestamp>_<sequence>`.
 pub fn validate_application_id(id: &str) -> Result<(), Status> {
     let parts: Vec<&str> = id.split('_').collect();
@@ -103,6 +120,23 @@ fn internal(e: YarnError) -> Status {
 }
 
 impl Backend {
+    /// HDFS acting as `user`: the driver's shared client for its own user (or an empty one),
+    /// a client of that user's otherwise (Hadoop proxy users). Under simple authentication the
+    /// NameNode takes the name as given; with Kerberos the driver's principal is the real user
+    /// and the NameNode checks the impersonation.
+    async fn hdfs_for(&self, user: &str) -> Result<HdfsFor<'_>, String> {
+        if user.is_empty() || user == self.user {
+            return self
+                .hdfs()
+                .await
+                .map(HdfsFor::Shared)
+                .ok_or_else(|| "HDFS is not available".to_string());
+        }
+        Hdfs::connect(&self.config, user)
+            .map(HdfsFor::Proxied)
+            .map_err(|e| e.to_string())
+    }
+
     async fn hdfs(&self) -> Option<&Hdfs> {
         self.hdfs
             .get_or_init(|| async {
@@ -334,10 +368,14 @@ impl proto::driver_server::Driver for YarnDriver {
         let model = crate::spec::ApplicationSpec::try_from(request.into_inner())
             .map_err(|e| failed(e.to_string()))?;
         let spec = proto::ApplicationSpec::from(&model);
+        // `user` submits for another user (Hadoop proxy users): YARN checks the impersonation,
+        // and the files are staged in that user's home, as that user.
+        let rm = backend.rm.acting_as(&spec.user);
+        let user = rm.effective_user().to_string();
         let hdfs = backend
-            .hdfs()
+            .hdfs_for(&user)
             .await
-            .ok_or_else(|| failed("HDFS is not available to stage the application".into()))?;
+            .map_err(|e| failed(format!("{e}: cannot stage the application")))?;
         let credentials = self.credentials.as_ref().ok_or_else(|| {
             failed("the driver has no credentials to give the application".into())
         })?;
@@ -346,10 +384,10 @@ impl proto::driver_server::Driver for YarnDriver {
             None => submit::default_am_binary().map_err(failed)?,
         };
         let submitter = submit::Submitter {
-            rm: &backend.rm,
-            hdfs,
+            rm: &rm,
+            hdfs: &hdfs,
             config: &backend.config,
-            user: &backend.user,
+            user: &user,
             credentials,
             am_binary: &am_binary,
         };
@@ -382,11 +420,22 @@ impl proto::driver_server::Driver for YarnDriver {
     ) -> Result<Response<proto::Empty>, Status> {
         let backend = self.backend()?;
         let req = request.into_inner();
-        backend.skein_app(&req.id).await?;
-        backend.rm.kill(&req.id).await.map_err(internal)?;
-        if let Some(hdfs) = backend.hdfs().await
-            && let Err(e) = hdfs.remove_staging_dir(&req.id).await
-        {
+        let app = backend.skein_app(&req.id).await?;
+        backend
+            .rm
+            .acting_as(&req.user)
+            .kill(&req.id)
+            .await
+            .map_err(internal)?;
+        // The staging folder is in its owner's home.
+        let removed = match backend.hdfs_for(&app.user).await {
+            Ok(hdfs) => hdfs
+                .remove_staging_dir(&req.id)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = removed {
             tracing::warn!(
                 "killed {} but could not remove its staging folder: {e}",
                 req.id
@@ -409,16 +458,16 @@ impl proto::driver_server::Driver for YarnDriver {
                 req.id
             )));
         }
+        let hdfs = backend
+            .hdfs_for(&req.user)
+            .await
+            .map_err(|e| Status::internal(format!("{e}: cannot read the logs")))?;
         let owner = if req.user.is_empty() {
             app.user
         } else {
             req.user
         };
-        let hdfs = backend
-            .hdfs()
-            .await
-            .ok_or_else(|| Status::internal("HDFS is not available to read the logs"))?;
-        match read_application_logs(hdfs, &backend.config, &owner, &req.id).await {
+        match read_application_logs(&hdfs, &backend.config, &owner, &req.id).await {
             Ok(logs) => Ok(Response::new(proto::LogsResponse {
                 logs: logs.into_iter().collect(),
             })),

@@ -119,6 +119,8 @@ pub struct ResourceManager {
     bases: Vec<String>,
     active: AtomicUsize,
     user: String,
+    /// The user impersonated with `doAs=` (Hadoop proxy users), if any.
+    do_as: Option<String>,
     options: ClientOptions,
 }
 
@@ -160,8 +162,29 @@ impl ResourceManager {
                 .collect(),
             active: AtomicUsize::new(0),
             user: user.to_string(),
+            do_as: None,
             options,
         })
+    }
+
+    /// This client acting for `user` through Hadoop's proxy-user mechanism (`doAs=<user>` on
+    /// every request): the ResourceManager checks that [`Self::user`] may impersonate `user`
+    /// (`hadoop.proxyuser.<user>.*`). The same client when `user` is empty or its own user.
+    pub fn acting_as(&self, user: &str) -> ResourceManager {
+        let do_as = (!user.is_empty() && user != self.user).then(|| user.to_string());
+        ResourceManager {
+            http: self.http.clone(),
+            bases: self.bases.clone(),
+            active: AtomicUsize::new(self.active.load(Ordering::Relaxed)),
+            user: self.user.clone(),
+            do_as,
+            options: self.options.clone(),
+        }
+    }
+
+    /// The user requests act for: the impersonated one, else [`Self::user`].
+    pub fn effective_user(&self) -> &str {
+        self.do_as.as_deref().unwrap_or(&self.user)
     }
 
     /// The user requests are made as.
@@ -376,6 +399,9 @@ impl ResourceManager {
                 .query(&[("user.name", self.user.as_str())])
                 .query(query)
                 .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(user) = &self.do_as {
+                request = request.query(&[("doAs", user.as_str())]);
+            }
             if let Some(body) = &body {
                 request = request
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -448,7 +474,7 @@ fn strip_user_param(location: &str) -> String {
         Ok(mut url) => {
             let kept: Vec<(String, String)> = url
                 .query_pairs()
-                .filter(|(k, _)| k != "user.name")
+                .filter(|(k, _)| k != "user.name" && k != "doAs")
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             url.set_query(None);
@@ -527,7 +553,9 @@ mod tests {
     #[test]
     fn standby_redirects_lose_their_user_parameter() {
         assert_eq!(
-            strip_user_param("http://rm2:8088/ws/v1/cluster/apps?user.name=a&states=RUNNING"),
+            strip_user_param(
+                "http://rm2:8088/ws/v1/cluster/apps?user.name=a&states=RUNNING&doAs=b"
+            ),
             "http://rm2:8088/ws/v1/cluster/apps?states=RUNNING"
         );
     }

@@ -286,3 +286,89 @@ async fn a_driver_submitted_application_runs_with_its_am_resources_and_environme
         );
     }
 }
+
+/// A home of `user` on HDFS, as an administrator makes it (the test runs as the superuser).
+async fn make_home(user: &str) {
+    let fs = hdfs_as(&skein::hadoop::current_user());
+    let home = format!("/user/{user}");
+    fs.client()
+        .mkdirs(&home, 0o755, true)
+        .await
+        .expect("mkdirs");
+    fs.client()
+        .set_owner(&home, Some(user), None)
+        .await
+        .expect("chown");
+}
+
+#[tokio::test]
+async fn a_proxy_user_submission_runs_as_that_user_and_is_killed_as_that_user() {
+    // The test cluster lets the current user act as `alice` (hadoop.proxyuser.<user>.users).
+    make_home("alice").await;
+    let d = driver_as(&skein::hadoop::current_user());
+    let yaml = "name: proxied\nuser: alice\nservices:\n  sleeper:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n";
+    let id = d
+        .submit(Request::new(spec(yaml)))
+        .await
+        .expect("submit as alice")
+        .into_inner()
+        .id;
+    // Running means the AM, as alice, read the files staged in alice's home.
+    let report = d
+        .wait_for_start(Request::new(proto::Application { id: id.clone() }))
+        .await
+        .expect("wait for start")
+        .into_inner();
+    assert_eq!(report.user, "alice", "{report:?}");
+    assert_eq!(report.state, AppState::Running as i32, "{report:?}");
+    let fs = hdfs_as("alice");
+    let staging = fs
+        .client()
+        .get_file_info(&format!("/user/alice/.skein/{id}"))
+        .await
+        .expect("staged in alice's home");
+    assert_eq!(staging.owner, "alice");
+
+    d.kill(Request::new(proto::KillRequest {
+        id: id.clone(),
+        user: "alice".into(),
+    }))
+    .await
+    .expect("kill as alice");
+    let report = d
+        .get_status(Request::new(proto::Application { id: id.clone() }))
+        .await
+        .expect("status")
+        .into_inner();
+    assert_eq!(report.state, AppState::Killed as i32, "{report:?}");
+    assert!(
+        fs.client()
+            .get_file_info(&format!("/user/alice/.skein/{id}"))
+            .await
+            .is_err(),
+        "alice's staging folder of {id} is left after the kill"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_proxy_user_submission_names_both_users_and_stages_nothing() {
+    make_home("bob").await;
+    let me = skein::hadoop::current_user();
+    let d = driver_as(&me);
+    let yaml = "user: bob\nservices:\n  sleeper:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n";
+    let err = d
+        .submit(Request::new(spec(yaml)))
+        .await
+        .expect_err("the cluster does not let this user act as bob");
+    assert_eq!(err.code(), Code::Internal);
+    assert!(
+        err.message()
+            .starts_with("Failed to submit application, exception:\n")
+            && err.message().contains(&me)
+            && err.message().contains("bob"),
+        "{}",
+        err.message()
+    );
+    let left = entries(&hdfs_as("bob"), "/user/bob/.skein").await;
+    assert!(left.is_empty(), "staged for bob: {left:?}");
+}

@@ -70,13 +70,16 @@ public final class TestCluster {
     base.set("hadoop.security.authentication", "simple");
     // Web endpoints authenticate with ?user.name= (simple auth), as on a real insecure cluster:
     // reads may be anonymous, writes (submit, kill, move) run as the named user.
+    // The proxy-user variant also honours `doAs=<user>` for users this one may impersonate
+    // (Hadoop 3.3+), as RMAuthenticationFilter does on a Kerberos cluster.
     base.set("hadoop.http.filter.initializers",
-        "org.apache.hadoop.security.AuthenticationFilterInitializer");
+        "org.apache.hadoop.security.authentication.server.ProxyUserAuthenticationFilterInitializer");
     base.set("hadoop.http.authentication.type", "simple");
     base.setBoolean("hadoop.http.authentication.simple.anonymous.allowed", true);
     base.set("hadoop.http.staticuser.user", user);
+    // As on Skein's test cluster: the submitting user may act as `alice`, not as `bob`.
     base.set("hadoop.proxyuser." + user + ".hosts", "*");
-    base.set("hadoop.proxyuser." + user + ".groups", "*");
+    base.set("hadoop.proxyuser." + user + ".users", "alice");
 
     // ------------------------------------------------------------------ HDFS
     HdfsConfiguration hdfsConf = new HdfsConfiguration(base);
