@@ -179,6 +179,60 @@ fn check_fits(spec: &proto::ApplicationSpec, max: ResourceInfo) -> Result<(), St
     Ok(())
 }
 
+/// YARN's names of the resource types a spec may request besides memory and vcores.
+pub const GPU: &str = "yarn.io/gpu";
+/// See [`GPU`].
+pub const FPGA: &str = "yarn.io/fpga";
+
+/// Checks the GPUs and FPGAs the spec requests against the resource types the cluster defines
+/// (`types` from `new-application`; `None`: a ResourceManager without resource types), before
+/// anything is staged.
+///
+/// # Errors
+/// Skein's `INVALID_ARGUMENT` messages for a resource the cluster lacks; `INTERNAL` (as for
+/// memory) for more than a container may have, or for the application master, whose REST
+/// submission carries only memory and vcores.
+fn check_resource_types(
+    spec: &proto::ApplicationSpec,
+    types: Option<&[crate::yarn::ResourceType]>,
+) -> Result<(), Status> {
+    let master = spec
+        .master
+        .as_ref()
+        .and_then(|m| m.resources)
+        .unwrap_or_default();
+    if master.gpus > 0 || master.fpgas > 0 {
+        return Err(failed(
+            "skein-rs does not request GPUs or FPGAs for the application master: request them for a service",
+        ));
+    }
+    for (name, service) in &spec.services {
+        let r = service.resources.unwrap_or_default();
+        for (kind, amount) in [(GPU, r.gpus), (FPGA, r.fpgas)] {
+            if amount <= 0 {
+                continue;
+            }
+            let Some(types) = types else {
+                return Err(Status::invalid_argument(format!(
+                    "Custom resources not supported in this version of Hadoop, can't set request for '{kind}'"
+                )));
+            };
+            let Some(max) = types.iter().find(|t| t.name == kind) else {
+                return Err(Status::invalid_argument(format!(
+                    "Resource '{kind}' is not defined in your cluster's configuration"
+                )));
+            };
+            if amount > max.value {
+                return Err(failed(format!(
+                    "Resource request for service '{name}' ({amount} {kind}) exceeds the cluster's maximum of {} per container",
+                    max.value
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Submitter<'_> {
     /// Submits `spec` (already validated) and returns the new application id.
     ///
@@ -188,6 +242,7 @@ impl Submitter<'_> {
     pub async fn submit(&self, spec: proto::ApplicationSpec) -> Result<String, Status> {
         let app = self.rm.new_application().await.map_err(failed)?;
         check_fits(&spec, app.maximum_resource_capability).map_err(failed)?;
+        check_resource_types(&spec, app.resource_types.as_deref())?;
         let id = app.application_id;
         match self.stage_and_submit(&id, spec).await {
             Ok(()) => Ok(id),
@@ -536,6 +591,69 @@ mod tests {
                 .expect_err("master too big")
                 .contains("application master")
         );
+    }
+
+    #[test]
+    fn gpus_and_fpgas_are_checked_against_the_clusters_resource_types() {
+        use crate::yarn::ResourceType;
+        let mut spec = proto::ApplicationSpec::default();
+        let gpus = |gpus, fpgas| proto::Service {
+            resources: Some(proto::Resources {
+                memory: 32,
+                vcores: 1,
+                gpus,
+                fpgas,
+            }),
+            ..Default::default()
+        };
+        spec.services.insert("train".into(), gpus(2, 0));
+        let basic = [
+            ResourceType {
+                name: "memory-mb".into(),
+                value: 1024,
+            },
+            ResourceType {
+                name: "vcores".into(),
+                value: 8,
+            },
+        ];
+        let err = check_resource_types(&spec, Some(&basic)).expect_err("no GPUs defined");
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            err.message(),
+            "Resource 'yarn.io/gpu' is not defined in your cluster's configuration"
+        );
+        let err = check_resource_types(&spec, None).expect_err("Hadoop 2");
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        assert!(err.message().starts_with("Custom resources not supported"));
+
+        let mut with_gpus = basic.to_vec();
+        with_gpus.push(ResourceType {
+            name: GPU.into(),
+            value: 1,
+        });
+        let err = check_resource_types(&spec, Some(&with_gpus)).expect_err("2 > 1 GPU");
+        assert_eq!(err.code(), tonic::Code::Internal);
+        assert!(err.message().contains("service 'train' (2 yarn.io/gpu)"));
+        spec.services.insert("train".into(), gpus(1, 0));
+        assert!(check_resource_types(&spec, Some(&with_gpus)).is_ok());
+        spec.services.insert("fpga".into(), gpus(0, 1));
+        let err = check_resource_types(&spec, Some(&with_gpus)).expect_err("no FPGAs");
+        assert_eq!(
+            err.message(),
+            "Resource 'yarn.io/fpga' is not defined in your cluster's configuration"
+        );
+        spec.services.clear();
+        spec.master = Some(proto::Master {
+            resources: Some(proto::Resources {
+                memory: 256,
+                vcores: 1,
+                gpus: 1,
+                fpgas: 0,
+            }),
+            ..Default::default()
+        });
+        assert!(check_resource_types(&spec, Some(&with_gpus)).is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 pub use types::{
     AppInfo, ClusterInfo, Commands, ContainerLaunchContext, Credentials, Entries, Entry,
-    LocalResource, NewApplication, NodeInfo, ResourceInfo, SubmissionContext, Tags,
+    LocalResource, NewApplication, NodeInfo, ResourceInfo, ResourceType, SubmissionContext, Tags,
 };
 
 use crate::hadoop::HadoopConfig;

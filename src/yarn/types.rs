@@ -42,14 +42,66 @@ pub struct ClusterInfo {
 
 /// `POST /ws/v1/cluster/apps/new-application`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[serde(from = "RawNewApplication")]
 pub struct NewApplication {
     /// The new application id.
-    #[serde(rename = "application-id")]
     pub application_id: String,
     /// The largest container the scheduler grants.
-    #[serde(rename = "maximum-resource-capability")]
     pub maximum_resource_capability: ResourceInfo,
+    /// The same for every resource type the cluster defines (`memory-mb`, `vcores`,
+    /// `yarn.io/gpu`, ...); `None` from a ResourceManager without resource types (Hadoop 2).
+    pub resource_types: Option<Vec<ResourceType>>,
+}
+
+/// One resource type of the cluster with its maximum per container.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct ResourceType {
+    /// `memory-mb`, `vcores`, `yarn.io/gpu`, `yarn.io/fpga`, ...
+    pub name: String,
+    /// The largest amount one container may have.
+    pub value: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
+struct RawNewApplication {
+    #[serde(rename = "application-id")]
+    application_id: String,
+    #[serde(rename = "maximum-resource-capability")]
+    maximum_resource_capability: RawCapability,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawCapability {
+    memory: i64,
+    #[serde(rename = "vCores")]
+    vcores: i64,
+    #[serde(rename = "resourceInformations")]
+    resource_informations: Option<RawResourceInformations>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawResourceInformations {
+    #[serde(rename = "resourceInformation")]
+    resource_information: Vec<ResourceType>,
+}
+
+impl From<RawNewApplication> for NewApplication {
+    fn from(raw: RawNewApplication) -> Self {
+        let max = raw.maximum_resource_capability;
+        NewApplication {
+            application_id: raw.application_id,
+            maximum_resource_capability: ResourceInfo {
+                memory: max.memory,
+                vcores: max.vcores,
+            },
+            resource_types: max.resource_informations.map(|r| r.resource_information),
+        }
+    }
 }
 
 /// Memory (MiB) and vcores, as YARN reports them.

@@ -277,3 +277,64 @@ async fn logs_of_a_finished_application_come_from_the_aggregated_files() {
     );
     assert!(logs.keys().all(|k| k.starts_with("container_")), "{logs:?}");
 }
+
+/// The cluster's configuration with ResourceManager HA turned on: `rm1` an address nothing
+/// listens on (a ResourceManager that is down), `rm2` the cluster's real one.
+fn ha_config_with_a_dead_first_rm() -> (tempfile::TempDir, HadoopConfig) {
+    let c = cluster::shared();
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(&c.info.conf_dir).expect("conf dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "xml") {
+            std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    };
+    let live = c.info.rm_webapp.trim_start_matches("http://");
+    let yarn_site = dir.path().join("yarn-site.xml");
+    let xml = std::fs::read_to_string(&yarn_site).expect("yarn-site.xml");
+    let ha = format!(
+        "<property><name>yarn.resourcemanager.ha.enabled</name><value>true</value></property>\
+         <property><name>yarn.resourcemanager.ha.rm-ids</name><value>rm1,rm2</value></property>\
+         <property><name>yarn.resourcemanager.webapp.address.rm1</name><value>{dead}</value></property>\
+         <property><name>yarn.resourcemanager.webapp.address.rm2</name><value>{live}</value></property>\
+         </configuration>"
+    );
+    std::fs::write(&yarn_site, xml.replace("</configuration>", &ha)).expect("write");
+    let config = HadoopConfig::from_dir(dir.path()).expect("HA configuration");
+    (dir, config)
+}
+
+#[tokio::test]
+async fn under_ha_the_driver_fails_over_from_a_dead_resourcemanager() {
+    let (_dir, config) = ha_config_with_a_dead_first_rm();
+    let urls = config.resourcemanager_web_urls();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    let rm = skein::yarn::ResourceManager::from_config(&config, &skein::hadoop::current_user())
+        .expect("client");
+    assert_eq!(rm.active_url(), urls[0]);
+    rm.cluster_info().await.expect("answered by rm2");
+    assert_eq!(rm.active_url(), urls[1], "the client did not move to rm2");
+
+    // The whole driver path, writes included, works through the failover.
+    let d = YarnDriver::new(Ok(config), &skein::hadoop::current_user());
+    let c = cluster::shared();
+    let id = submit_shell(&c.info, "skein", "ha", "sleep 600").await;
+    let report = d
+        .get_status(app(&id))
+        .await
+        .expect("status through rm2")
+        .into_inner();
+    assert_eq!(report.id, id);
+    d.kill(Request::new(proto::KillRequest {
+        id: id.clone(),
+        user: String::new(),
+    }))
+    .await
+    .expect("kill through rm2");
+    let report = d.get_status(app(&id)).await.expect("status").into_inner();
+    assert_eq!(report.state, AppState::Killed as i32, "{report:?}");
+}

@@ -372,3 +372,24 @@ async fn a_refused_proxy_user_submission_names_both_users_and_stages_nothing() {
     let left = entries(&hdfs_as("bob"), "/user/bob/.skein").await;
     assert!(left.is_empty(), "staged for bob: {left:?}");
 }
+
+#[tokio::test]
+async fn gpus_the_cluster_does_not_define_are_refused_before_staging() {
+    let user = format!("gpu{}", std::process::id());
+    let d = driver_as(&user);
+    let yaml = "services:\n  train:\n    resources:\n      memory: 32\n      vcores: 1\n      gpus: 1\n    script: 'true'\n";
+    let err = d
+        .submit(Request::new(spec(yaml)))
+        .await
+        .expect_err("the test cluster defines no GPUs");
+    // The answer shows that the ResourceManager listed its resource types (Hadoop 3).
+    assert_eq!(
+        (err.code(), err.message()),
+        (
+            Code::InvalidArgument,
+            "Resource 'yarn.io/gpu' is not defined in your cluster's configuration"
+        )
+    );
+    let left = entries(&hdfs_as(&user), &format!("/user/{user}/.skein")).await;
+    assert!(left.is_empty(), "staged: {left:?}");
+}
