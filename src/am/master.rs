@@ -25,9 +25,13 @@ use crate::proto::{self, ApplicationSpec, final_status};
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long unregistering and the shim's exit may take.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
-/// Heartbeat while requests are outstanding, and otherwise (Skein: 1 s, then up to 5 s).
-const FAST_HEARTBEAT_MS: u32 = 1000;
-const SLOW_HEARTBEAT_MS: u32 = 5000;
+/// Heartbeat while container requests are outstanding, and otherwise. Skein: 1 s, then up to
+/// 5 s. An allocation takes an AM heartbeat to ask, a NodeManager heartbeat to be made and an AM
+/// heartbeat to be heard of, so the AM's interval counts twice while asking (Spark's AM also
+/// asks every 200 ms at first). Idle, 1 s (MapReduce's interval) hears of completions and of
+/// new requests (a scale-up waits for the current interval to end) within a second.
+const FAST_HEARTBEAT_MS: u32 = 200;
+const SLOW_HEARTBEAT_MS: u32 = 1000;
 
 /// What stops the AM from running.
 #[derive(Debug, thiserror::Error)]
