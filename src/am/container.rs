@@ -100,6 +100,7 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
 
     let master_spec = config.spec.master.clone().unwrap_or_default();
     if !master_spec.script.is_empty() {
+        let allocated = driver_script::own_allocation().await;
         let script = MasterScript {
             script: master_spec.script.clone(),
             working_dir: working_dir.to_path_buf(),
@@ -107,7 +108,7 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
             env: driver_script::skein_env(
                 &address,
                 &config.application_id,
-                master_spec.resources.as_ref(),
+                allocated.as_ref().or(master_spec.resources.as_ref()),
             ),
         };
         tokio::spawn(driver_script::run(am.clone(), script));

@@ -47,6 +47,63 @@ pub fn driver_outcome(code: i32) -> (final_status::Type, String) {
     }
 }
 
+/// The AM container's own allocation, as its NodeManager reports it
+/// (`http://$NM_HOST:$NM_HTTP_PORT/ws/v1/node/containers/$CONTAINER_ID`): YARN rounds requests
+/// up to the scheduler's increments, and Skein gives the master script what was allocated.
+/// `None` when the NodeManager cannot tell (then the spec's request stands).
+pub async fn own_allocation() -> Option<crate::proto::Resources> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        container: NmContainer,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct NmContainer {
+        #[serde(rename = "totalMemoryNeededMB")]
+        total_memory_needed_mb: i64,
+        total_v_cores_needed: i64,
+    }
+    let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+    let url = format!(
+        "http://{}:{}/ws/v1/node/containers/{}",
+        var("NM_HOST")?,
+        var("NM_HTTP_PORT")?,
+        var("CONTAINER_ID")?
+    );
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .ok()?;
+    let mut request = client
+        .get(&url)
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(user) = var("USER") {
+        request = request.query(&[("user.name", user)]);
+    }
+    let answer = async {
+        request
+            .send()
+            .await?
+            .error_for_status()?
+            .json::<Envelope>()
+            .await
+    };
+    match answer.await {
+        Ok(Envelope { container }) => Some(crate::proto::Resources {
+            memory: i32::try_from(container.total_memory_needed_mb).ok()?,
+            vcores: i32::try_from(container.total_v_cores_needed).ok()?,
+            ..Default::default()
+        }),
+        Err(e) => {
+            tracing::warn!(
+                "the NodeManager did not report this container's resources ({url}): {e}"
+            );
+            None
+        }
+    }
+}
+
 /// Skein's variables for the script: `SKEIN_APPMASTER_ADDRESS`, `SKEIN_APPLICATION_ID` and
 /// the AM container's resources.
 pub fn skein_env(

@@ -85,6 +85,8 @@ pub struct TestApp {
     pub master_script: Option<String>,
     /// `max_attempts` of the spec and the submission (0: 1).
     pub max_attempts: i32,
+    /// The AM's memory in MiB, in the spec and the submission (0: 256).
+    pub master_memory: i64,
 }
 
 struct Staged {
@@ -128,6 +130,11 @@ fn skein_binary() -> Vec<u8> {
 pub async fn submit_app(info: &ClusterInfo, rm: &ResourceManager, app: &TestApp) -> String {
     let new = rm.new_application().await.expect("new-application");
     let id = new.application_id.clone();
+    let master_memory = if app.master_memory > 0 {
+        app.master_memory
+    } else {
+        256
+    };
     let creds = app_credentials();
     let crt = stage(
         info,
@@ -182,7 +189,7 @@ pub async fn submit_app(info: &ClusterInfo, rm: &ResourceManager, app: &TestApp)
         master: Some(proto::Master {
             script: app.master_script.clone().unwrap_or_default(),
             resources: Some(proto::Resources {
-                memory: 256,
+                memory: i32::try_from(master_memory).expect("memory"),
                 vcores: 1,
                 ..Default::default()
             }),
@@ -208,7 +215,7 @@ pub async fn submit_app(info: &ClusterInfo, rm: &ResourceManager, app: &TestApp)
         queue: Some("default".into()),
         max_app_attempts: app.max_attempts.max(1),
         resource: ResourceInfo {
-            memory: 256,
+            memory: master_memory,
             vcores: 1,
         },
         application_type: "skein".into(),

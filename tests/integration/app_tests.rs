@@ -290,6 +290,9 @@ async fn a_master_script_decides_the_applications_status() {
              cp=${CLASSPATH:-none}\"\nls .skein.crt .skein.pem\nexit 3\n"
                 .into(),
         ),
+        // YARN rounds the AM container up to the 32 MiB minimum allocation's multiple: the
+        // script sees what the container got (256), as in Skein, not what was asked.
+        master_memory: 250,
         ..Default::default()
     };
     let id = submit_app(&c.info, &rm, &app).await;
