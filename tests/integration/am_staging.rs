@@ -85,6 +85,8 @@ pub struct TestApp {
     pub master_script: Option<String>,
     /// `max_attempts` of the spec and the submission (0: 1).
     pub max_attempts: i32,
+    /// The spec's ACLs.
+    pub acls: Option<proto::Acls>,
 }
 
 struct Staged {
@@ -178,6 +180,7 @@ pub async fn submit_app(info: &ClusterInfo, rm: &ResourceManager, app: &TestApp)
         name: app.name.into(),
         queue: "default".into(),
         max_attempts: app.max_attempts.max(1),
+        acls: app.acls.clone(),
         services,
         master: Some(proto::Master {
             script: app.master_script.clone().unwrap_or_default(),
