@@ -1,13 +1,15 @@
 //! The AM as YARN runs it (`skein application-master`): everything around
 //! [`ApplicationMaster::run`] that needs the container — the gRPC server on the application's
-//! key pair, the master script, SIGTERM, and removing the staging folder at the very end.
+//! key pair, the web UI (its URL is the tracking URL the AM registers), the master script,
+//! SIGTERM, and removing the staging folder at the very end.
 //!
 //! Order at the end, as in Skein: the outcome is decided; the key-value store ends its watch
-//! streams (after their buffered events); the AM unregisters (when final); the gRPC server
-//! stops (clients then see `UNAVAILABLE`); the staging folder goes (when final).
+//! streams (after their buffered events); the AM unregisters (when final); the gRPC and web
+//! servers stop (clients then see `UNAVAILABLE`); the staging folder goes (when final).
 
 use std::net::Ipv4Addr;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -16,6 +18,7 @@ use crate::am::driver_script::{self, MasterScript};
 use crate::am::grpc::{self, AppMasterService};
 use crate::am::master::{AmConfig, AmError, ApplicationMaster, effective_max_attempts};
 use crate::am::services::Outcome;
+use crate::am::ui::{self, AccessPolicy, Proxies, UiConfig, WebUi};
 use crate::hadoop::HadoopConfig;
 use crate::hdfs::Hdfs;
 use crate::proto::final_status;
@@ -41,6 +44,12 @@ pub enum ContainerError {
     /// No port for the gRPC server.
     #[error("cannot bind the gRPC server: {0}")]
     Bind(std::io::Error),
+    /// No port for the web UI.
+    #[error("cannot bind the web UI: {0}")]
+    BindUi(std::io::Error),
+    /// The web UI cannot be set up.
+    #[error(transparent)]
+    Ui(#[from] ui::UiError),
 }
 
 /// Runs the ApplicationMaster in the YARN container whose working folder is `working_dir`.
@@ -63,6 +72,16 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
     config.rpc_port = listener.local_addr().map_err(ContainerError::Bind)?.port();
     let address = format!("{}:{}", config.nm_host, config.rpc_port);
     tracing::info!("Serving skein.AppMaster on {address}");
+    // The web UI too: its URL is the tracking URL YARN's web proxy forwards to.
+    let web_listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))
+        .await
+        .map_err(ContainerError::BindUi)?;
+    let web_port = web_listener
+        .local_addr()
+        .map_err(ContainerError::BindUi)?
+        .port();
+    config.tracking_url = format!("http://{}:{web_port}/", config.nm_host);
+    tracing::info!("Serving the web UI on {}", config.tracking_url);
 
     let hadoop = HadoopConfig::load()
         .inspect_err(|e| tracing::warn!("no Hadoop configuration: {e}"))
@@ -78,16 +97,32 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
             .ok();
         config.max_attempts = effective_max_attempts(config.spec.max_attempts, cluster_max);
     }
-    let ui = hadoop.as_ref().map_or_else(Vec::new, |c| {
-        let base = std::env::var("APPLICATION_WEB_PROXY_BASE").unwrap_or_default();
-        grpc::ui_addresses(c, &base)
-    });
+    let ui_config = web_ui_config(&config, hadoop.as_ref());
+    let ui_addresses: Vec<String> = ui_config
+        .proxy_uri_bases
+        .iter()
+        .map(|b| format!("{b}/"))
+        .collect();
+    if let AccessPolicy::Only(users) = &ui_config.access {
+        tracing::info!("UI ACLs are enabled, restricted to {} users", users.len());
+    }
 
     let master = ApplicationMaster::launch(config.clone()).await?;
     let am = master.handle();
+    let pages = Arc::new(Mutex::new(Proxies::default()));
+    let web_ui = WebUi::new(am.clone(), pages.clone(), ui_config)?;
+    let (web_stop_tx, web_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let web_server = tokio::spawn(async move {
+        let stop = async {
+            let _ = web_stop_rx.await;
+        };
+        if let Err(e) = ui::serve(web_listener, web_ui, stop).await {
+            tracing::error!("{e}");
+        }
+    });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn({
-        let service = AppMasterService::new(am.clone(), ui);
+        let service = AppMasterService::new(am.clone(), ui_addresses, pages);
         async move {
             let stop = async {
                 let _ = stop_rx.await;
@@ -129,8 +164,16 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
 
     let result = master.run().await;
     let _ = stop_tx.send(());
+    let _ = web_stop_tx.send(());
     if tokio::time::timeout(SERVER_GRACE, server).await.is_err() {
         tracing::warn!("the gRPC server did not stop within {SERVER_GRACE:?}");
+    }
+    // Proxied pages may stream for long: they are cut off after the grace period.
+    if tokio::time::timeout(SERVER_GRACE, web_server)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the web UI did not stop within {SERVER_GRACE:?}");
     }
     // An AM that failed (its shim died) on the last attempt is the application's end too.
     let status = result
@@ -142,17 +185,46 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
     Ok(result?)
 }
 
+/// What the web UI knows from the container's environment and the cluster's configuration.
+fn web_ui_config(config: &AmConfig, hadoop: Option<&HadoopConfig>) -> UiConfig {
+    // `/proxy/<app id>`: where the ResourceManager's web proxy serves the application.
+    let proxy_base = std::env::var("APPLICATION_WEB_PROXY_BASE").unwrap_or_default();
+    let user = application_user(config);
+    UiConfig {
+        application_id: config.application_id.clone(),
+        access: AccessPolicy::from_acls(config.spec.acls.as_ref(), &user),
+        user,
+        am_container_id: config.container_id.clone(),
+        nm_http_address: std::env::var("NM_HTTP_PORT")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(|port| format!("{}:{port}", config.nm_host)),
+        http_scheme: match hadoop {
+            Some(c) if c.get_or("yarn.http.policy", "HTTP_ONLY") == "HTTPS_ONLY" => "https://",
+            _ => "http://",
+        }
+        .to_string(),
+        proxy_uri_bases: hadoop.map_or_else(Vec::new, |c| ui::proxy_uri_bases(c, &proxy_base)),
+    }
+}
+
+/// The application's user: `HADOOP_USER_NAME` (simple authentication), else the `USER` YARN
+/// sets for the container.
+fn application_user(config: &AmConfig) -> String {
+    config
+        .hadoop_user_name
+        .clone()
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(crate::hadoop::current_user)
+}
+
 /// Deletes `/user/<user>/.skein/<app id>`, where the driver staged the application's files.
 async fn remove_staging_dir(hadoop: Option<&HadoopConfig>, config: &AmConfig) {
     let Some(hadoop) = hadoop else {
         tracing::warn!("not removing the staging folder: no Hadoop configuration");
         return;
     };
-    let user = config
-        .hadoop_user_name
-        .clone()
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(crate::hadoop::current_user);
+    let user = application_user(config);
     let result = match Hdfs::connect(hadoop, &user) {
         Ok(hdfs) => hdfs.remove_staging_dir(&config.application_id).await,
         Err(e) => Err(e),

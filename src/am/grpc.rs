@@ -6,119 +6,22 @@
 //! registers, so the port YARN reports (and containers get in `SKEIN_APPMASTER_ADDRESS`) is
 //! the real one.
 
-use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::am::master::AppMaster;
+use crate::am::ui::{PROXY_PREFIX, Proxies};
 use crate::am::watch::WatchStream;
 use crate::proto::{self, app_master_server};
 use crate::security::{Credentials, tls};
-
-/// Skein's `proxy_prefix`: proxied pages live under `<ui address>/pages/<route>`.
-pub const PROXY_PREFIX: &str = "/pages";
 
 /// Why the gRPC server stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("the application master's gRPC server failed: {0}")]
 pub struct ServeError(String);
-
-/// The pages proxied by the web UI (`AddProxy`/`RemoveProxy`/`GetProxies`).
-///
-/// The AM has no web UI of its own yet: routes are recorded and listed with Skein's checks so
-/// that clients registering pages (dask-yarn's dashboard) keep working.
-#[derive(Debug, Default)]
-pub struct Proxies {
-    /// route -> page (Skein lists them in hash order; sorted is as good).
-    routes: BTreeMap<String, proto::Proxy>,
-}
-
-impl Proxies {
-    /// `AddProxy`.
-    ///
-    /// # Errors
-    /// Skein's: `INVALID_ARGUMENT` for a route with '/' or a malformed target, `ALREADY_EXISTS`
-    /// for a route or link name in use.
-    pub fn add(&mut self, page: proto::Proxy) -> Result<(), Status> {
-        if page.route.contains('/') {
-            return Err(Status::invalid_argument(
-                "Page page routes must not contain '/'",
-            ));
-        }
-        if let Err(reason) = check_url(&page.target) {
-            return Err(Status::invalid_argument(format!(
-                "Page target address '{}' is an invalid URL:\n{reason}",
-                page.target
-            )));
-        }
-        if self.routes.contains_key(&page.route) {
-            return Err(Status::already_exists(format!(
-                "A proxied page with route '{}' already exists",
-                page.route
-            )));
-        }
-        if !page.link_name.is_empty() && self.routes.values().any(|p| p.link_name == page.link_name)
-        {
-            return Err(Status::already_exists(format!(
-                "A proxied page with name '{}' already exists",
-                page.link_name
-            )));
-        }
-        tracing::info!(
-            "Added proxied page [route: '{}', target: '{}', name: '{}']",
-            page.route,
-            page.target,
-            page.link_name
-        );
-        self.routes.insert(page.route.clone(), page);
-        Ok(())
-    }
-
-    /// `RemoveProxy`.
-    ///
-    /// # Errors
-    /// `FAILED_PRECONDITION` for an unknown route.
-    pub fn remove(&mut self, route: &str) -> Result<(), Status> {
-        match self.routes.remove(route) {
-            Some(_) => {
-                tracing::info!("Removed proxied page [route: '{route}']");
-                Ok(())
-            }
-            None => Err(Status::failed_precondition(format!(
-                "A proxied page with route '{route}' doesn't exist"
-            ))),
-        }
-    }
-
-    /// `GetProxies`.
-    pub fn list(&self) -> Vec<proto::Proxy> {
-        self.routes.values().cloned().collect()
-    }
-}
-
-/// The checks of Java's `new URL(target)`, with its messages: a known protocol is required.
-fn check_url(target: &str) -> Result<(), String> {
-    let Some((scheme, _)) = target.split_once(':') else {
-        return Err(format!("no protocol: {target}"));
-    };
-    let valid_scheme = scheme
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-    if !valid_scheme {
-        return Err(format!("no protocol: {target}"));
-    }
-    match scheme.to_ascii_lowercase().as_str() {
-        "http" | "https" | "ftp" | "file" | "jar" => Ok(()),
-        other => Err(format!("unknown protocol: {other}")),
-    }
-}
 
 /// A float as Java's `Float.toString` writes the common cases (`2.0`, not `2`), for messages
 /// that quote a value the way Skein's do.
@@ -135,17 +38,18 @@ fn java_float(value: f32) -> String {
 /// The `skein.AppMaster` service of one ApplicationMaster.
 pub struct AppMasterService {
     am: AppMaster,
-    proxies: Mutex<Proxies>,
+    proxies: Arc<Mutex<Proxies>>,
     ui_addresses: Vec<String>,
 }
 
 impl AppMasterService {
     /// The service over `am`; `ui_addresses` are the web proxy's addresses of the application
-    /// (`http://<proxy host:port>/proxy/<app id>/`), see [`ui_addresses`].
-    pub fn new(am: AppMaster, ui_addresses: Vec<String>) -> Self {
+    /// (`http://<proxy host:port>/proxy/<app id>/`: [`crate::am::ui::proxy_uri_bases`] and `/`);
+    /// `proxies` are the web UI's proxied pages, shared with it.
+    pub fn new(am: AppMaster, ui_addresses: Vec<String>, proxies: Arc<Mutex<Proxies>>) -> Self {
         AppMasterService {
             am,
-            proxies: Mutex::new(Proxies::default()),
+            proxies,
             ui_addresses,
         }
     }
@@ -153,29 +57,6 @@ impl AppMasterService {
     fn proxies(&self) -> std::sync::MutexGuard<'_, Proxies> {
         self.proxies.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// The application's addresses behind the YARN web proxy: for each proxy (the standalone
-/// `yarn.web-proxy.address`, else the ResourceManagers' web apps), the proxy URL followed by
-/// `proxy_base` (`$APPLICATION_WEB_PROXY_BASE`, `/proxy/<app id>`) and `/`.
-pub fn ui_addresses(config: &crate::hadoop::HadoopConfig, proxy_base: &str) -> Vec<String> {
-    let proxies = match config
-        .get("yarn.web-proxy.address")
-        .filter(|a| !a.is_empty())
-    {
-        Some(address) => {
-            let https = config.get_or("yarn.http.policy", "HTTP_ONLY") == "HTTPS_ONLY";
-            vec![format!(
-                "{}://{address}",
-                if https { "https" } else { "http" }
-            )]
-        }
-        None => config.resourcemanager_web_urls(),
-    };
-    proxies
-        .into_iter()
-        .map(|p| format!("{p}{proxy_base}/"))
-        .collect()
 }
 
 #[tonic::async_trait]
@@ -362,41 +243,6 @@ pub async fn serve(
 mod tests {
     use super::*;
 
-    fn page(route: &str, name: &str, target: &str) -> proto::Proxy {
-        proto::Proxy {
-            route: route.into(),
-            link_name: name.into(),
-            target: target.into(),
-        }
-    }
-
-    #[test]
-    fn proxied_pages_follow_skeins_rules() {
-        let mut p = Proxies::default();
-        let err = p.add(page("a/b", "", "http://x:1")).unwrap_err();
-        assert_eq!(err.code(), tonic::Code::InvalidArgument);
-        assert_eq!(err.message(), "Page page routes must not contain '/'");
-        let err = p.add(page("a", "", "not a url")).unwrap_err();
-        assert_eq!(err.code(), tonic::Code::InvalidArgument);
-        assert!(err.message().starts_with("Page target address 'not a url'"));
-        p.add(page("a", "A", "http://x:1/")).unwrap();
-        assert_eq!(
-            p.add(page("a", "", "http://x:2")).unwrap_err().code(),
-            tonic::Code::AlreadyExists
-        );
-        assert_eq!(
-            p.add(page("b", "A", "http://x:2")).unwrap_err().code(),
-            tonic::Code::AlreadyExists
-        );
-        p.add(page("b", "", "https://x:2/index.html")).unwrap();
-        assert_eq!(p.list().len(), 2);
-        p.remove("a").unwrap();
-        let err = p.remove("a").unwrap_err();
-        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
-        assert_eq!(err.message(), "A proxied page with route 'a' doesn't exist");
-        p.add(page("c", "A", "http://x:3")).unwrap();
-    }
-
     #[test]
     fn floats_are_quoted_as_java_does() {
         assert_eq!(java_float(2.0), "2.0");
@@ -404,20 +250,5 @@ mod tests {
         assert_eq!(java_float(-0.25), "-0.25");
         assert_eq!(java_float(f32::INFINITY), "Infinity");
         assert_eq!(java_float(f32::NAN), "NaN");
-    }
-
-    #[test]
-    fn ui_addresses_go_through_the_web_proxy() {
-        let mut config = crate::hadoop::HadoopConfig::default();
-        config.set("yarn.resourcemanager.webapp.address", "rm:8088");
-        assert_eq!(
-            ui_addresses(&config, "/proxy/application_1_0001"),
-            vec!["http://rm:8088/proxy/application_1_0001/"]
-        );
-        config.set("yarn.web-proxy.address", "proxy:9046");
-        assert_eq!(
-            ui_addresses(&config, "/proxy/app"),
-            vec!["http://proxy:9046/proxy/app/"]
-        );
     }
 }

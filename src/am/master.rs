@@ -165,6 +165,10 @@ struct Core {
     kv: KvService,
     launch: LaunchEnvironment,
     wake: Notify,
+    /// The last `SetProgress`, if any (for the web UI; the shim reports it to YARN).
+    progress: Mutex<Option<f32>>,
+    /// When this AM started (ms since the epoch).
+    started_ms: i64,
     /// Becomes true once registered with the ResourceManager.
     registered: tokio::sync::watch::Sender<bool>,
     /// Becomes true once the outcome is decided.
@@ -199,6 +203,30 @@ impl AppMaster {
     /// The application spec (`getApplicationSpec`).
     pub fn specification(&self) -> ApplicationSpec {
         self.core.spec.clone()
+    }
+
+    /// The application spec, borrowed.
+    pub fn spec(&self) -> &ApplicationSpec {
+        &self.core.spec
+    }
+
+    /// When this AM started (ms since the epoch).
+    pub fn started_ms(&self) -> i64 {
+        self.core.started_ms
+    }
+
+    /// The progress last set by the application, if any.
+    pub fn progress(&self) -> Option<f32> {
+        *lock(&self.core.progress)
+    }
+
+    /// Every container of every service, whatever its state, by service then instance.
+    pub fn all_containers(&self) -> Vec<proto::Container> {
+        use ContainerState::*;
+        let all = [Waiting, Requested, Running, Succeeded, Failed, Killed];
+        lock(&self.core.services)
+            .containers(&[], &all)
+            .unwrap_or_default()
     }
 
     /// The key-value store (`GetRange`, `PutKey`, `DeleteRange`, `Transaction`, `Watch`).
@@ -250,6 +278,7 @@ impl AppMaster {
 
     /// `SetProgress` (the gRPC layer checks 0..1): reported with the next heartbeats.
     pub fn set_progress(&self, progress: f32) {
+        *lock(&self.core.progress) = Some(progress);
         let _ = self.core.shim.send(Command::Progress { progress });
     }
 
@@ -429,6 +458,8 @@ impl ApplicationMaster {
                 hadoop_user_name: config.hadoop_user_name.clone(),
             },
             wake: Notify::new(),
+            progress: Mutex::new(None),
+            started_ms: now_ms(),
             registered: tokio::sync::watch::Sender::new(false),
             decided: tokio::sync::watch::Sender::new(false),
         };

@@ -9,8 +9,9 @@
 //!   owner checks ask [`services`] through [`kv::ContainerDirectory`].
 //! * [`grpc`]: the `skein.AppMaster` gRPC service over all of the above.
 //! * [`driver_script`]: the master script ("application driver").
-//! * [`container`]: the AM as YARN runs it (`skein application-master`): gRPC server, master
-//!   script, SIGTERM, staging folder removal.
+//! * [`ui`]: the web UI behind the YARN web proxy (overview, key-value store, proxied pages).
+//! * [`container`]: the AM as YARN runs it (`skein application-master`): gRPC and web servers,
+//!   master script, SIGTERM, staging folder removal.
 
 pub mod container;
 pub mod driver_script;
@@ -20,6 +21,7 @@ pub mod launch;
 pub mod master;
 pub mod services;
 pub mod shim;
+pub mod ui;
 pub mod watch;
 
 pub use master::{AmConfig, AmError, AppMaster, ApplicationMaster, run_application_master};

@@ -87,6 +87,8 @@ pub struct TestApp {
     pub max_attempts: i32,
     /// The AM's memory in MiB, in the spec and the submission (0: 256).
     pub master_memory: i64,
+    /// The spec's ACLs.
+    pub acls: Option<proto::Acls>,
 }
 
 struct Staged {
@@ -185,6 +187,7 @@ pub async fn submit_app(info: &ClusterInfo, rm: &ResourceManager, app: &TestApp)
         name: app.name.into(),
         queue: "default".into(),
         max_attempts: app.max_attempts.max(1),
+        acls: app.acls.clone(),
         services,
         master: Some(proto::Master {
             script: app.master_script.clone().unwrap_or_default(),

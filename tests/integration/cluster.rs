@@ -20,6 +20,9 @@ pub struct ClusterInfo {
     pub rm_webapp: String,
     pub default_fs: String,
     pub conf_dir: PathBuf,
+    /// Where the cluster keeps its state (NodeManager logs under `nodemanager/logs`).
+    #[serde(default)]
+    pub work_dir: PathBuf,
 }
 
 /// A running test cluster.

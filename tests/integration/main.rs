@@ -14,3 +14,4 @@ mod python_am_tests;
 mod shell_app;
 mod staging_tests;
 mod submit_tests;
+mod ui_tests;

@@ -4,6 +4,7 @@ Usage: am_client.py ADDRESS APP_ID CERT_FILE KEY_FILE (an app with a service `sv
 instance, whose service `py_0` and master script publish keys `from-service`/`from-driver`). Prints OK when every check passed; any failure raises.
 """
 import sys
+import urllib.request
 
 import skein
 
@@ -65,6 +66,11 @@ try:
     raise AssertionError("a route with '/' was accepted")
 except ValueError as exc:
     assert str(exc) == "Page page routes must not contain '/'", exc
+# The web UI, at the address the client reports (the ResourceManager's proxy).
+with urllib.request.urlopen(app.ui.address + "overview", timeout=30) as response:
+    overview = response.read().decode()
+assert "Progress:</b> 50.0%" in overview, overview
+assert 'href="./pages/dash"' in overview, overview
 app.ui.remove_page("dash")
 assert app.ui.get_pages() == {}
 
