@@ -451,12 +451,22 @@ pub fn run_node(command: NodeCommand) -> anyhow::Result<ExitCode> {
 pub fn run_queue(command: QueueCommand) -> anyhow::Result<ExitCode> {
     let QueueCommand::Ls { output } = command;
     with_driver(|mut d| async move {
-        let queues = d
-            .get_all_queues(proto::Empty {})
+        // `getAllQueues` answers the queues below root (as YARN's does): root first.
+        let root = d
+            .get_queue(proto::QueueRequest {
+                name: "root".into(),
+            })
             .await
             .map_err(rpc)?
-            .into_inner()
-            .queues;
+            .into_inner();
+        let mut queues = vec![root];
+        queues.extend(
+            d.get_all_queues(proto::Empty {})
+                .await
+                .map_err(rpc)?
+                .into_inner()
+                .queues,
+        );
         let mut records = Records::new(&[
             "QUEUE",
             "STATE",

@@ -122,6 +122,13 @@ pub fn queues(scheduler: &serde_json::Value) -> Vec<(proto::Queue, Vec<String>)>
     out
 }
 
+/// What `getAllQueues` answers: every queue below the root, depth first, as YARN's
+/// `YarnClient.getAllQueues` (which Skein calls) returns them: the root queue itself is not
+/// one of them. `queues` is [`queues`]' output, root first.
+pub fn all_queues(queues: Vec<(proto::Queue, Vec<String>)>) -> Vec<proto::Queue> {
+    queues.into_iter().skip(1).map(|(q, _)| q).collect()
+}
+
 fn children(queue: &serde_json::Value) -> Vec<&serde_json::Value> {
     match &queue["queues"]["queue"] {
         serde_json::Value::Array(list) => list.iter().collect(),
@@ -220,5 +227,11 @@ mod tests {
         assert_eq!(qs[2].0.state(), proto::queue::State::Stopped);
         assert_eq!(qs[3].0.capacity, 100.0);
         assert_eq!(qs[1].0.node_labels, vec!["*"]);
+        let all: Vec<String> = all_queues(qs).into_iter().map(|q| q.name).collect();
+        assert_eq!(
+            all,
+            vec!["default", "fruit", "apples"],
+            "no root, as YARN's getAllQueues"
+        );
     }
 }

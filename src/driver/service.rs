@@ -304,7 +304,7 @@ impl proto::driver_server::Driver for YarnDriver {
     ) -> Result<Response<proto::QueuesResponse>, Status> {
         let queues = self.backend()?.queues().await?;
         Ok(Response::new(proto::QueuesResponse {
-            queues: queues.into_iter().map(|(q, _)| q).collect(),
+            queues: reports::all_queues(queues),
         }))
     }
 

@@ -10,7 +10,6 @@ mod cluster_tests;
 mod driver_tests;
 mod kv_app_tests;
 mod logs_tests;
-mod python_am_tests;
 mod shell_app;
 mod staging_tests;
 mod submit_tests;

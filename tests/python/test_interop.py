@@ -2,15 +2,16 @@
 
 The driver lifecycle (spawning a private driver through Python's java launch handshake, ping,
 closing, logging, the global driver commands, credentials written by either side) and the
-YARN-backed RPCs that do not need a running skein application, against the real test cluster
-(HADOOP_CONF_DIR is the cluster `scripts/run-tests` started).
+Python CLI's application commands, against the real test cluster (HADOOP_CONF_DIR is the
+cluster `scripts/run-tests` started). The Python API's calls to the driver and the AM are in
+test_driver.py, test_appmaster.py and test_kv.py.
 """
 import os
 
 import pytest
 import skein
 
-from conftest import (CONFIG_DIR, PYTHON_SKEIN_CLI, SKEIN_RS, process_alive, run,
+from conftest import (CONFIG_DIR, PYTHON_SKEIN_CLI, SKEIN_RS, needs_cluster, process_alive, run,
                       wait_until_dead)
 
 
@@ -28,57 +29,6 @@ def test_client_spawns_the_skein_rs_driver_pings_and_closes_it():
     client.close()  # closes the driver's stdin and waits for it
     assert client._proc.returncode == 0
     assert not process_alive(pid)
-
-
-needs_cluster = pytest.mark.skipif(
-    not os.environ.get("HADOOP_CONF_DIR"), reason="needs the test cluster (HADOOP_CONF_DIR)")
-
-
-@needs_cluster
-def test_client_reads_nodes_queues_and_applications_from_yarn():
-    with skein.Client() as client:
-        nodes = client.get_nodes()
-        assert len(nodes) == 1 and nodes[0].state == "RUNNING", nodes
-        assert nodes[0].total_resources.memory >= 4096
-        assert client.get_nodes(states=["LOST"]) == []
-        default = client.get_queue("default")
-        assert default.name == "default" and default.state == "RUNNING"
-        assert sorted(q.name for q in client.get_child_queues("fruit")) == ["apples", "bananas"]
-        assert {"root", "default", "fruit"} <= {q.name for q in client.get_all_queues()}
-        apps = client.get_applications(states=["FINISHED", "FAILED", "KILLED"])
-        assert all(a.id.startswith("application_") for a in apps)
-
-
-@needs_cluster
-def test_client_errors_are_skeins():
-    with skein.Client() as client:
-        with pytest.raises(ValueError, match="Invalid ApplicationId 'nope'"):
-            client.application_report("nope")
-        with pytest.raises(ValueError, match="Unknown ApplicationId 'application_1_9999'"):
-            client.application_report("application_1_9999")
-        with pytest.raises(ValueError, match="Queue 'missing' does not exist"):
-            client.get_queue("missing")
-        with pytest.raises(skein.exceptions.DriverError,
-                           match="exceeds the cluster's maximum of 64 vcores"):
-            client.submit(skein.ApplicationSpec(
-                services={"s": skein.Service(resources=skein.Resources("32 MiB", 1000),
-                                             script="true")}))
-
-
-@needs_cluster
-def test_client_submits_reports_and_kills_an_application():
-    spec = skein.ApplicationSpec(
-        name="python-submit", queue="bananas", tags={"py"},
-        services={"s": skein.Service(resources=skein.Resources("32 MiB", 1),
-                                     script="sleep 600")})
-    with skein.Client() as client:
-        app_id = client.submit(spec)
-        report = client.application_report(app_id)
-        assert report.name == "python-submit" and report.queue.endswith("bananas")
-        assert report.tags == {"py"}
-        assert app_id in [a.id for a in client.get_applications(name="python-submit")]
-        client.kill_application(app_id)
-        assert client.application_report(app_id).state in ("KILLED", "FAILED", "FINISHED")
 
 
 @needs_cluster
