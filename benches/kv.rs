@@ -3,8 +3,8 @@
 //! Measures put / get / transaction throughput through [`KvService`] (the same calls the
 //! AppMaster's gRPC handlers make) with 1 and 16 concurrent tokio tasks, and watch latency
 //! (put returned -> PUT event received on a `Watch` stream). This is the in-process version:
-//! no gRPC, TLS or network, so it bounds what the store itself costs. The numbers over
-//! gRPC against a real AM (side by side with Java Skein) come later, with the AM service.
+//! no gRPC, TLS or network, so it bounds what the store itself costs. The same workloads over
+//! gRPC against a real AM (either implementation) are `benches/kv_grpc.rs`.
 //!
 //! `KV_BENCH_OPS` sets the operations per row (default 200000).
 

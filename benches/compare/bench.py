@@ -7,7 +7,8 @@ target/bench/results.json and a markdown table on stdout (target/bench/results.m
 
 Environment: HADOOP_CONF_DIR (the cluster's), SKEIN_BIN (the release binary), BENCH_REPS
 (samples per row and implementation, default 3), BENCH_ROWS (comma list, default all of
-coldstart,cli,submit,containers,kv,memory,upload).
+coldstart,cli,submit,containers,kv,memory,upload; `kvrs` selects row 5r alone, `kv` is rows 5
+and 5r), SKEIN_KV_GRPC_BIN (the `kv_grpc` bench binary, benches/kv_grpc.rs: row 5r).
 """
 import glob
 import json
@@ -36,6 +37,15 @@ USER = os.environ.get("USER") or subprocess.check_output(["id", "-un"], text=Tru
 TIMEOUT = float(os.environ.get("BENCH_APP_TIMEOUT", "60"))
 IMPLS = tuple(os.environ.get("BENCH_IMPLS", "java,rs").split(","))
 HDFS_LIB = "/bench/lib"  # jars Java Skein's AM needs beyond hadoop-client-api (see below)
+KV_GRPC_BIN = os.environ.get("SKEIN_KV_GRPC_BIN")
+# Row 5r: calls per Rust client and workload, by client count (a measured phase takes ~1-3 s);
+# watched puts per sample.
+KVRS_OPS = {1: 10000, 16: 1500}
+KVRS_WARMUP = 300
+KVRS_WATCH_SAMPLES = 200
+KVRS_KEYS = ("put_per_s", "get_per_s", "txn_per_s", "txn_committed_pct",
+             "watch_after_return_p50_ms", "watch_after_return_p99_ms", "watch_p50_ms",
+             "watch_p99_ms")
 
 
 def log(*args):
@@ -407,42 +417,86 @@ def row_floor(envs):
     return RESULTS["submit_running"].get("floor")
 
 
-def row_kv(envs):
+def row_kv(envs, rows):
+    """Row 5 (Python clients, when `kv` is selected) and row 5r (Rust clients, `kv` or `kvrs`),
+    against one application per implementation."""
     ensure_drivers(envs)
-    apps = {}
+    apps, addresses = {}, {}
     for impl in IMPLS:
         r = submit_once(impl, envs[impl], 0, "bench-kv-%s" % impl)
         if "running" in r and "error" not in r:
             apps[impl] = r["app_id"]
+            addresses[impl] = r["address"]
         else:
             for c in (1, 16):
                 for key in ("put_per_s", "get_per_s", "watch_median_ms"):
-                    record("kv_%s_%d" % (key, c), impl, None, "failed: %s" % r.get("error"))
+                    if "kv" in rows:
+                        record("kv_%s_%d" % (key, c), impl, None, "failed: %s" % r.get("error"))
+                for key in KVRS_KEYS:
+                    record("kvrs_%s_%d" % (key, c), impl, None, "failed: %s" % r.get("error"))
             if r.get("app_id"):
                 kill_app(r["app_id"])
     try:
-        # One unrecorded round per AM first: the Java AM's JIT warms up over the first
-        # thousands of calls, and a long-lived AM is what users talk to.
-        for impl in apps:
-            try:
-                worker(envs[impl], "kv", apps[impl], 4, 500)
-            except Exception as exc:
-                log("  kv warm-up %s: %s" % (impl, str(exc).strip().splitlines()[-1]))
-        for clients, ops in ((1, 1000), (16, 100)):
-            for i, impl in alternate(REPS):
-                if impl not in apps:
-                    continue
-                try:
-                    r = worker(envs[impl], "kv", apps[impl], clients, ops)
-                except Exception as exc:
-                    r = {"error": str(exc).strip().splitlines()[-1][-300:]}
-                log("  kv %s c=%d: %s" % (impl, clients, r))
-                for key in ("put_per_s", "get_per_s", "watch_median_ms"):
-                    record("kv_%s_%d" % (key, clients), impl, r.get(key),
-                           r.get("error") and "failed: " + r["error"])
+        if "kv" in rows:
+            row_kv_python(envs, apps)
+        row_kv_rust(envs, addresses)
     finally:
         for app_id in apps.values():
             kill_app(app_id)
+
+
+def row_kv_python(envs, apps):
+    # One unrecorded round per AM first: the Java AM's JIT warms up over the first
+    # thousands of calls, and a long-lived AM is what users talk to.
+    for impl in apps:
+        try:
+            worker(envs[impl], "kv", apps[impl], 4, 500)
+        except Exception as exc:
+            log("  kv warm-up %s: %s" % (impl, str(exc).strip().splitlines()[-1]))
+    for clients, ops in ((1, 1000), (16, 100)):
+        for i, impl in alternate(REPS):
+            if impl not in apps:
+                continue
+            try:
+                r = worker(envs[impl], "kv", apps[impl], clients, ops)
+            except Exception as exc:
+                r = {"error": str(exc).strip().splitlines()[-1][-300:]}
+            log("  kv %s c=%d: %s" % (impl, clients, r))
+            for key in ("put_per_s", "get_per_s", "watch_median_ms"):
+                record("kv_%s_%d" % (key, clients), impl, r.get(key),
+                       r.get("error") and "failed: " + r["error"])
+
+
+def row_kv_rust(envs, addresses):
+    """Row 5r: `benches/kv_grpc.rs`, N Rust clients with a connection each, against the AM."""
+    if not KV_GRPC_BIN:
+        for impl in IMPLS:
+            for c in (1, 16):
+                for key in KVRS_KEYS:
+                    record("kvrs_%s_%d" % (key, c), impl, None, "SKEIN_KV_GRPC_BIN not set")
+        return
+    for clients in (1, 16):
+        for i, impl in alternate(max(REPS, 5)):  # cheap: ~10 s a sample
+            if impl not in addresses:
+                continue
+            config = envs[impl]["SKEIN_CONFIG"]  # the key pair the application was submitted with
+            argv = [KV_GRPC_BIN, "--address", addresses[impl],
+                    "--cert", os.path.join(config, "skein.crt"),
+                    "--key", os.path.join(config, "skein.pem"),
+                    "--clients", clients, "--ops", KVRS_OPS[clients], "--warmup", KVRS_WARMUP,
+                    "--watch-samples", KVRS_WATCH_SAMPLES, "--json"]
+            try:
+                out = run([str(a) for a in argv], envs[impl])
+                r = json.loads(out.strip().splitlines()[-1])["results"][0]
+                r["txn_committed_pct"] = 100.0 * r["txn_committed"] / r["txn_attempts"]
+            except Exception as exc:
+                lines = str(exc).strip().splitlines()
+                r = {"error": next((l for l in lines if "error" in l), lines[-1])[-300:]}
+            log("  kv-grpc %s c=%d: %s" % (impl, clients, {k: (round(v, 3) if isinstance(v, float)
+                                                                else v) for k, v in r.items()}))
+            for key in KVRS_KEYS:
+                record("kvrs_%s_%d" % (key, clients), impl, r.get(key),
+                       r.get("error") and "failed: " + r["error"])
 
 
 def row_memory(envs):
@@ -503,6 +557,28 @@ ROW_TITLES = [
     ("kv_put_per_s_16", "5. kv put, 16 clients", "ops/s"),
     ("kv_get_per_s_16", "5. kv get, 16 clients", "ops/s"),
     ("kv_watch_median_ms_16", "5. watch latency (put -> PUT event at all 16 watching clients)", "ms"),
+] + [
+    (key % c, title % {"c": c, "s": "" if c == 1 else "s",
+                       "at": "the watching client" if c == 1 else "all %d watching clients" % c},
+     unit)
+    for c in (1, 16)
+    for key, title, unit in (
+        ("kvrs_put_per_s_%d", "5r. kv PutKey, %(c)d Rust gRPC client%(s)s", "ops/s"),
+        ("kvrs_get_per_s_%d", "5r. kv GetRange (one key), %(c)d client%(s)s", "ops/s"),
+        ("kvrs_txn_per_s_%d", "5r. kv Transaction (CAS on one shared counter), %(c)d client%(s)s",
+         "ops/s"),
+        ("kvrs_txn_committed_pct_%d", "5r. ... of which committed, %(c)d client%(s)s", "%"),
+        ("kvrs_watch_after_return_p50_ms_%d",
+         "5r. watch latency, put returned -> PUT event at %(at)s, median",
+         "ms "),
+        ("kvrs_watch_after_return_p99_ms_%d", "5r. ... p99", "ms "),
+        ("kvrs_watch_p50_ms_%d",
+         "5r. watch latency, put issued -> PUT event at %(at)s, median",
+         "ms "),
+        ("kvrs_watch_p99_ms_%d", "5r. ... p99", "ms "),
+    )
+    if not (c == 1 and key.startswith("kvrs_txn_committed"))
+] + [
     ("driver_rss", "6. idle global driver RSS", "MiB"),
     ("am_rss_10", "6. AM container process tree RSS, 10 containers", "MiB"),
     ("upload_first", "7. bytes written to HDFS, first submit", "KiB"),
@@ -516,7 +592,8 @@ def fmt(samples, unit):
     scale = {"MiB": 1 / 2**20, "KiB": 1 / 1024}.get(unit, 1)
     xs = sorted(x * scale for x in samples)
     med = statistics.median(xs)
-    digits = 3 if unit == "s" else (1 if unit in ("ms", "MiB", "KiB") else 0)
+    # "ms " (row 5r): sub-millisecond latencies, three decimals.
+    digits = {"s": 3, "ms ": 3, "ms": 1, "MiB": 1, "KiB": 1, "%": 1}.get(unit, 0)
     f = "%%.%df" % digits
     return med, "%s (%s–%s, n=%d)" % (f % med, f % xs[0], f % xs[-1], len(xs))
 
@@ -542,7 +619,8 @@ def table():
         if len(meds) == 2 and meds["java"]:
             q = meds["rs"] / meds["java"]
             ratio = "%.2f" % q if q >= 0.1 else "%.2g" % q
-        lines.append("| %s | %s | %s | %s | %s |" % (title, unit, cells[0], cells[1], ratio))
+        lines.append("| %s | %s | %s | %s | %s |" % (title, unit.strip(), cells[0], cells[1],
+                                                      ratio))
         if key == "submit_running" and "floor" in RESULTS[key]:
             r = fmt(RESULTS[key]["floor"]["samples"], unit)
             lines.append("| 3f. YARN floor: minimal Java AM by REST, submit to RUNNING | s | %s | | |"
@@ -557,9 +635,11 @@ def main():
     started = time.time()
     try:
         for row, fn in (("coldstart", row_coldstart), ("cli", row_cli),
-                        ("submit", lambda e: row_submit(e, ROWS)), ("kv", row_kv),
+                        ("submit", lambda e: row_submit(e, ROWS)),
+                        ("kv", lambda e: row_kv(e, ROWS)),
                         ("memory", row_memory), ("upload", row_upload)):
-            if row in ROWS or (row == "submit" and "containers" in ROWS):
+            if (row in ROWS or (row == "submit" and "containers" in ROWS)
+                    or (row == "kv" and "kvrs" in ROWS)):
                 log("== %s (%.0f s so far)" % (row, time.time() - started))
                 try:
                     fn(envs)

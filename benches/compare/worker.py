@@ -39,6 +39,7 @@ def submit(spec_json, timeout):
         report = client.application_report(app_id)
         if report.state == "RUNNING" and report.port > 0:
             out["running"] = time.perf_counter() - t0
+            out["address"] = "%s:%d" % (report.host, report.port)
             break
         if str(report.state) in ("FAILED", "KILLED", "FINISHED"):
             out["error"] = "application %s: %s" % (report.state, report.diagnostics[-300:])
