@@ -155,7 +155,8 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
             tokio::spawn(async move {
                 if sigterm.recv().await.is_some() {
                     tracing::info!("Received SIGTERM");
-                    am.end(final_status::Type::Failed, EXTERNAL_SIGNAL, 1);
+                    // 128 + SIGTERM, the exit status of Skein's JVM AM in this case.
+                    am.end(final_status::Type::Failed, EXTERNAL_SIGNAL, 143);
                 }
             });
         }

@@ -370,6 +370,11 @@ async fn sigterm_fails_the_application_with_skeins_diagnostic() {
     let report = wait_until_finished(&rm, &id, LONG).await;
     assert_eq!(report.final_status, "FAILED", "{report:?}");
     assert_eq!(report.diagnostics, skein::am::container::EXTERNAL_SIGNAL);
+    let logs = logs_of(&c.info, &rm, &id).await;
+    assert!(
+        logs.contains("Application master exiting with code 143"),
+        "{logs}"
+    );
 }
 
 #[tokio::test]
