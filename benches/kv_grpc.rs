@@ -314,27 +314,11 @@ async fn get_phase(
             for j in 0..ops {
                 let index = j % mine.len().max(1);
                 let key = data_key(&prefix, i, index);
-                let response = client
-                    .get_range(GetRangeRequest {
-                        start: key.clone(),
-                        end: format!("{key}\0"),
-                        result_type: 0,
-                    })
-                    .await
-                    .with_context(|| format!("GetRange {key}"))?
-                    .into_inner();
-                let found = match response.result.as_slice() {
-                    [one] if response.count == 1 && one.key == key => &one.value,
-                    _ => bail!(
-                        "GetRange {key}: expected that one key, got count {} and keys {:?}",
-                        response.count,
-                        response.result.iter().map(|kv| &kv.key).collect::<Vec<_>>()
-                    ),
-                };
+                let found = get_one(&mut client, &key).await?;
                 ensure!(
-                    Some(found) == mine.get(index),
+                    Some(&found) == mine.get(index),
                     "GetRange {key}: value {:?} is not the one put last",
-                    String::from_utf8_lossy(found)
+                    String::from_utf8_lossy(&found)
                 );
             }
             Ok(())
@@ -448,7 +432,9 @@ fn parse_counter(value: &[u8]) -> Result<u64> {
         .ok_or_else(|| anyhow!("counter value {value:?} is not a number"))
 }
 
-async fn read_counter(mut client: Client, key: &str) -> Result<u64> {
+/// GetRange of exactly `key`, as Python's `kv.get`: its value, or an error naming what came
+/// back instead.
+async fn get_one(client: &mut Client, key: &str) -> Result<Vec<u8>> {
     let response = client
         .get_range(GetRangeRequest {
             start: key.to_string(),
@@ -458,10 +444,19 @@ async fn read_counter(mut client: Client, key: &str) -> Result<u64> {
         .await
         .with_context(|| format!("GetRange {key}"))?
         .into_inner();
-    match response.result.as_slice() {
-        [one] if one.key == key => parse_counter(&one.value),
-        _ => bail!("GetRange {key}: expected the counter"),
+    let mut result = response.result;
+    if response.count == 1 && result.len() == 1 && result[0].key == key {
+        return Ok(result.swap_remove(0).value);
     }
+    let keys: Vec<&str> = result.iter().map(|kv| kv.key.as_str()).collect();
+    bail!(
+        "GetRange {key}: expected that one key, got count {} and keys {keys:?}",
+        response.count
+    )
+}
+
+async fn read_counter(mut client: Client, key: &str) -> Result<u64> {
+    parse_counter(&get_one(&mut client, key).await?)
 }
 
 /// A PUT event as it arrived at watch `watcher`.
