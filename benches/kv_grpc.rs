@@ -280,14 +280,7 @@ async fn put_phase(
             for j in 0..ops {
                 let key = data_key(&prefix, i, j);
                 let value = value_for(i, j);
-                client
-                    .put_key(PutKeyRequest {
-                        key: key.clone(),
-                        value: value.clone(),
-                        ..Default::default()
-                    })
-                    .await
-                    .with_context(|| format!("PutKey {key}"))?;
+                put_one(&mut client, &key, value.clone()).await?;
                 last[j % KEYS_PER_CLIENT] = value;
             }
             Ok(last)
@@ -335,15 +328,7 @@ async fn txn_phase(clients: &[Client], prefix: &str, ops: usize) -> Result<(Dura
     let Some(initial) = clients.first() else {
         bail!("no clients");
     };
-    initial
-        .clone()
-        .put_key(PutKeyRequest {
-            key: key.clone(),
-            value: b"0".to_vec(),
-            ..Default::default()
-        })
-        .await
-        .with_context(|| format!("PutKey {key}"))?;
+    put_one(&mut initial.clone(), &key, b"0".to_vec()).await?;
     let (elapsed, counts) = all_clients(clients, |_, mut client| {
         let key = key.clone();
         async move {
@@ -430,6 +415,19 @@ fn parse_counter(value: &[u8]) -> Result<u64> {
         .ok()
         .and_then(|text| text.parse().ok())
         .ok_or_else(|| anyhow!("counter value {value:?} is not a number"))
+}
+
+/// PutKey of `value` at `key`, without owner or previous value.
+async fn put_one(client: &mut Client, key: &str, value: Vec<u8>) -> Result<()> {
+    client
+        .put_key(PutKeyRequest {
+            key: key.to_string(),
+            value,
+            ..Default::default()
+        })
+        .await
+        .with_context(|| format!("PutKey {key}"))?;
+    Ok(())
 }
 
 /// GetRange of exactly `key`, as Python's `kv.get`: its value, or an error naming what came
@@ -550,14 +548,7 @@ async fn watch_latency(
             let value = value_for(writer, sample);
             let mut client = clients[writer].clone();
             let issued = Instant::now();
-            client
-                .put_key(PutKeyRequest {
-                    key: key.clone(),
-                    value: value.clone(),
-                    ..Default::default()
-                })
-                .await
-                .with_context(|| format!("PutKey {key}"))?;
+            put_one(&mut client, &key, value.clone()).await?;
             let returned = Instant::now();
             let mut seen = vec![false; clients.len()];
             let mut last = issued;

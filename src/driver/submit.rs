@@ -152,17 +152,7 @@ fn as_local_resource(file: &proto::File) -> LocalResource {
 /// Refuses, before anything is staged, a container the cluster could never grant: YARN would
 /// accept the application and then leave that request pending (or fail the AM) forever.
 fn check_fits(spec: &proto::ApplicationSpec, max: ResourceInfo) -> Result<(), String> {
-    let master = spec
-        .master
-        .as_ref()
-        .and_then(|m| m.resources)
-        .unwrap_or_default();
-    let requests = std::iter::once(("the application master".to_string(), master)).chain(
-        spec.services
-            .iter()
-            .map(|(n, s)| (format!("service '{n}'"), s.resources.unwrap_or_default())),
-    );
-    for (what, r) in requests {
+    for (what, r) in container_requests(spec) {
         if i64::from(r.memory) > max.memory {
             return Err(format!(
                 "Resource request for {what} ({} MiB) exceeds the cluster's maximum container memory of {} MiB",
@@ -177,6 +167,23 @@ fn check_fits(spec: &proto::ApplicationSpec, max: ResourceInfo) -> Result<(), St
         }
     }
     Ok(())
+}
+
+/// The containers the spec asks for, the AM's first and then each service's, with their
+/// resources and how errors name them.
+fn container_requests(
+    spec: &proto::ApplicationSpec,
+) -> impl Iterator<Item = (String, proto::Resources)> + '_ {
+    let master = spec
+        .master
+        .as_ref()
+        .and_then(|m| m.resources)
+        .unwrap_or_default();
+    std::iter::once(("the application master".to_string(), master)).chain(
+        spec.services
+            .iter()
+            .map(|(n, s)| (format!("service '{n}'"), s.resources.unwrap_or_default())),
+    )
 }
 
 /// YARN's names of the resource types a spec may request besides memory and vcores.
@@ -196,18 +203,13 @@ fn check_resource_types(
     spec: &proto::ApplicationSpec,
     types: Option<&[crate::yarn::ResourceType]>,
 ) -> Result<(), Status> {
-    let master = spec
-        .master
-        .as_ref()
-        .and_then(|m| m.resources)
-        .unwrap_or_default();
-    if master.gpus > 0 || master.fpgas > 0 {
-        return Err(failed(
-            "skein-rs does not request GPUs or FPGAs for the application master: request them for a service",
-        ));
-    }
-    for (name, service) in &spec.services {
-        let r = service.resources.unwrap_or_default();
+    for (index, (what, r)) in container_requests(spec).enumerate() {
+        let is_master = index == 0;
+        if is_master && (r.gpus > 0 || r.fpgas > 0) {
+            return Err(failed(
+                "skein-rs does not request GPUs or FPGAs for the application master: request them for a service",
+            ));
+        }
         for (kind, amount) in [(GPU, r.gpus), (FPGA, r.fpgas)] {
             if amount <= 0 {
                 continue;
@@ -224,7 +226,7 @@ fn check_resource_types(
             };
             if amount > max.value {
                 return Err(failed(format!(
-                    "Resource request for service '{name}' ({amount} {kind}) exceeds the cluster's maximum of {} per container",
+                    "Resource request for {what} ({amount} {kind}) exceeds the cluster's maximum of {} per container",
                     max.value
                 )));
             }

@@ -300,6 +300,22 @@ pub async fn logs_of(info: &ClusterInfo, rm: &ResourceManager, id: &str) -> Stri
 }
 
 /// Waits for the application to run, then connects to its AM with the app's key pair.
+/// The value of `key` in the application's key-value store, if set (GetRange of that one key).
+pub async fn get_key(am: &mut AppMasterClient<Channel>, key: &str) -> Option<Vec<u8>> {
+    am.get_range(proto::GetRangeRequest {
+        start: key.into(),
+        end: format!("{key}\0"),
+        result_type: proto::get_range_request::ResultType::Items as i32,
+    })
+    .await
+    .expect("get")
+    .into_inner()
+    .result
+    .into_iter()
+    .next()
+    .map(|kv| kv.value)
+}
+
 pub async fn connect(rm: &ResourceManager, id: &str) -> AppMasterClient<Channel> {
     let address = wait_for(
         "the application master to register",

@@ -6,8 +6,8 @@ use std::time::Duration;
 use skein::proto::{self, container::State};
 
 use crate::am_staging::{
-    TestApp, TestService, cli, connect, containers, logs_of, resource_manager, staging_exists,
-    submit_app, wait_running, wait_until_finished,
+    TestApp, TestService, cli, connect, containers, get_key, logs_of, resource_manager,
+    staging_exists, submit_app, wait_running, wait_until_finished,
 };
 use crate::cluster::{self, wait_for};
 
@@ -428,18 +428,7 @@ async fn containers_share_keys_through_the_cli() {
     let mut am = connect(&rm, &id).await;
     let answer = wait_for("the waiter's answer", LONG, || {
         let mut am = am.clone();
-        async move {
-            let got = am
-                .get_range(proto::GetRangeRequest {
-                    start: "answer".into(),
-                    end: "answer\0".into(),
-                    result_type: proto::get_range_request::ResultType::Items as i32,
-                })
-                .await
-                .expect("get")
-                .into_inner();
-            got.result.into_iter().next().map(|kv| kv.value)
-        }
+        async move { get_key(&mut am, "answer").await }
     })
     .await;
     assert_eq!(answer, b"got hello");

@@ -9,8 +9,8 @@ use skein::proto;
 use tokio_stream::StreamExt;
 
 use crate::am_staging::{
-    TestApp, TestService, cli_command, connect, resource_manager, submit_app, wait_running,
-    wait_until_finished,
+    TestApp, TestService, cli_command, connect, get_key, resource_manager, submit_app,
+    wait_running, wait_until_finished,
 };
 use crate::cluster;
 
@@ -40,19 +40,7 @@ fn watch_create(start: &str, end: &str) -> proto::WatchRequest {
 /// One compare-and-swap increment of the decimal counter at `key`, retried until it wins.
 async fn increment(am: &mut proto::app_master_client::AppMasterClient<tonic::transport::Channel>) {
     loop {
-        let current = am
-            .get_range(proto::GetRangeRequest {
-                start: "counter".into(),
-                end: "counter\0".into(),
-                result_type: proto::get_range_request::ResultType::Items as i32,
-            })
-            .await
-            .expect("get")
-            .into_inner()
-            .result
-            .into_iter()
-            .next()
-            .map(|kv| kv.value);
+        let current = get_key(am, "counter").await;
         let n: u64 = current
             .as_deref()
             .map_or(0, |v| String::from_utf8_lossy(v).parse().expect("a number"));
@@ -166,16 +154,10 @@ async fn the_key_value_store_serves_puts_watches_transactions_and_owned_keys() {
     for t in tasks {
         t.await.expect("client");
     }
-    let counter = am
-        .get_range(proto::GetRangeRequest {
-            start: "counter".into(),
-            end: "counter\0".into(),
-            result_type: proto::get_range_request::ResultType::Items as i32,
-        })
-        .await
-        .expect("get")
-        .into_inner();
-    assert_eq!(counter.result[0].value, b"1600");
+    assert_eq!(
+        get_key(&mut am, "counter").await.as_deref(),
+        Some(&b"1600"[..])
+    );
 
     // Killing the owner deletes its key, with a DELETE event.
     am.kill_container(proto::ContainerInstance {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use skein::proto;
 
 use crate::am_staging::{
-    TestApp, TestService, connect, resource_manager, submit_app, wait_running, wait_until_finished,
+    TestApp, TestService, connect, get_key, resource_manager, submit_app, wait_running,
+    wait_until_finished,
 };
 use crate::cluster::{self, wait_for};
 
@@ -194,19 +195,9 @@ async fn the_web_ui_shows_the_application_and_its_pages_through_the_resourcemana
     let port = wait_for("the service's port", LONG, || {
         let mut am = am.clone();
         async move {
-            let got = am
-                .get_range(proto::GetRangeRequest {
-                    start: "web.port".into(),
-                    end: "web.port\0".into(),
-                    result_type: proto::get_range_request::ResultType::Items as i32,
-                })
+            get_key(&mut am, "web.port")
                 .await
-                .expect("get")
-                .into_inner();
-            got.result
-                .into_iter()
-                .next()
-                .map(|kv| String::from_utf8_lossy(&kv.value).into_owned())
+                .map(|v| String::from_utf8_lossy(&v).into_owned())
         }
     })
     .await;
