@@ -169,6 +169,20 @@ fn check_fits(spec: &proto::ApplicationSpec, max: ResourceInfo) -> Result<(), St
     Ok(())
 }
 
+/// YARN's refusal of an impersonation (`User: <real> is not allowed to impersonate <user>`),
+/// with how to allow it; other messages unchanged.
+fn with_proxy_user_hint(message: String, real_user: &str) -> String {
+    if message.contains("is not allowed to impersonate") {
+        format!(
+            "{message}\nTo allow it, a cluster administrator sets \
+             hadoop.proxyuser.{real_user}.hosts and hadoop.proxyuser.{real_user}.users (or .groups) \
+             in core-site.xml and refreshes them (yarn rmadmin -refreshSuperUserGroupsConfiguration)."
+        )
+    } else {
+        message
+    }
+}
+
 /// The containers the spec asks for, the AM's first and then each service's, with their
 /// resources and how errors name them.
 fn container_requests(
@@ -242,7 +256,11 @@ impl Submitter<'_> {
     /// INTERNAL "Failed to submit application, exception:\n..." as Skein, after removing
     /// whatever was staged.
     pub async fn submit(&self, spec: proto::ApplicationSpec) -> Result<String, Status> {
-        let app = self.rm.new_application().await.map_err(failed)?;
+        let app = self
+            .rm
+            .new_application()
+            .await
+            .map_err(|e| failed(with_proxy_user_hint(e.to_string(), self.rm.user())))?;
         check_fits(&spec, app.maximum_resource_capability).map_err(failed)?;
         check_resource_types(&spec, app.resource_types.as_deref())?;
         let id = app.application_id;
@@ -593,6 +611,17 @@ mod tests {
                 .expect_err("master too big")
                 .contains("application master")
         );
+    }
+
+    #[test]
+    fn a_refused_impersonation_says_how_to_allow_it() {
+        let hinted = with_proxy_user_hint(
+            "User: root is not allowed to impersonate bob".into(),
+            "root",
+        );
+        assert!(hinted.starts_with("User: root is not allowed to impersonate bob\n"));
+        assert!(hinted.contains("hadoop.proxyuser.root.users"), "{hinted}");
+        assert_eq!(with_proxy_user_hint("other".into(), "root"), "other");
     }
 
     #[test]

@@ -365,7 +365,10 @@ async fn a_refused_proxy_user_submission_names_both_users_and_stages_nothing() {
         err.message()
             .starts_with("Failed to submit application, exception:\n")
             && err.message().contains(&me)
-            && err.message().contains("bob"),
+            && err.message().contains("bob")
+            && err
+                .message()
+                .contains(&format!("hadoop.proxyuser.{me}.users")),
         "{}",
         err.message()
     );
