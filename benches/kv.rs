@@ -11,12 +11,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use skein::am::kv::{ContainerDirectory, OwnerState};
 use skein::am::watch::KvService;
 use skein::proto::{
     Condition, ContainerInstance, GetRangeRequest, OpRequest, PutKeyRequest, TransactionRequest,
     WatchCreateRequest, WatchRequest, condition, op_request, watch_request,
 };
+use skein_core::kv::{ContainerDirectory, OwnerState};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 

@@ -2,11 +2,13 @@
 //!
 //! One crate, one binary (`skein`): the command-line tool, the driver daemon that serves the
 //! `skein.Driver` gRPC service, and the ApplicationMaster that serves `skein.AppMaster`.
-//! The wire contract is `proto/skein.proto`, compatible with Skein 0.8 clients.
+//! The wire contract is `crates/skein-proto/proto/skein.proto`, compatible with Skein 0.8 clients.
 //!
-//! Where to start: [`spec`] is the application model every other part trusts once validated;
-//! [`hadoop`] reads a cluster's configuration; [`yarn`] talks to the ResourceManager and
-//! [`hdfs`] stages files; [`security`] holds the shared key pair and the mutual-TLS set-up every
+//! This crate is the `skein` binary's library: the edges. The pure model (spec, service state
+//! machine, kv store) is `skein-core`, the Hadoop adapters (configuration, ResourceManager REST,
+//! HDFS) are `skein-hadoop` and the wire contract is `skein-proto`.
+//!
+//! Where to start: [`security`] holds the shared key pair and the mutual-TLS set-up every
 //! connection uses; [`client`] connects to a driver or an ApplicationMaster; [`driver`] runs the
 //! driver daemon; [`am`] is the ApplicationMaster; [`cli`] is the command-line tool.
 
@@ -14,19 +16,10 @@ pub mod am;
 pub mod cli;
 pub mod client;
 pub mod driver;
-pub mod hadoop;
-pub mod hdfs;
 pub mod net;
-pub mod proto;
 pub mod security;
-pub mod spec;
-pub mod yarn;
 
-/// Installs ring as the process-wide rustls crypto provider unless one is installed already.
-/// Every TLS-using constructor of this crate calls it, so library users need not.
-pub fn ensure_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // A concurrent install by another thread is fine: either provider is ring.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-}
+/// The wire types (`skein-proto`), re-exported for the gRPC edges and clients.
+pub use skein_proto as proto;
+
+pub use skein_hadoop::ensure_crypto_provider;

@@ -6,11 +6,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use skein::am::kv::{ContainerDirectory, OwnerState};
 use skein::am::watch::{KvService, WatchStream};
 use skein::proto::app_master_client::AppMasterClient;
 use skein::proto::app_master_server::{AppMaster, AppMasterServer};
 use skein::proto::*;
+use skein_core::kv::{ContainerDirectory, OwnerState};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use skein::spec;
+use skein_core::spec;
 
 /// Spec files of a corpus folder, relative to the package root so messages name them the way a
 /// user would.

@@ -7,7 +7,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use prost::Message;
 use skein::proto;
-use skein::spec::{
+use skein_core::spec::{
     Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
     Visibility,
 };
@@ -296,14 +296,14 @@ proptest! {
     #[test]
     fn spec_to_yaml_to_spec_is_the_identity(spec in spec()) {
         let yaml = spec.to_yaml();
-        let back = skein::spec::from_yaml_str(&yaml, "out.yaml", Path::new("/elsewhere"));
+        let back = skein_core::spec::from_yaml_str(&yaml, "out.yaml", Path::new("/elsewhere"));
         prop_assert_eq!(back, Ok(spec), "YAML was:\n{}", yaml);
     }
 
     #[test]
     fn spec_to_json_to_spec_is_the_identity(spec in spec()) {
         let json = spec.to_json();
-        let back = skein::spec::from_json_str(&json, "out.json", Path::new("/elsewhere"));
+        let back = skein_core::spec::from_json_str(&json, "out.json", Path::new("/elsewhere"));
         prop_assert_eq!(back, Ok(spec), "JSON was:\n{}", json);
     }
 }

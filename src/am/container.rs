@@ -17,12 +17,12 @@ use tokio::net::TcpListener;
 use crate::am::driver_script::{self, MasterScript};
 use crate::am::grpc::{self, AppMasterService};
 use crate::am::master::{AmConfig, AmError, ApplicationMaster, effective_max_attempts};
-use crate::am::services::Outcome;
 use crate::am::ui::{self, AccessPolicy, Proxies, UiConfig, WebUi};
-use crate::hadoop::HadoopConfig;
-use crate::hdfs::Hdfs;
 use crate::proto::final_status;
 use crate::security::Credentials;
+use skein_core::services::Outcome;
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::hdfs::Hdfs;
 
 /// Diagnostics when the AM is stopped by SIGTERM (Skein's JVM shutdown hook text).
 pub const EXTERNAL_SIGNAL: &str = "Application master shutdown by external signal. This usually \
@@ -216,7 +216,7 @@ fn application_user(config: &AmConfig) -> String {
         .hadoop_user_name
         .clone()
         .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(crate::hadoop::current_user)
+        .unwrap_or_else(skein_hadoop::conf::current_user)
 }
 
 /// Deletes `/user/<user>/.skein/<app id>`, where the driver staged the application's files.

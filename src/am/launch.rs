@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::am::services::Launch;
-use crate::am::shim::protocol::{LocalResource, ResourceUrl, StartContainer};
 use crate::proto::{self, ApplicationSpec, file};
+use skein_core::runtime::{LocalResource, ResourceUrl, StartContainer};
+use skein_core::services::Launch;
 
 /// The AM-wide facts every service container learns from its environment.
 #[derive(Debug, Clone, Default)]

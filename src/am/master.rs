@@ -13,13 +13,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use prost::Message;
 use tokio::sync::Notify;
 
-use crate::am::kv::{ContainerDirectory, OwnerState};
 use crate::am::launch::{LaunchEnvironment, start_container};
-use crate::am::services::{Action, ContainerState, Outcome, ServiceError, Services};
-use crate::am::shim::protocol::{Command, Event};
 use crate::am::shim::{self, ShimConfig, ShimError, ShimEvents, ShimMessage, ShimSender};
 use crate::am::watch::KvService;
 use crate::proto::{self, ApplicationSpec, final_status};
+use skein_core::kv::{ContainerDirectory, OwnerState};
+use skein_core::runtime::{Command, Event};
+use skein_core::services::{Action, ContainerState, Outcome, ServiceError, Services};
 
 /// How long the shim may take to start, and to register.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);

@@ -2,11 +2,10 @@
 //!
 //! * [`master`]: the AM process — starts the Java shim, registers, runs the services and ends
 //!   the application; [`master::AppMaster`] is what the gRPC service calls into.
-//! * [`services`]: the pure container state machine (depends, restarts, scaling, final status).
 //! * [`launch`]: what a service container is started with (pure).
 //! * [`shim`]: the bridge to the Java shim (AMRMClientAsync/NMClientAsync) and its protocol.
-//! * [`kv`] (pure and synchronous) and its async edge [`watch`]: the key-value store, whose
-//!   owner checks ask [`services`] through [`kv::ContainerDirectory`].
+//! * [`watch`]: the async edge of the key-value store (`skein_core::kv`), whose owner checks
+//!   ask the service state machine (`skein_core::services`) through its container directory.
 //! * [`grpc`]: the `skein.AppMaster` gRPC service over all of the above.
 //! * [`driver_script`]: the master script ("application driver").
 //! * [`ui`]: the web UI behind the YARN web proxy (overview, key-value store, proxied pages).
@@ -16,10 +15,8 @@
 pub mod container;
 pub mod driver_script;
 pub mod grpc;
-pub mod kv;
 pub mod launch;
 pub mod master;
-pub mod services;
 pub mod shim;
 pub mod ui;
 pub mod watch;

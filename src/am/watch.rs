@@ -20,12 +20,12 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
-use super::kv::{ContainerDirectory, Notification, Store, StreamId};
 use crate::proto::{
     ContainerInstance, DeleteRangeRequest, DeleteRangeResponse, GetRangeRequest, GetRangeResponse,
     PutKeyRequest, PutKeyResponse, TransactionRequest, TransactionResponse, WatchRequest,
     WatchResponse, watch_request,
 };
+use skein_core::kv::{ContainerDirectory, Notification, Store, StreamId};
 
 /// The response stream of one `Watch` RPC (the `AppMaster::WatchStream` type).
 pub type WatchStream = Pin<Box<dyn Stream<Item = Result<WatchResponse, Status>> + Send>>;
@@ -265,8 +265,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::am::kv::OwnerState;
     use crate::proto::{WatchCreateRequest, watch_response};
+    use skein_core::kv::OwnerState;
 
     struct NoContainers;
 

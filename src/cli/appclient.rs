@@ -106,8 +106,8 @@ pub fn specification(app_id: &str) -> anyhow::Result<ExitCode> {
             .await
             .map_err(rpc_error)?
             .into_inner();
-        let spec =
-            crate::spec::ApplicationSpec::try_from(spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let spec = skein_core::spec::ApplicationSpec::try_from(spec)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         print!("{}", spec.to_yaml());
         Ok(ExitCode::SUCCESS)
     })

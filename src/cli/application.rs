@@ -269,7 +269,7 @@ fn submit(path: PathBuf, follow: bool) -> anyhow::Result<ExitCode> {
     if !path.exists() {
         bail!("No application specification file at '{}'", path.display());
     }
-    let model = crate::spec::load(&path)?;
+    let model = skein_core::spec::load(&path)?;
     let spec = proto::ApplicationSpec::from(&model);
     with_driver(|mut d| async move {
         let id = d.submit(spec).await.map_err(rpc)?.into_inner().id;

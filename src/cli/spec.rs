@@ -23,7 +23,7 @@ pub enum SpecCommand {
 pub fn run(command: SpecCommand) -> anyhow::Result<ExitCode> {
     match command {
         SpecCommand::Validate { files } => {
-            let (stdout, stderr, ok) = crate::spec::validate_files(&files);
+            let (stdout, stderr, ok) = skein_core::spec::validate_files(&files);
             print!("{stdout}");
             eprint!("{stderr}");
             Ok(if ok {
@@ -33,7 +33,7 @@ pub fn run(command: SpecCommand) -> anyhow::Result<ExitCode> {
             })
         }
         SpecCommand::Schema => {
-            print!("{}", crate::spec::json_schema_text());
+            print!("{}", skein_core::spec::json_schema_text());
             Ok(ExitCode::SUCCESS)
         }
     }

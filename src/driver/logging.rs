@@ -11,7 +11,7 @@ use tracing_subscriber::filter::LevelFilter;
 pub const JAVA_LOG_LEVEL_PROPERTY: &str = "-Dskein.log.level=";
 
 /// Skein's log levels (log4j's names): the same type as a spec's `master.log_level`.
-pub use crate::spec::LogLevel;
+pub use skein_core::spec::LogLevel;
 
 /// A log level name that is not one of Skein's (the message lists the valid names).
 #[derive(Debug, Clone, thiserror::Error)]

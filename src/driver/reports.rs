@@ -3,7 +3,7 @@
 //! times in ms (0 = unset), negative "not applicable" values as 0, queue capacities in percent.
 
 use crate::proto;
-use crate::yarn::{AppInfo, NodeInfo};
+use skein_hadoop::yarn::{AppInfo, NodeInfo};
 
 /// Parses a YARN application state name.
 pub fn application_state(name: &str) -> Option<proto::application_state::Type> {

@@ -1,5 +1,5 @@
 //! The `skein.Driver` RPCs, backed by the ResourceManager REST API and HDFS, with Skein's
-//! semantics, status codes and messages (see the wire contract in proto/skein.proto).
+//! semantics, status codes and messages (see the wire contract in crates/skein-proto/proto/skein.proto).
 //!
 //! The driver keeps no state of its own: every answer comes from YARN, so a driver can be
 //! killed and restarted at any time without losing anything.
@@ -10,10 +10,10 @@ use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 use crate::driver::{reports, submit};
-use crate::hadoop::HadoopConfig;
-use crate::hdfs::Hdfs;
 use crate::proto;
-use crate::yarn::{AppInfo, AppQuery, ResourceManager, YarnError};
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::hdfs::Hdfs;
+use skein_hadoop::yarn::{AppInfo, AppQuery, ResourceManager, YarnError};
 
 /// The application type skein applications carry in YARN.
 pub const APPLICATION_TYPE: &str = "skein";
@@ -75,7 +75,7 @@ impl YarnDriver {
     /// A driver for `$HADOOP_CONF_DIR`, acting as the current user.
     pub fn from_environment() -> Self {
         let config = HadoopConfig::load().map_err(|e| e.to_string());
-        YarnDriver::new(config, &crate::hadoop::current_user())
+        YarnDriver::new(config, &skein_hadoop::conf::current_user())
     }
 
     fn backend(&self) -> Result<&Backend, Status> {
@@ -365,7 +365,7 @@ impl proto::driver_server::Driver for YarnDriver {
             ))
         };
         // Validated once, here: the rest of the path trusts the normalized spec.
-        let model = crate::spec::ApplicationSpec::try_from(request.into_inner())
+        let model = skein_core::spec::ApplicationSpec::try_from(request.into_inner())
             .map_err(|e| failed(e.to_string()))?;
         let spec = proto::ApplicationSpec::from(&model);
         // `user` submits for another user (Hadoop proxy users): YARN checks the impersonation,
@@ -448,7 +448,7 @@ impl proto::driver_server::Driver for YarnDriver {
         &self,
         request: Request<proto::LogsRequest>,
     ) -> Result<Response<proto::LogsResponse>, Status> {
-        use crate::hdfs::aggregated_logs::{LogsError, read_application_logs};
+        use skein_hadoop::hdfs::aggregated_logs::{LogsError, read_application_logs};
         let backend = self.backend()?;
         let req = request.into_inner();
         let app = backend.skein_app(&req.id).await?;

@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use tonic::Status;
 
-use crate::hadoop::HadoopConfig;
-use crate::hdfs::staging::FILE_MODE;
-use crate::hdfs::{Hdfs, HdfsError};
 use crate::proto;
 use crate::security::Credentials;
-use crate::yarn::{
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::hdfs::staging::FILE_MODE;
+use skein_hadoop::hdfs::{Hdfs, HdfsError};
+use skein_hadoop::yarn::{
     Commands, ContainerLaunchContext, Entries, LocalResource, ResourceInfo, ResourceManager,
     SubmissionContext, Tags,
 };
@@ -215,7 +215,7 @@ pub const FPGA: &str = "yarn.io/fpga";
 /// submission carries only memory and vcores.
 fn check_resource_types(
     spec: &proto::ApplicationSpec,
-    types: Option<&[crate::yarn::ResourceType]>,
+    types: Option<&[skein_hadoop::yarn::ResourceType]>,
 ) -> Result<(), Status> {
     for (index, (what, r)) in container_requests(spec).enumerate() {
         let is_master = index == 0;
@@ -282,7 +282,7 @@ impl Submitter<'_> {
     ) -> Result<(), Status> {
         let dir = self.hdfs.staging_dir(id);
         self.hdfs
-            .create_dir(&dir, crate::hdfs::staging::DIR_MODE)
+            .create_dir(&dir, skein_hadoop::hdfs::staging::DIR_MODE)
             .await
             .map_err(hdfs_failed)?;
 
@@ -626,7 +626,7 @@ mod tests {
 
     #[test]
     fn gpus_and_fpgas_are_checked_against_the_clusters_resource_types() {
-        use crate::yarn::ResourceType;
+        use skein_hadoop::yarn::ResourceType;
         let mut spec = proto::ApplicationSpec::default();
         let gpus = |gpus, fpgas| proto::Service {
             resources: Some(proto::Resources {

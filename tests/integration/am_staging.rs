@@ -8,11 +8,11 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use prost::Message;
-use skein::hadoop::HadoopConfig;
 use skein::proto;
 use skein::proto::app_master_client::AppMasterClient;
 use skein::security::Credentials;
-use skein::yarn::{
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::yarn::{
     AppInfo, Commands, ContainerLaunchContext, LocalResource, ResourceInfo, ResourceManager,
     SubmissionContext, Tags,
 };
@@ -97,7 +97,7 @@ struct Staged {
 }
 
 async fn stage(info: &ClusterInfo, app_id: &str, name: &str, bytes: Vec<u8>) -> Staged {
-    let user = skein::hadoop::current_user();
+    let user = skein_hadoop::conf::current_user();
     let path = format!("/user/{user}/.skein/{app_id}/{name}");
     let resource = cluster::upload(info, &path, bytes).await;
     let (size, timestamp) = (resource.size, resource.timestamp);
@@ -405,6 +405,7 @@ pub fn cli(info: &ClusterInfo, args: &[&str]) -> String {
 /// Whether the application's staging folder (`/user/<user>/.skein/<id>`) still exists.
 pub async fn staging_exists(info: &ClusterInfo, id: &str) -> bool {
     let config = HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
-    let fs = skein::hdfs::Hdfs::connect(&config, &skein::hadoop::current_user()).expect("hdfs");
+    let fs = skein_hadoop::hdfs::Hdfs::connect(&config, &skein_hadoop::conf::current_user())
+        .expect("hdfs");
     fs.client().get_file_info(&fs.staging_dir(id)).await.is_ok()
 }

@@ -92,7 +92,7 @@ fn processes_of(id: &str) -> Vec<(u32, String)> {
 /// shim up and the service container's `sleep` started.
 async fn running_sleeper(
     c: &cluster::TestCluster,
-    rm: &skein::yarn::ResourceManager,
+    rm: &skein_hadoop::yarn::ResourceManager,
     name: &'static str,
     max_attempts: i32,
 ) -> String {

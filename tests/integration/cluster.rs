@@ -144,9 +144,14 @@ pub fn hadoop_tool(conf_dir: &Path, class: &str, args: &[&str]) -> std::process:
 
 /// Writes `bytes` to `path` on the cluster's HDFS (with the library's staging code) and
 /// returns it as a YARN local resource.
-pub async fn upload(info: &ClusterInfo, path: &str, bytes: Vec<u8>) -> skein::yarn::LocalResource {
-    let config = skein::hadoop::HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
-    let fs = skein::hdfs::Hdfs::connect(&config, &skein::hadoop::current_user()).expect("hdfs");
+pub async fn upload(
+    info: &ClusterInfo,
+    path: &str,
+    bytes: Vec<u8>,
+) -> skein_hadoop::yarn::LocalResource {
+    let config = skein_hadoop::conf::HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
+    let fs = skein_hadoop::hdfs::Hdfs::connect(&config, &skein_hadoop::conf::current_user())
+        .expect("hdfs");
     fs.write_file(path, bytes::Bytes::from(bytes), 0o644)
         .await
         .unwrap_or_else(|e| panic!("upload {path}: {e}"))

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use skein::hadoop::HadoopConfig;
-use skein::yarn::{
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::yarn::{
     AppInfo, Commands, ContainerLaunchContext, ResourceInfo, ResourceManager, SubmissionContext,
 };
 

@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use skein::driver::service::YarnDriver;
-use skein::hadoop::HadoopConfig;
 use skein::proto::driver_server::Driver;
 use skein::proto::{self, application_state::Type as AppState};
+use skein_hadoop::conf::HadoopConfig;
 use tonic::{Code, Request};
 
 use crate::cluster::{self, wait_for};
@@ -16,7 +16,7 @@ use crate::shell_app::submit_shell;
 fn driver() -> YarnDriver {
     let c = cluster::shared();
     let config = HadoopConfig::from_dir(&c.info.conf_dir).map_err(|e| e.to_string());
-    YarnDriver::new(config, &skein::hadoop::current_user())
+    YarnDriver::new(config, &skein_hadoop::conf::current_user())
 }
 
 fn app(id: &str) -> Request<proto::Application> {
@@ -312,14 +312,17 @@ async fn under_ha_the_driver_fails_over_from_a_dead_resourcemanager() {
     let (_dir, config) = ha_config_with_a_dead_first_rm();
     let urls = config.resourcemanager_web_urls();
     assert_eq!(urls.len(), 2, "{urls:?}");
-    let rm = skein::yarn::ResourceManager::from_config(&config, &skein::hadoop::current_user())
-        .expect("client");
+    let rm = skein_hadoop::yarn::ResourceManager::from_config(
+        &config,
+        &skein_hadoop::conf::current_user(),
+    )
+    .expect("client");
     assert_eq!(rm.active_url(), urls[0]);
     rm.cluster_info().await.expect("answered by rm2");
     assert_eq!(rm.active_url(), urls[1], "the client did not move to rm2");
 
     // The whole driver path, writes included, works through the failover.
-    let d = YarnDriver::new(Ok(config), &skein::hadoop::current_user());
+    let d = YarnDriver::new(Ok(config), &skein_hadoop::conf::current_user());
     let c = cluster::shared();
     let id = submit_shell(&c.info, "skein", "ha", "sleep 600").await;
     let report = d

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use skein::hadoop::HadoopConfig;
-use skein::hdfs::Hdfs;
-use skein::hdfs::aggregated_logs::{LogsError, read_application_logs};
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::hdfs::Hdfs;
+use skein_hadoop::hdfs::aggregated_logs::{LogsError, read_application_logs};
 
 use crate::cluster::{self, hadoop_tool, wait_for};
 use crate::shell_app::{resource_manager, submit_shell};
@@ -61,7 +61,7 @@ fn blocks(text: &[u8], container: Option<&str>) -> BTreeMap<(String, String), St
     out
 }
 
-async fn wait_for_aggregated_logs(rm: &skein::yarn::ResourceManager, id: &str) {
+async fn wait_for_aggregated_logs(rm: &skein_hadoop::yarn::ResourceManager, id: &str) {
     wait_for(
         &format!("{id} to finish and its logs to be aggregated"),
         Duration::from_secs(180),
@@ -97,7 +97,7 @@ async fn two_applications_logs_read_in_rust_match_yarn_logs() {
     wait_for_aggregated_logs(&rm, &second).await;
 
     let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
-    let user = skein::hadoop::current_user();
+    let user = skein_hadoop::conf::current_user();
     let hdfs = Hdfs::connect(&config, &user).expect("hdfs");
     for (id, expected) in [
         (
@@ -160,7 +160,7 @@ async fn two_applications_logs_read_in_rust_match_yarn_logs() {
 async fn an_application_without_aggregated_logs_says_so_in_skeins_words() {
     let c = cluster::shared();
     let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
-    let user = skein::hadoop::current_user();
+    let user = skein_hadoop::conf::current_user();
     let hdfs = Hdfs::connect(&config, &user).expect("hdfs");
     let err = read_application_logs(&hdfs, &config, &user, "application_1_9999")
         .await
@@ -172,15 +172,16 @@ async fn an_application_without_aggregated_logs_says_so_in_skeins_words() {
     );
 }
 
-/// A node file captured from Hadoop 3.4.2 (see src/hdfs/aggregated_logs_tests.rs).
-const CAPTURED_NODE_FILE: &[u8] =
-    include_bytes!("../data/aggregated-logs/hadoop-3.4.2_localhost_34381");
+/// A node file captured from Hadoop 3.4.2 (see crates/skein-hadoop/src/hdfs/aggregated_logs_tests.rs).
+const CAPTURED_NODE_FILE: &[u8] = include_bytes!(
+    "../../crates/skein-hadoop/tests/data/aggregated-logs/hadoop-3.4.2_localhost_34381"
+);
 
 #[tokio::test]
 async fn the_hadoop_2_layout_is_read_and_files_being_written_are_skipped() {
     let c = cluster::shared();
     let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
-    let user = skein::hadoop::current_user();
+    let user = skein_hadoop::conf::current_user();
     let hdfs = Hdfs::connect(&config, &user).expect("hdfs");
     let pid = std::process::id();
     let put = |path: String, bytes: &'static [u8]| {

@@ -1,8 +1,8 @@
 //! Applications for tests that need one before skein's own AM exists: a shell command run by
 //! tests/cluster's minimal Java ApplicationMaster, submitted through the REST API.
 
-use skein::hadoop::HadoopConfig;
-use skein::yarn::{
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::yarn::{
     ClientOptions, Commands, ContainerLaunchContext, LocalResource, ResourceInfo, ResourceManager,
     SubmissionContext, Tags,
 };
@@ -13,7 +13,7 @@ use crate::cluster;
 pub fn resource_manager(rm_webapp: &str) -> ResourceManager {
     ResourceManager::new(
         vec![rm_webapp.to_string()],
-        &skein::hadoop::current_user(),
+        &skein_hadoop::conf::current_user(),
         ClientOptions::default(),
     )
     .expect("a client")

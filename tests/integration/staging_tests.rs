@@ -2,16 +2,16 @@
 //! the content cache that uploads a binary once.
 
 use bytes::Bytes;
-use skein::hadoop::HadoopConfig;
-use skein::hdfs::Hdfs;
-use skein::hdfs::staging::{DIR_MODE, FILE_MODE};
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::hdfs::Hdfs;
+use skein_hadoop::hdfs::staging::{DIR_MODE, FILE_MODE};
 
 use crate::cluster;
 
 fn hdfs() -> Hdfs {
     let c = cluster::shared();
     let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
-    Hdfs::connect(&config, &skein::hadoop::current_user()).expect("hdfs")
+    Hdfs::connect(&config, &skein_hadoop::conf::current_user()).expect("hdfs")
 }
 
 #[tokio::test]

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use prost::Message;
 use skein::driver::service::YarnDriver;
-use skein::hadoop::HadoopConfig;
-use skein::hdfs::Hdfs;
 use skein::proto::driver_server::Driver;
 use skein::proto::{self, application_state::Type as AppState};
 use skein::security::Credentials;
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::hdfs::Hdfs;
 use tonic::{Code, Request};
 
 use crate::cluster;
@@ -30,7 +30,7 @@ fn hdfs_as(user: &str) -> Hdfs {
 }
 
 fn spec(yaml: &str) -> proto::ApplicationSpec {
-    let model = skein::spec::from_yaml_str(yaml, "test.yaml", std::path::Path::new("/"))
+    let model = skein_core::spec::from_yaml_str(yaml, "test.yaml", std::path::Path::new("/"))
         .expect("a valid spec");
     proto::ApplicationSpec::from(&model)
 }
@@ -44,7 +44,7 @@ async fn entries(fs: &Hdfs, dir: &str) -> Vec<hdfs_native::client::FileStatus> {
 
 #[tokio::test]
 async fn a_submitted_spec_lands_in_yarn_and_its_files_are_staged_privately() {
-    let user = skein::hadoop::current_user();
+    let user = skein_hadoop::conf::current_user();
     let d = driver_as(&user);
     let yaml = format!(
         "name: landing-{pid}\nqueue: apples\ntags: [one, two]\nmaster:\n  resources:\n    memory: 200 MiB\n    vcores: 1\n\
@@ -202,7 +202,7 @@ async fn a_second_submit_uploads_no_second_copy_of_the_am_binary() {
 #[tokio::test]
 async fn a_driver_submitted_application_runs_with_its_am_resources_and_environment() {
     crate::am_staging::shim_jar(); // the driver stages the jar Maven builds there
-    let user = skein::hadoop::current_user();
+    let user = skein_hadoop::conf::current_user();
     let d = driver_as(&user);
     let yaml = format!(
         "name: env-check-{pid}\nmaster:\n  resources:\n    memory: 256 MiB\n    vcores: 2\n  env:\n    GREETING: hello-from-master-env\n  script: |\n    echo \"GREETING=$GREETING\"\n    echo \"SKEIN_APPLICATION_ID=$SKEIN_APPLICATION_ID\"\n    echo \"HADOOP_USER_NAME=$HADOOP_USER_NAME\"\n    echo \"CLASSPATH=${{CLASSPATH:-unset}}\"\n    sleep 4\n",
@@ -289,7 +289,7 @@ async fn a_driver_submitted_application_runs_with_its_am_resources_and_environme
 
 /// A home of `user` on HDFS, as an administrator makes it (the test runs as the superuser).
 async fn make_home(user: &str) {
-    let fs = hdfs_as(&skein::hadoop::current_user());
+    let fs = hdfs_as(&skein_hadoop::conf::current_user());
     let home = format!("/user/{user}");
     fs.client()
         .mkdirs(&home, 0o755, true)
@@ -305,7 +305,7 @@ async fn make_home(user: &str) {
 async fn a_proxy_user_submission_runs_as_that_user_and_is_killed_as_that_user() {
     // The test cluster lets the current user act as `alice` (hadoop.proxyuser.<user>.users).
     make_home("alice").await;
-    let d = driver_as(&skein::hadoop::current_user());
+    let d = driver_as(&skein_hadoop::conf::current_user());
     let yaml = "name: proxied\nuser: alice\nservices:\n  sleeper:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n";
     let id = d
         .submit(Request::new(spec(yaml)))
@@ -353,7 +353,7 @@ async fn a_proxy_user_submission_runs_as_that_user_and_is_killed_as_that_user() 
 #[tokio::test]
 async fn a_refused_proxy_user_submission_names_both_users_and_stages_nothing() {
     make_home("bob").await;
-    let me = skein::hadoop::current_user();
+    let me = skein_hadoop::conf::current_user();
     let d = driver_as(&me);
     let yaml = "user: bob\nservices:\n  sleeper:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n";
     let err = d

@@ -9,7 +9,8 @@
 //! the shim reads as "the AM died" (it then unregisters FAILED). The protocol is in
 //! [`protocol`] and java-shim/README.md.
 
-pub mod protocol;
+/// The protocol types live in `skein-core` (the runtime interface); re-exported for callers here.
+pub use skein_core::runtime as protocol;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command as Process};
 use tokio::sync::mpsc;
 
-use protocol::{Command, Event, PROTOCOL_VERSION};
+use protocol::{Command, Event, PROTOCOL_VERSION, ProtocolError};
 
 /// The shim's main class.
 pub const MAIN_CLASS: &str = "skeinrs.shim.Shim";
@@ -46,25 +47,9 @@ pub enum ShimError {
         /// Why.
         source: std::io::Error,
     },
-    /// The peer speaks another protocol version.
-    #[error(
-        "the YARN shim speaks protocol version {theirs}, this skein speaks version {ours}: \
-         stage the shim jar of the same skein release"
-    )]
-    VersionMismatch {
-        /// Ours.
-        ours: u32,
-        /// The shim's.
-        theirs: u32,
-    },
-    /// A line that is not a protocol message.
-    #[error("unreadable message from the YARN shim ({reason}): {line}")]
-    Protocol {
-        /// The line (truncated).
-        line: String,
-        /// Why it does not parse.
-        reason: String,
-    },
+    /// The shim broke the protocol or speaks another version of it.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
     /// No hello in time.
     #[error("the YARN shim did not start within {0:?}")]
     HelloTimeout(Duration),
@@ -228,7 +213,7 @@ type Tail = Arc<Mutex<VecDeque<String>>>;
 ///
 /// # Errors
 /// [`ShimError::Spawn`] when java does not start, [`ShimError::HelloTimeout`] /
-/// [`ShimError::Exited`] when it does not say hello, [`ShimError::VersionMismatch`] when it
+/// [`ShimError::Exited`] when it does not say hello, [`ProtocolError::VersionMismatch`] when it
 /// speaks another protocol.
 pub async fn spawn(
     config: &ShimConfig,
@@ -276,10 +261,11 @@ pub async fn spawn(
         ..
     } = hello
     else {
-        return Err(ShimError::Protocol {
+        return Err(ProtocolError::Unreadable {
             line: first,
             reason: "not a hello".into(),
-        });
+        }
+        .into());
     };
     let line = protocol::encode_command(&Command::Hello {
         protocol: PROTOCOL_VERSION,

@@ -10,8 +10,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::hadoop::HadoopConfig;
 use crate::proto;
+use skein_hadoop::conf::HadoopConfig;
 
 /// The cookie in which the YARN web proxy names the user it authenticated
 /// (`WebAppProxyServlet.PROXY_USER_COOKIE_NAME`).

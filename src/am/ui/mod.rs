@@ -93,7 +93,7 @@ impl WebUi {
         pages: Arc<Mutex<Proxies>>,
         config: UiConfig,
     ) -> Result<Self, UiError> {
-        crate::ensure_crypto_provider();
+        skein_hadoop::ensure_crypto_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             // The browser follows the page's redirects, not us.

@@ -3,7 +3,7 @@
 //! [`Store`] owns the sorted key map, which container owns which key, and the watch registry.
 //! Each mutating call returns the response plus the watch [`Notification`]s it produced, in
 //! operation order, so a caller that delivers them under the same lock as the mutation keeps
-//! Skein's per-watch ordering (see `crate::am::watch`). No IO, no async: everything here is
+//! Skein's per-watch ordering (see `the AM's watch edge`). No IO, no async: everything here is
 //! unit- and property-tested.
 //!
 //! Owner checks need the AM's container table, which the store sees only through

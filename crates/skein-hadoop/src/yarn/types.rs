@@ -177,7 +177,7 @@ pub struct AppInfo {
 impl AppInfo {
     /// Tags as a list (the RM writes them comma-joined).
     pub fn tags(&self) -> Vec<String> {
-        crate::hadoop::split_list(&self.application_tags)
+        crate::conf::split_list(&self.application_tags)
     }
 
     /// The AM's registered (host, rpc port), when it registered one.

@@ -17,9 +17,9 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::am::shim::protocol::{AllocatedContainer, CompletedContainer, ContainerRequest};
 pub use crate::proto::container::State as ContainerState;
 use crate::proto::{self, ApplicationSpec, ContainerInstance, final_status};
+use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
 use query::to_proto;
 
 pub use exit::{FAILED_DURING_EXECUTION, KILLED_BY_USER, MEMORY_LIMIT, SUCCEEDED};

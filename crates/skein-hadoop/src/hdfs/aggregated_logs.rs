@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::hadoop::HadoopConfig;
+use crate::conf::HadoopConfig;
 use crate::hdfs::tfile::{self, Cursor, TFileError};
 use crate::hdfs::{Hdfs, HdfsError};
 

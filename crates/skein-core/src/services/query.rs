@@ -1,7 +1,7 @@
 //! Read-only views of the services: `getContainers` and the key-value store's owner check.
 
 use super::{Container, ContainerState, ServiceError, Services, is_active};
-use crate::am::kv::{ContainerDirectory, OwnerState};
+use crate::kv::{ContainerDirectory, OwnerState};
 use crate::proto::{self, ContainerInstance};
 
 impl Services {

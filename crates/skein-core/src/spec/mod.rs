@@ -14,7 +14,7 @@
 //! # Usage
 //! ```
 //! use std::path::Path;
-//! let spec = skein::spec::from_yaml_str(
+//! let spec = skein_core::spec::from_yaml_str(
 //!     "services:\n  hello:\n    resources: {memory: 1 GiB, vcores: 1}\n    script: echo hi\n",
 //!     "hello.yaml",
 //!     Path::new("/home/alice"),

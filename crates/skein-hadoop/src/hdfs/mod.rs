@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::hadoop::HadoopConfig;
+use crate::conf::HadoopConfig;
 
 /// Why an HDFS call failed.
 #[derive(Debug, thiserror::Error)]

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::am::kv::{ContainerDirectory, OwnerState};
-use crate::am::shim::protocol::exit_status;
+use crate::kv::{ContainerDirectory, OwnerState};
+use crate::runtime::exit_status;
 
 fn service(instances: i32, depends: &[&str]) -> proto::Service {
     proto::Service {
@@ -76,23 +76,21 @@ fn exited(id: &str, exit: i32) -> CompletedContainer {
 }
 
 fn states(s: &Services, name: &str) -> Vec<(i32, ContainerState)> {
-    s.containers(&[name.to_string()], &ContainerState::ALL)
+    s.containers(&[name.to_string()], &ALL_STATES)
         .expect("known service")
         .into_iter()
         .map(|c| (c.instance, c.state()))
         .collect()
 }
 
-impl ContainerState {
-    const ALL: [ContainerState; 6] = [
-        ContainerState::Waiting,
-        ContainerState::Requested,
-        ContainerState::Running,
-        ContainerState::Succeeded,
-        ContainerState::Failed,
-        ContainerState::Killed,
-    ];
-}
+const ALL_STATES: [ContainerState; 6] = [
+    ContainerState::Waiting,
+    ContainerState::Requested,
+    ContainerState::Running,
+    ContainerState::Succeeded,
+    ContainerState::Failed,
+    ContainerState::Killed,
+];
 
 #[test]
 fn a_hello_world_service_runs_and_the_application_succeeds() {

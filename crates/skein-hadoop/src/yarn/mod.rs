@@ -19,7 +19,7 @@ pub use types::{
     LocalResource, NewApplication, NodeInfo, ResourceInfo, ResourceType, SubmissionContext, Tags,
 };
 
-use crate::hadoop::HadoopConfig;
+use crate::conf::HadoopConfig;
 
 /// Why a ResourceManager call failed.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,29 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ShimError;
+/// A line that breaks the protocol, or a peer that speaks another version of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// The peer speaks another protocol version.
+    #[error(
+        "the YARN shim speaks protocol version {theirs}, this skein speaks version {ours}: \
+         stage the shim jar of the same skein release"
+    )]
+    VersionMismatch {
+        /// Ours.
+        ours: u32,
+        /// The shim's.
+        theirs: u32,
+    },
+    /// A line that is not a protocol message.
+    #[error("unreadable message from the YARN shim ({reason}): {line}")]
+    Unreadable {
+        /// The line (truncated).
+        line: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+}
 
 /// The protocol version both sides announce in `hello` and refuse to differ on.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -302,22 +324,22 @@ pub fn encode_command(command: &Command) -> String {
 }
 
 /// One protocol line from the shim.
-pub fn decode_event(line: &str) -> Result<Event, ShimError> {
-    serde_json::from_str(line.trim_end()).map_err(|e| ShimError::Protocol {
+pub fn decode_event(line: &str) -> Result<Event, ProtocolError> {
+    serde_json::from_str(line.trim_end()).map_err(|e| ProtocolError::Unreadable {
         line: line.trim_end().chars().take(500).collect(),
         reason: e.to_string(),
     })
 }
 
 /// Checks the shim's hello.
-pub fn check_hello(event: &Event) -> Result<(), ShimError> {
+pub fn check_hello(event: &Event) -> Result<(), ProtocolError> {
     match event {
         Event::Hello { protocol, .. } if *protocol == PROTOCOL_VERSION => Ok(()),
-        Event::Hello { protocol, .. } => Err(ShimError::VersionMismatch {
+        Event::Hello { protocol, .. } => Err(ProtocolError::VersionMismatch {
             ours: PROTOCOL_VERSION,
             theirs: *protocol,
         }),
-        other => Err(ShimError::Protocol {
+        other => Err(ProtocolError::Unreadable {
             line: format!("{other:?}"),
             reason: "the first message must be hello".into(),
         }),

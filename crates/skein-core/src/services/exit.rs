@@ -2,7 +2,7 @@
 //! Skein's exact texts (clients and tests compare them).
 
 use super::ContainerState;
-use crate::am::shim::protocol::exit_status;
+use crate::runtime::exit_status;
 
 /// Exit message of a container that exited 0.
 pub const SUCCEEDED: &str = "Completed successfully.";
