@@ -3,36 +3,37 @@
 //! times in ms (0 = unset), negative "not applicable" values as 0, queue capacities in percent.
 
 use crate::proto;
-use skein_hadoop::yarn::{AppInfo, NodeInfo};
+use skein_hadoop::yarn::{AppInfo, ApplicationState, FinalStatus, NodeInfo, NodeState};
 
-/// Parses a YARN application state name.
-pub fn application_state(name: &str) -> Option<proto::application_state::Type> {
+/// The wire form of a YARN application state; `None` for a state Skein's contract lacks.
+pub fn application_state(state: &ApplicationState) -> Option<proto::application_state::Type> {
     use proto::application_state::Type;
-    Some(match name {
-        "NEW" => Type::New,
-        "NEW_SAVING" => Type::NewSaving,
-        "SUBMITTED" => Type::Submitted,
-        "ACCEPTED" => Type::Accepted,
-        "RUNNING" => Type::Running,
-        "FINISHED" => Type::Finished,
-        "FAILED" => Type::Failed,
-        "KILLED" => Type::Killed,
-        _ => return None,
+    Some(match state {
+        ApplicationState::New => Type::New,
+        ApplicationState::NewSaving => Type::NewSaving,
+        ApplicationState::Submitted => Type::Submitted,
+        ApplicationState::Accepted => Type::Accepted,
+        ApplicationState::Running => Type::Running,
+        ApplicationState::Finished => Type::Finished,
+        ApplicationState::Failed => Type::Failed,
+        ApplicationState::Killed => Type::Killed,
+        ApplicationState::Unknown(_) => return None,
     })
 }
 
-/// The REST name of an application state.
-pub fn application_state_name(state: proto::application_state::Type) -> &'static str {
-    state.as_str_name()
+/// The YARN application state of a wire state (for the RM's `states=` filter).
+pub fn yarn_application_state(state: proto::application_state::Type) -> ApplicationState {
+    ApplicationState::from(state.as_str_name())
 }
 
-fn final_status(name: &str) -> proto::final_status::Type {
+fn final_status(status: &FinalStatus) -> proto::final_status::Type {
     use proto::final_status::Type;
-    match name {
-        "SUCCEEDED" => Type::Succeeded,
-        "FAILED" => Type::Failed,
-        "KILLED" => Type::Killed,
-        _ => Type::Undefined,
+    match status {
+        FinalStatus::Succeeded => Type::Succeeded,
+        FinalStatus::Failed => Type::Failed,
+        FinalStatus::Killed => Type::Killed,
+        // Skein 0.8's contract has no ENDED (a timed-out application): it reads as UNDEFINED.
+        FinalStatus::Undefined | FinalStatus::Ended | FinalStatus::Unknown(_) => Type::Undefined,
     }
 }
 
@@ -87,9 +88,9 @@ pub fn application_report(app: &AppInfo) -> proto::ApplicationReport {
     }
 }
 
-/// Parses a YARN node state name.
-pub fn node_state(name: &str) -> Option<proto::node_state::Type> {
-    proto::node_state::Type::from_str_name(name)
+/// The wire form of a node state; `None` for a state Skein's contract lacks.
+pub fn node_state(state: &NodeState) -> Option<proto::node_state::Type> {
+    proto::node_state::Type::from_str_name(state.as_str())
 }
 
 /// A node report as Skein's driver builds it.

@@ -13,7 +13,9 @@ use crate::driver::{reports, submit};
 use crate::proto;
 use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::Hdfs;
-use skein_hadoop::yarn::{AppInfo, AppQuery, ResourceManager, YarnError};
+use skein_hadoop::yarn::{
+    AppInfo, AppQuery, ApplicationState, NodeState, ResourceManager, YarnError,
+};
 
 /// The application type skein applications carry in YARN.
 pub const APPLICATION_TYPE: &str = "skein";
@@ -219,14 +221,14 @@ impl proto::driver_server::Driver for YarnDriver {
     ) -> Result<Response<proto::ApplicationsResponse>, Status> {
         let backend = self.backend()?;
         let req = request.into_inner();
-        let mut states: Vec<String> = req
-            .states()
-            .map(|s| reports::application_state_name(s).to_string())
-            .collect();
+        let mut states: Vec<ApplicationState> =
+            req.states().map(reports::yarn_application_state).collect();
         if states.is_empty() {
-            states = ["SUBMITTED", "ACCEPTED", "RUNNING"]
-                .map(String::from)
-                .to_vec();
+            states = vec![
+                ApplicationState::Submitted,
+                ApplicationState::Accepted,
+                ApplicationState::Running,
+            ];
         }
         let apps = backend
             .rm
@@ -255,10 +257,10 @@ impl proto::driver_server::Driver for YarnDriver {
         request: Request<proto::NodesRequest>,
     ) -> Result<Response<proto::NodesResponse>, Status> {
         let backend = self.backend()?;
-        let states: Vec<String> = request
+        let states: Vec<NodeState> = request
             .get_ref()
             .states()
-            .map(|s| s.as_str_name().to_string())
+            .map(|s| NodeState::from(s.as_str_name()))
             .collect();
         let nodes = backend.rm.nodes(&states).await.map_err(internal)?;
         let mut reports: Vec<proto::NodeReport> = nodes.iter().map(reports::node_report).collect();
@@ -317,7 +319,7 @@ impl proto::driver_server::Driver for YarnDriver {
         let app = backend.skein_app(&req.id).await?;
         // The REST API reports a refused move only as an opaque exception, so the reasons a
         // user can act on are checked here first, in the words of YARN's own messages.
-        if matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED") {
+        if app.state.is_terminal() {
             return Err(Status::invalid_argument(format!(
                 "App in {} state cannot be moved.",
                 app.state
@@ -404,10 +406,7 @@ impl proto::driver_server::Driver for YarnDriver {
         let id = request.into_inner().id;
         loop {
             let app = backend.skein_app(&id).await?;
-            if matches!(
-                app.state.as_str(),
-                "RUNNING" | "FINISHED" | "FAILED" | "KILLED"
-            ) {
+            if app.state == ApplicationState::Running || app.state.is_terminal() {
                 return Ok(Response::new(reports::application_report(&app)));
             }
             tokio::time::sleep(WAIT_POLL).await;
@@ -452,7 +451,7 @@ impl proto::driver_server::Driver for YarnDriver {
         let backend = self.backend()?;
         let req = request.into_inner();
         let app = backend.skein_app(&req.id).await?;
-        if !matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED") {
+        if !app.state.is_terminal() {
             return Err(Status::invalid_argument(format!(
                 "Application {} has not completed, logs are not available",
                 req.id

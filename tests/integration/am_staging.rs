@@ -3,6 +3,7 @@
 //! `.skein.pem` for the AM; `.skein.sh`, `.skein.crt`, `.skein.pem` per service), and submitted
 //! through the ResourceManager REST API, until the driver's own `submit` takes over.
 
+use skein_hadoop::yarn::ApplicationState;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -275,7 +276,7 @@ pub fn resource_manager(info: &ClusterInfo) -> ResourceManager {
 pub async fn wait_until_finished(rm: &ResourceManager, id: &str, timeout: Duration) -> AppInfo {
     wait_for(&format!("{id} to finish"), timeout, || async {
         let app = rm.application(id).await.expect("report");
-        matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED").then_some(app)
+        app.state.is_terminal().then_some(app)
     })
     .await
 }
@@ -323,10 +324,11 @@ pub async fn connect(rm: &ResourceManager, id: &str) -> AppMasterClient<Channel>
         || async {
             let app = rm.application(id).await.expect("report");
             assert!(
-                !matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED"),
+                !app.state.is_terminal(),
                 "{id} ended before running: {app:?}"
             );
-            (app.state == "RUNNING" && !app.am_rpc_address.is_empty()).then_some(app.am_rpc_address)
+            (app.state == ApplicationState::Running && !app.am_rpc_address.is_empty())
+                .then_some(app.am_rpc_address)
         },
     )
     .await;

@@ -6,6 +6,7 @@
 //! The tests stage what the driver stages (see `am_staging`) and submit through the
 //! ResourceManager REST API.
 
+use skein_hadoop::yarn::{ApplicationState, FinalStatus};
 use std::time::{Duration, Instant};
 
 use crate::am_staging::{
@@ -21,7 +22,7 @@ async fn a_hello_world_service_runs_under_the_rust_application_master() {
     let marker = format!("hello-from-skein-am-{}", std::process::id());
     let id = submit_one(&c.info, &rm, "hello world", &format!("echo {marker}\n")).await;
     let app = wait_until_finished(&rm, &id, Duration::from_secs(180)).await;
-    if (app.state.as_str(), app.final_status.as_str()) != ("FINISHED", "SUCCEEDED") {
+    if (&app.state, &app.final_status) != (&ApplicationState::Finished, &FinalStatus::Succeeded) {
         panic!("{app:?}\n{}", logs_of(&c.info, &rm, &id).await);
     }
     assert_eq!(app.diagnostics, "Application completed successfully.");
@@ -108,7 +109,7 @@ async fn running_sleeper(
         Duration::from_secs(180),
         || async {
             let app = rm.application(&id).await.expect("report");
-            (app.state == "RUNNING"
+            (app.state == ApplicationState::Running
                 && shim_process_of(&id).is_some()
                 && process_of(&id, "sleep\x00600").is_some())
             .then_some(())
@@ -155,7 +156,7 @@ async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it
     let start = Instant::now();
     let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
     let took = start.elapsed();
-    assert_eq!(app.final_status, "FAILED", "{app:?}");
+    assert_eq!(app.final_status, FinalStatus::Failed, "{app:?}");
     assert!(
         app.diagnostics
             .contains("the YARN shim (Java) exited unexpectedly: killed by signal 9"),
@@ -181,7 +182,7 @@ async fn a_killed_rust_application_master_fails_the_application_quickly_with_a_d
     let start = Instant::now();
     let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
     let took = start.elapsed();
-    assert_eq!(app.final_status, "FAILED", "{app:?}");
+    assert_eq!(app.final_status, FinalStatus::Failed, "{app:?}");
     // The shim outlives the Rust process (the AM command waits for it) and unregisters with
     // the exit status the command recorded.
     assert!(
@@ -211,7 +212,8 @@ async fn a_killed_rust_application_master_is_retried_when_attempts_remain() {
         Duration::from_secs(180),
         || async {
             let second = rust_am_process_of(&id).filter(|pid| *pid != first);
-            let running = rm.application(&id).await.expect("report").state == "RUNNING";
+            let running =
+                rm.application(&id).await.expect("report").state == ApplicationState::Running;
             (second.is_some() && running && process_of(&id, "sleep\x00600").is_some()).then_some(())
         },
     )
@@ -224,7 +226,7 @@ async fn a_killed_rust_application_master_is_retried_when_attempts_remain() {
         cwd.display()
     );
     let app = rm.application(&id).await.expect("report");
-    assert_eq!(app.final_status, "UNDEFINED", "{app:?}");
+    assert_eq!(app.final_status, FinalStatus::Undefined, "{app:?}");
     rm.kill(&id).await.expect("kill");
     wait_until_finished(&rm, &id, Duration::from_secs(60)).await;
     assert_no_container_left(&id).await;

@@ -1,6 +1,7 @@
 //! User stories of skein applications under the Rust ApplicationMaster on the real cluster,
 //! driven through its `skein.AppMaster` gRPC service with the application's key pair.
 
+use skein_hadoop::yarn::FinalStatus;
 use std::time::Duration;
 
 use skein::proto::{self, container::State};
@@ -145,7 +146,7 @@ async fn a_dependent_service_starts_after_its_dependency_and_shutdown_ends_the_a
     .await
     .expect("shutdown");
     let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, "KILLED", "{report:?}");
+    assert_eq!(report.final_status, FinalStatus::Killed, "{report:?}");
     assert_eq!(report.diagnostics, "This is a test diagnostic message");
 }
 
@@ -239,7 +240,7 @@ async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
         .await
         .expect("shutdown");
     let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, "SUCCEEDED");
+    assert_eq!(report.final_status, FinalStatus::Succeeded);
     assert_eq!(report.diagnostics, "Shutdown requested by user.");
 }
 
@@ -271,7 +272,7 @@ async fn a_failing_service_fails_the_application() {
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, "FAILED", "{report:?}");
+    assert_eq!(report.final_status, FinalStatus::Failed, "{report:?}");
     assert_eq!(
         report.diagnostics,
         "Failure in service broken, see logs for more information."
@@ -297,7 +298,7 @@ async fn a_master_script_decides_the_applications_status() {
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, "FAILED", "{report:?}");
+    assert_eq!(report.final_status, FinalStatus::Failed, "{report:?}");
     assert_eq!(
         report.diagnostics,
         "Application driver failed with exit code 3, see logs for more information."
@@ -368,7 +369,7 @@ async fn sigterm_fails_the_application_with_skeins_diagnostic() {
         .expect("kill");
     assert!(status.success());
     let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, "FAILED", "{report:?}");
+    assert_eq!(report.final_status, FinalStatus::Failed, "{report:?}");
     assert_eq!(report.diagnostics, skein::am::container::EXTERNAL_SIGNAL);
     let logs = logs_of(&c.info, &rm, &id).await;
     assert!(
@@ -390,7 +391,7 @@ async fn a_failed_attempt_is_retried_up_to_the_clusters_maximum() {
     };
     let id = submit_app(&c.info, &rm, &app).await;
     let report = wait_until_finished(&rm, &id, Duration::from_secs(300)).await;
-    assert_eq!(report.final_status, "FAILED", "{report:?}");
+    assert_eq!(report.final_status, FinalStatus::Failed, "{report:?}");
     let logs = logs_of(&c.info, &rm, &id).await;
     assert!(
         logs.contains("Application attempt 1 out of 2 failed, will retry"),

@@ -1,6 +1,7 @@
 //! The test cluster itself: YARN answers, a node runs, HDFS stores files, a plain shell
 //! application runs to completion with readable logs, and stopping leaves nothing behind.
 
+use skein_hadoop::yarn::{ApplicationState, NodeState};
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use crate::shell_app::{resource_manager, submit_shell};
 async fn wait_until_finished(rm: &ResourceManager, id: &str, timeout: Duration) -> AppInfo {
     wait_for(&format!("{id} to finish"), timeout, || async {
         let app = rm.application(id).await.expect("report");
-        matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED").then_some(app)
+        app.state.is_terminal().then_some(app)
     })
     .await
 }
@@ -30,7 +31,10 @@ async fn resourcemanager_is_started_and_a_node_is_running() {
     assert_eq!(info.hadoop_version, c.info.hadoop_version);
 
     let nodes = rm.nodes(&[]).await.expect("nodes");
-    let running: Vec<_> = nodes.iter().filter(|n| n.state == "RUNNING").collect();
+    let running: Vec<_> = nodes
+        .iter()
+        .filter(|n| n.state == NodeState::Running)
+        .collect();
     assert_eq!(
         running.len(),
         1,
@@ -203,7 +207,7 @@ async fn stopping_a_cluster_leaves_no_java_or_container_process() {
     .await;
     wait_for("the sleeper to run", Duration::from_secs(120), || async {
         let app = rm.application(&id).await.expect("report");
-        (app.state == "RUNNING").then_some(())
+        (app.state == ApplicationState::Running).then_some(())
     })
     .await;
     wait_for("the sleeper process", Duration::from_secs(30), || {

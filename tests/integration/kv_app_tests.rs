@@ -2,6 +2,7 @@
 //! the application's key pair and through `skein kv watch`: puts, watches, compare-and-swap
 //! transactions from concurrent clients, keys owned by a container deleted when it ends.
 
+use skein_hadoop::yarn::FinalStatus;
 use std::io::BufRead;
 use std::time::Duration;
 
@@ -201,7 +202,7 @@ async fn the_key_value_store_serves_puts_watches_transactions_and_owned_keys() {
     .await
     .expect("the watch ends");
     let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, "SUCCEEDED", "{report:?}");
+    assert_eq!(report.final_status, FinalStatus::Succeeded, "{report:?}");
     assert_eq!(
         end.map(|s| s.code()),
         Some(tonic::Code::Unavailable),

@@ -67,7 +67,7 @@ async fn wait_for_aggregated_logs(rm: &skein_hadoop::yarn::ResourceManager, id: 
         Duration::from_secs(180),
         || async {
             let app = rm.application(id).await.expect("report");
-            (matches!(app.state.as_str(), "FINISHED" | "FAILED" | "KILLED")
+            (app.state.is_terminal()
                 && matches!(
                     app.log_aggregation_status.as_str(),
                     "SUCCEEDED" | "FAILED" | "TIME_OUT"

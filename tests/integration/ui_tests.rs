@@ -1,6 +1,7 @@
 //! The ApplicationMaster's web UI, as a user sees it: through the ResourceManager's web proxy
 //! (`<rm web>/proxy/<app id>/...`, authenticated with `?user.name=`), like Skein's test_ui.py.
 
+use skein_hadoop::yarn::FinalStatus;
 use std::net::{IpAddr, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
@@ -284,7 +285,7 @@ async fn the_web_ui_shows_the_application_and_its_pages_through_the_resourcemana
         .await
         .expect("shutdown");
     let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, "SUCCEEDED", "{report:?}");
+    assert_eq!(report.final_status, FinalStatus::Succeeded, "{report:?}");
 }
 
 #[tokio::test]

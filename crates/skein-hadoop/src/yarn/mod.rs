@@ -6,6 +6,7 @@
 //! cannot be reached, answers 503, or redirects to an active RM it does not name. Requests
 //! carry `user.name=<user>`: the simple-authentication identity of Hadoop's web endpoints.
 
+mod states;
 pub mod types;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,8 +16,9 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 pub use types::{
-    AppInfo, ClusterInfo, Commands, ContainerLaunchContext, Credentials, Entries, Entry,
-    LocalResource, NewApplication, NodeInfo, ResourceInfo, ResourceType, SubmissionContext, Tags,
+    AppInfo, ApplicationState, ClusterInfo, Commands, ContainerLaunchContext, Credentials, Entries,
+    Entry, FinalStatus, LocalResource, NewApplication, NodeInfo, NodeState, ResourceInfo,
+    ResourceType, SubmissionContext, Tags,
 };
 
 use crate::conf::HadoopConfig;
@@ -73,8 +75,8 @@ impl YarnError {
 /// Filters for [`ResourceManager::applications`]; empty fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct AppQuery {
-    /// Application states (e.g. `RUNNING`).
-    pub states: Vec<String>,
+    /// Application states.
+    pub states: Vec<ApplicationState>,
     /// Application types (e.g. `skein`).
     pub application_types: Vec<String>,
     /// Submitting user.
@@ -217,10 +219,11 @@ impl ResourceManager {
     ///
     /// # Errors
     /// See [`YarnError`].
-    pub async fn nodes(&self, states: &[String]) -> Result<Vec<NodeInfo>, YarnError> {
+    pub async fn nodes(&self, states: &[NodeState]) -> Result<Vec<NodeInfo>, YarnError> {
         let mut query = Vec::new();
         if !states.is_empty() {
-            query.push(("states".to_string(), states.join(",")));
+            let names: Vec<&str> = states.iter().map(NodeState::as_str).collect();
+            query.push(("states".to_string(), names.join(",")));
         }
         let env: types::NodesEnvelope = self
             .call(Method::GET, "/ws/v1/cluster/nodes", &query, None)
@@ -280,7 +283,8 @@ impl ResourceManager {
         let mut query = Vec::new();
         let mut push = |k: &str, v: String| query.push((k.to_string(), v));
         if !q.states.is_empty() {
-            push("states", q.states.join(","));
+            let names: Vec<&str> = q.states.iter().map(ApplicationState::as_str).collect();
+            push("states", names.join(","));
         }
         if !q.application_types.is_empty() {
             push("applicationTypes", q.application_types.join(","));

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub use super::states::{ApplicationState, FinalStatus, NodeState};
+
 /// `{"x": [..]}`, `{"x": {..}}` (one element), `null` and missing all read as a Vec.
 pub(crate) fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
@@ -128,9 +130,9 @@ pub struct AppInfo {
     /// Queue (leaf name).
     pub queue: String,
     /// NEW .. KILLED.
-    pub state: String,
+    pub state: ApplicationState,
     /// UNDEFINED, SUCCEEDED, FAILED, KILLED.
-    pub final_status: String,
+    pub final_status: FinalStatus,
     /// 0..100.
     pub progress: f64,
     /// The proxied tracking URL, once the AM registered one.
@@ -216,7 +218,7 @@ pub struct NodeInfo {
     /// Rack.
     pub rack: String,
     /// NEW, RUNNING, UNHEALTHY, ...
-    pub state: String,
+    pub state: NodeState,
     /// Host name.
     pub node_host_name: String,
     /// `host:port` of the NM web server.
