@@ -18,8 +18,8 @@ use crate::am::driver_script::{self, MasterScript};
 use crate::am::grpc::{self, AppMasterService};
 use crate::am::master::{AmConfig, AmError, ApplicationMaster, effective_max_attempts};
 use crate::am::ui::{self, AccessPolicy, Proxies, UiConfig, WebUi};
-use crate::proto::final_status;
 use crate::security::Credentials;
+use skein_core::services::FinalStatus;
 use skein_core::services::Outcome;
 use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::Hdfs;
@@ -133,7 +133,7 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
         }
     });
 
-    let master_spec = config.spec.master.clone().unwrap_or_default();
+    let master_spec = &config.spec.master;
     if !master_spec.script.is_empty() {
         let allocated = driver_script::own_allocation().await;
         let script = MasterScript {
@@ -143,7 +143,7 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
             env: driver_script::skein_env(
                 &address,
                 &config.application_id,
-                allocated.as_ref().or(master_spec.resources.as_ref()),
+                Some(allocated.as_ref().unwrap_or(&master_spec.resources)),
             ),
         };
         tokio::spawn(driver_script::run(am.clone(), script));
@@ -156,7 +156,7 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
                 if sigterm.recv().await.is_some() {
                     tracing::info!("Received SIGTERM");
                     // 128 + SIGTERM, the exit status of Skein's JVM AM in this case.
-                    am.end(final_status::Type::Failed, EXTERNAL_SIGNAL, 143);
+                    am.end(FinalStatus::Failed, EXTERNAL_SIGNAL, 143);
                 }
             });
         }
@@ -179,7 +179,7 @@ pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerEr
     // An AM that failed (its shim died) on the last attempt is the application's end too.
     let status = result
         .as_ref()
-        .map_or(final_status::Type::Failed, |outcome| outcome.status);
+        .map_or(FinalStatus::Failed, |outcome| outcome.status);
     if config.is_final(status) {
         remove_staging_dir(hadoop.as_ref(), &config).await;
     }
@@ -193,7 +193,7 @@ fn web_ui_config(config: &AmConfig, hadoop: Option<&HadoopConfig>) -> UiConfig {
     let user = application_user(config);
     UiConfig {
         application_id: config.application_id.clone(),
-        access: AccessPolicy::from_acls(config.spec.acls.as_ref(), &user),
+        access: AccessPolicy::from_acls(&config.spec.acls, &user),
         user,
         am_container_id: config.container_id.clone(),
         nm_http_address: std::env::var("NM_HTTP_PORT")

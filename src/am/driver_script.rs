@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::am::master::AppMaster;
-use crate::proto::final_status;
+use skein_core::services::FinalStatus;
+use skein_core::spec::Resources;
 
 /// Diagnostics when the script exits 0.
 pub const DRIVER_SUCCEEDED: &str = "Application driver completed successfully.";
@@ -30,18 +31,18 @@ pub struct MasterScript {
 }
 
 /// The application's final status and diagnostics after the script exited with `code`.
-pub fn driver_outcome(code: i32) -> (final_status::Type, String) {
+pub fn driver_outcome(code: i32) -> (FinalStatus, String) {
     match code {
-        0 => (final_status::Type::Succeeded, DRIVER_SUCCEEDED.to_string()),
+        0 => (FinalStatus::Succeeded, DRIVER_SUCCEEDED.to_string()),
         143 => (
-            final_status::Type::Failed,
+            FinalStatus::Failed,
             "Application driver failed with exit code 143. This is often due to the \
              application master memory limit being exceeded. See the diagnostics for more \
              information."
                 .to_string(),
         ),
         n => (
-            final_status::Type::Failed,
+            FinalStatus::Failed,
             format!("Application driver failed with exit code {n}, see logs for more information."),
         ),
     }
@@ -51,7 +52,7 @@ pub fn driver_outcome(code: i32) -> (final_status::Type, String) {
 /// (`http://$NM_HOST:$NM_HTTP_PORT/ws/v1/node/containers/$CONTAINER_ID`): YARN rounds requests
 /// up to the scheduler's increments, and Skein gives the master script what was allocated.
 /// `None` when the NodeManager cannot tell (then the spec's request stands).
-pub async fn own_allocation() -> Option<crate::proto::Resources> {
+pub async fn own_allocation() -> Option<Resources> {
     #[derive(serde::Deserialize)]
     struct Envelope {
         container: NmContainer,
@@ -90,10 +91,11 @@ pub async fn own_allocation() -> Option<crate::proto::Resources> {
             .await
     };
     match answer.await {
-        Ok(Envelope { container }) => Some(crate::proto::Resources {
+        Ok(Envelope { container }) => Some(Resources {
             memory: i32::try_from(container.total_memory_needed_mb).ok()?,
             vcores: i32::try_from(container.total_v_cores_needed).ok()?,
-            ..Default::default()
+            gpus: 0,
+            fpgas: 0,
         }),
         Err(e) => {
             tracing::warn!(
@@ -109,7 +111,7 @@ pub async fn own_allocation() -> Option<crate::proto::Resources> {
 pub fn skein_env(
     appmaster_address: &str,
     application_id: &str,
-    resources: Option<&crate::proto::Resources>,
+    resources: Option<&Resources>,
 ) -> Vec<(String, String)> {
     let mut env = vec![
         (
@@ -224,10 +226,10 @@ mod tests {
     fn the_scripts_exit_code_decides_the_status() {
         assert_eq!(
             driver_outcome(0),
-            (final_status::Type::Succeeded, DRIVER_SUCCEEDED.to_string())
+            (FinalStatus::Succeeded, DRIVER_SUCCEEDED.to_string())
         );
         let (status, text) = driver_outcome(143);
-        assert_eq!(status, final_status::Type::Failed);
+        assert_eq!(status, FinalStatus::Failed);
         assert!(text.contains("application master memory limit"));
         assert_eq!(
             driver_outcome(3).1,

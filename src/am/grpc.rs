@@ -17,6 +17,7 @@ use crate::am::ui::{PROXY_PREFIX, Proxies};
 use crate::am::watch::WatchStream;
 use crate::proto::{self, app_master_server};
 use crate::security::{Credentials, tls};
+use skein_core::services::{ContainerReport, ContainerState};
 
 /// Why the gRPC server stopped.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +69,7 @@ impl app_master_server::AppMaster for AppMasterService {
         let request = request.into_inner();
         let status = proto::final_status::Type::try_from(request.final_status)
             .unwrap_or(proto::final_status::Type::Undefined);
-        self.am.shutdown(status, &request.diagnostics);
+        self.am.shutdown(status.into(), &request.diagnostics);
         Ok(Response::new(proto::Empty {}))
     }
 
@@ -129,7 +130,7 @@ impl app_master_server::AppMaster for AppMasterService {
         &self,
         _request: Request<proto::Empty>,
     ) -> Result<Response<proto::ApplicationSpec>, Status> {
-        Ok(Response::new(self.am.specification()))
+        Ok(Response::new(proto::ApplicationSpec::from(self.am.spec())))
     }
 
     async fn get_containers(
@@ -138,15 +139,24 @@ impl app_master_server::AppMaster for AppMasterService {
     ) -> Result<Response<proto::ContainersResponse>, Status> {
         // No states means Skein's default (WAITING, REQUESTED, RUNNING): see `containers`.
         let request = request.into_inner();
-        let containers = self.am.containers(&request)?;
-        Ok(Response::new(proto::ContainersResponse { containers }))
+        // Numbers the contract does not define select nothing, as in Skein.
+        let states: Vec<ContainerState> = request
+            .states
+            .iter()
+            .filter_map(|s| proto::container::State::try_from(*s).ok())
+            .map(ContainerState::from)
+            .collect();
+        let containers = self.am.containers(&request.services, &states)?;
+        Ok(Response::new(containers_response(&containers)))
     }
 
     async fn kill_container(
         &self,
         request: Request<proto::ContainerInstance>,
     ) -> Result<Response<proto::Empty>, Status> {
-        self.am.kill_container(&request.into_inner())?;
+        let request = request.into_inner();
+        self.am
+            .kill_container(&request.service_name, request.instance)?;
         Ok(Response::new(proto::Empty {}))
     }
 
@@ -154,15 +164,21 @@ impl app_master_server::AppMaster for AppMasterService {
         &self,
         request: Request<proto::ScaleRequest>,
     ) -> Result<Response<proto::ContainersResponse>, Status> {
-        let containers = self.am.scale(&request.into_inner())?;
-        Ok(Response::new(proto::ContainersResponse { containers }))
+        let request = request.into_inner();
+        let containers = self
+            .am
+            .scale(&request.service_name, request.count, request.delta)?;
+        Ok(Response::new(containers_response(&containers)))
     }
 
     async fn add_container(
         &self,
         request: Request<proto::AddContainerRequest>,
     ) -> Result<Response<proto::Container>, Status> {
-        Ok(Response::new(self.am.add_container(&request.into_inner())?))
+        let request = request.into_inner();
+        let env = request.env.into_iter().collect();
+        let container = self.am.add_container(&request.service_name, env)?;
+        Ok(Response::new(proto::Container::from(&container)))
     }
 
     async fn set_progress(
@@ -237,6 +253,13 @@ pub async fn serve(
         .serve_with_incoming_shutdown(crate::net::incoming_nodelay(listener), stop)
         .await
         .map_err(|e| describe(&e))
+}
+
+/// The wire form of container reports.
+fn containers_response(containers: &[ContainerReport]) -> proto::ContainersResponse {
+    proto::ContainersResponse {
+        containers: containers.iter().map(proto::Container::from).collect(),
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! [`AppMaster`] the `skein.AppMaster` gRPC service calls into; [`ApplicationMaster::run`]
 //! registers and runs to the end. [`run_application_master`] does all three.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,13 +14,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use prost::Message;
 use tokio::sync::Notify;
 
-use crate::am::launch::{LaunchEnvironment, start_container};
 use crate::am::shim::{self, ShimConfig, ShimError, ShimEvents, ShimMessage, ShimSender};
 use crate::am::watch::KvService;
-use crate::proto::{self, ApplicationSpec, final_status};
+use crate::proto;
 use skein_core::kv::{ContainerDirectory, OwnerState};
+use skein_core::launch::{LaunchEnvironment, start_container};
 use skein_core::runtime::{Command, Event};
-use skein_core::services::{Action, ContainerState, Outcome, ServiceError, Services};
+use skein_core::services::{
+    Action, ContainerReport, ContainerState, FinalStatus, Outcome, ServiceError, Services,
+};
+use skein_core::spec::ApplicationSpec;
 
 /// How long the shim may take to start, and to register.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
@@ -54,6 +58,14 @@ pub enum AmError {
         path: PathBuf,
         /// Why.
         source: prost::DecodeError,
+    },
+    /// The staged spec breaks the spec's rules (a corrupt or foreign `.skein.proto`).
+    #[error("the staged application spec {} is not valid: {source}", path.display())]
+    InvalidSpec {
+        /// The file.
+        path: PathBuf,
+        /// Every problem found.
+        source: skein_core::spec::SpecError,
     },
     /// The shim failed or died.
     #[error(transparent)]
@@ -103,8 +115,16 @@ impl AmConfig {
             path: path.clone(),
             source,
         })?;
-        let spec = ApplicationSpec::decode(bytes.as_slice())
-            .map_err(|source| AmError::DecodeSpec { path, source })?;
+        let wire = proto::ApplicationSpec::decode(bytes.as_slice()).map_err(|source| {
+            AmError::DecodeSpec {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        // The AM trusts nothing it reads: the staged spec goes through the same rules as a
+        // spec file, so a corrupt or foreign `.skein.proto` ends here with every problem named.
+        let spec = ApplicationSpec::try_from(wire)
+            .map_err(|source| AmError::InvalidSpec { path, source })?;
         let cluster_max = var("MAX_APP_ATTEMPTS")
             .ok()
             .and_then(|v| v.parse::<u32>().ok());
@@ -129,8 +149,8 @@ impl AmConfig {
 
     /// Whether an attempt ending with `status` is the application's end: it succeeded, or no
     /// attempt is left (only then does the AM unregister and remove the staging folder).
-    pub fn is_final(&self, status: final_status::Type) -> bool {
-        status == final_status::Type::Succeeded || self.attempt() >= self.max_attempts
+    pub fn is_final(&self, status: FinalStatus) -> bool {
+        status == FinalStatus::Succeeded || self.attempt() >= self.max_attempts
     }
 }
 
@@ -200,11 +220,6 @@ fn now_ms() -> i64 {
 }
 
 impl AppMaster {
-    /// The application spec (`getApplicationSpec`).
-    pub fn specification(&self) -> ApplicationSpec {
-        self.core.spec.clone()
-    }
-
     /// The application spec, borrowed.
     pub fn spec(&self) -> &ApplicationSpec {
         &self.core.spec
@@ -221,11 +236,9 @@ impl AppMaster {
     }
 
     /// Every container of every service, whatever its state, by service then instance.
-    pub fn all_containers(&self) -> Vec<proto::Container> {
-        use ContainerState::*;
-        let all = [Waiting, Requested, Running, Succeeded, Failed, Killed];
+    pub fn all_containers(&self) -> Vec<ContainerReport> {
         lock(&self.core.services)
-            .containers(&[], &all)
+            .containers(&[], &ContainerState::ALL)
             .unwrap_or_default()
     }
 
@@ -234,46 +247,38 @@ impl AppMaster {
         &self.core.kv
     }
 
-    /// `getContainers`.
+    /// `getContainers`: the containers of `services` (all when empty) in `states` (the active
+    /// ones when empty).
     pub fn containers(
         &self,
-        request: &proto::ContainersRequest,
-    ) -> Result<Vec<proto::Container>, ServiceError> {
-        let states: Vec<ContainerState> = request
-            .states
-            .iter()
-            .filter_map(|s| ContainerState::try_from(*s).ok())
-            .collect();
-        lock(&self.core.services).containers(&request.services, &states)
+        services: &[String],
+        states: &[ContainerState],
+    ) -> Result<Vec<ContainerReport>, ServiceError> {
+        lock(&self.core.services).containers(services, states)
     }
 
-    /// `scale`.
+    /// `scale`: to `count` containers, or by `delta` when it is not 0.
     pub fn scale(
         &self,
-        request: &proto::ScaleRequest,
-    ) -> Result<Vec<proto::Container>, ServiceError> {
-        self.apply(|s| {
-            s.scale(
-                &request.service_name,
-                request.count,
-                request.delta,
-                now_ms(),
-            )
-        })
+        service: &str,
+        count: i32,
+        delta: i32,
+    ) -> Result<Vec<ContainerReport>, ServiceError> {
+        self.apply(|s| s.scale(service, count, delta, now_ms()))
     }
 
-    /// `addContainer`.
+    /// `addContainer`: one more container of `service`, with `env` over the service's env.
     pub fn add_container(
         &self,
-        request: &proto::AddContainerRequest,
-    ) -> Result<proto::Container, ServiceError> {
-        let env = request.env.clone().into_iter().collect();
-        self.apply(|s| s.add_container(&request.service_name, env, now_ms()))
+        service: &str,
+        env: BTreeMap<String, String>,
+    ) -> Result<ContainerReport, ServiceError> {
+        self.apply(|s| s.add_container(service, env, now_ms()))
     }
 
     /// `killContainer`.
-    pub fn kill_container(&self, request: &proto::ContainerInstance) -> Result<(), ServiceError> {
-        self.apply(|s| s.kill_container(&request.service_name, request.instance, now_ms()))
+    pub fn kill_container(&self, service: &str, instance: i32) -> Result<(), ServiceError> {
+        self.apply(|s| s.kill_container(service, instance, now_ms()))
     }
 
     /// `SetProgress` (the gRPC layer checks 0..1): reported with the next heartbeats.
@@ -283,7 +288,7 @@ impl AppMaster {
     }
 
     /// `shutdown`: ends the application (the first decision wins).
-    pub fn shutdown(&self, status: final_status::Type, diagnostics: &str) {
+    pub fn shutdown(&self, status: FinalStatus, diagnostics: &str) {
         let diagnostics = if diagnostics.is_empty() {
             "Shutdown requested by user."
         } else {
@@ -294,7 +299,7 @@ impl AppMaster {
 
     /// Ends the application with `status`, `diagnostics` and the AM's `exit_code`, unless an
     /// outcome was decided already (the first decision wins).
-    pub fn end(&self, status: final_status::Type, diagnostics: &str, exit_code: i32) {
+    pub fn end(&self, status: FinalStatus, diagnostics: &str, exit_code: i32) {
         self.apply(|s| s.finish(status, diagnostics, exit_code));
     }
 
@@ -400,7 +405,7 @@ impl AppMaster {
             }
             Event::ShutdownRequested { reason } => self.apply(|s| {
                 s.finish(
-                    final_status::Type::Failed,
+                    FinalStatus::Failed,
                     &format!("Application master shut down by YARN: {reason}"),
                     10,
                 )
@@ -410,7 +415,7 @@ impl AppMaster {
                 message,
             } => self.apply(|s| {
                 s.finish(
-                    final_status::Type::Failed,
+                    FinalStatus::Failed,
                     &format!("The YARN shim failed: {message}"),
                     10,
                 )
@@ -510,7 +515,7 @@ impl ApplicationMaster {
         };
         tracing::info!(
             "Shutting down: {} - {}",
-            outcome.status.as_str_name(),
+            outcome.status.as_str(),
             outcome.diagnostics
         );
         am.core.kv.shutdown();
@@ -553,7 +558,7 @@ impl ApplicationMaster {
         let shim = self.am.core.shim.clone();
         if self.config.is_final(outcome.status) {
             let _ = shim.send(Command::Unregister {
-                final_status: outcome.status.as_str_name().to_string(),
+                final_status: outcome.status.as_str().to_string(),
                 diagnostics: outcome.diagnostics.clone(),
                 tracking_url: String::new(),
             });

@@ -15,7 +15,7 @@
 pub mod container;
 pub mod driver_script;
 pub mod grpc;
-pub mod launch;
+
 pub mod master;
 pub mod shim;
 pub mod ui;

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 use crate::driver::{reports, submit};
 use crate::proto;
 use skein_hadoop::conf::HadoopConfig;
-use skein_hadoop::hdfs::Hdfs;
+use skein_hadoop::hdfs::{Hdfs, HdfsError};
 use skein_hadoop::yarn::{
     AppInfo, AppQuery, ApplicationState, NodeState, ResourceManager, YarnError,
 };
@@ -126,17 +126,18 @@ impl Backend {
     /// a client of that user's otherwise (Hadoop proxy users). Under simple authentication the
     /// NameNode takes the name as given; with Kerberos the driver's principal is the real user
     /// and the NameNode checks the impersonation.
-    async fn hdfs_for(&self, user: &str) -> Result<HdfsFor<'_>, String> {
+    async fn hdfs_for(&self, user: &str) -> Result<HdfsFor<'_>, HdfsError> {
         if user.is_empty() || user == self.user {
             return self
                 .hdfs()
                 .await
                 .map(HdfsFor::Shared)
-                .ok_or_else(|| "HDFS is not available".to_string());
+                .ok_or_else(|| HdfsError::Setup {
+                    fs: self.config.default_fs(),
+                    message: "HDFS is not available (the driver's log says why)".into(),
+                });
         }
-        Hdfs::connect(&self.config, user)
-            .map(HdfsFor::Proxied)
-            .map_err(|e| e.to_string())
+        Hdfs::connect(&self.config, user).map(HdfsFor::Proxied)
     }
 
     async fn hdfs(&self) -> Option<&Hdfs> {
@@ -361,15 +362,9 @@ impl proto::driver_server::Driver for YarnDriver {
         request: Request<proto::ApplicationSpec>,
     ) -> Result<Response<proto::Application>, Status> {
         let backend = self.backend()?;
-        let failed = |message: String| {
-            Status::internal(format!(
-                "Failed to submit application, exception:\n{message}"
-            ))
-        };
-        // Validated once, here: the rest of the path trusts the normalized spec.
-        let model = skein_core::spec::ApplicationSpec::try_from(request.into_inner())
-            .map_err(|e| failed(e.to_string()))?;
-        let spec = proto::ApplicationSpec::from(&model);
+        // Validated once, here at the edge: the rest of the path computes on the model.
+        let spec = skein_core::spec::ApplicationSpec::try_from(request.into_inner())
+            .map_err(|e| submit_status(e.into()))?;
         // `user` submits for another user (Hadoop proxy users): YARN checks the impersonation,
         // and the files are staged in that user's home, as that user.
         let rm = backend.rm.acting_as(&spec.user);
@@ -377,13 +372,14 @@ impl proto::driver_server::Driver for YarnDriver {
         let hdfs = backend
             .hdfs_for(&user)
             .await
-            .map_err(|e| failed(format!("{e}: cannot stage the application")))?;
-        let credentials = self.credentials.as_ref().ok_or_else(|| {
-            failed("the driver has no credentials to give the application".into())
-        })?;
+            .map_err(|e| submit_status(submit::SubmitError::Hdfs(e)))?;
+        let credentials = self
+            .credentials
+            .as_ref()
+            .ok_or_else(|| submit_status(submit::SubmitError::NoCredentials))?;
         let am_binary = match &self.am_binary {
             Some(path) => path.clone(),
-            None => submit::default_am_binary().map_err(failed)?,
+            None => submit::default_am_binary().map_err(submit_status)?,
         };
         let submitter = submit::Submitter {
             rm: &rm,
@@ -393,7 +389,10 @@ impl proto::driver_server::Driver for YarnDriver {
             credentials,
             am_binary: &am_binary,
         };
-        let id = submitter.submit(spec).await?;
+        let id = submitter.submit(spec).await.map_err(|e| {
+            tracing::warn!("submit failed: {e}");
+            submit_status(e)
+        })?;
         tracing::info!("Submitted application {id}");
         Ok(Response::new(proto::Application { id }))
     }
@@ -428,10 +427,7 @@ impl proto::driver_server::Driver for YarnDriver {
             .map_err(internal)?;
         // The staging folder is in its owner's home.
         let removed = match backend.hdfs_for(&app.user).await {
-            Ok(hdfs) => hdfs
-                .remove_staging_dir(&req.id)
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(hdfs) => hdfs.remove_staging_dir(&req.id).await,
             Err(e) => Err(e),
         };
         if let Err(e) = removed {
@@ -478,9 +474,35 @@ impl proto::driver_server::Driver for YarnDriver {
     }
 }
 
+/// Skein's status for a failed submit: `INVALID_ARGUMENT` with the message when the request
+/// itself is wrong, else `INTERNAL` "Failed to submit application, exception:\n<message>".
+fn submit_status(error: submit::SubmitError) -> Status {
+    if error.is_invalid_argument() {
+        Status::invalid_argument(error.to_string())
+    } else {
+        Status::internal(format!("Failed to submit application, exception:\n{error}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_submit_keeps_skeins_codes_and_prefix() {
+        let refused = submit_status(submit::SubmitError::UndefinedResource(submit::GPU));
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            refused.message(),
+            "Resource 'yarn.io/gpu' is not defined in your cluster's configuration"
+        );
+        let failed = submit_status(submit::SubmitError::NoCredentials);
+        assert_eq!(failed.code(), tonic::Code::Internal);
+        assert_eq!(
+            failed.message(),
+            "Failed to submit application, exception:\nthe driver has no credentials to give the application"
+        );
+    }
 
     #[test]
     fn application_ids_are_checked_like_skein() {

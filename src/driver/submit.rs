@@ -11,16 +11,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use tonic::Status;
 
 use crate::proto;
 use crate::security::Credentials;
+use skein_core::launch::yarn_acls;
+use skein_core::spec::{ApplicationSpec, File, Resources, Secret, Security};
 use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::staging::FILE_MODE;
 use skein_hadoop::hdfs::{Hdfs, HdfsError};
 use skein_hadoop::yarn::{
     Commands, ContainerLaunchContext, Entries, LocalResource, ResourceInfo, ResourceManager,
-    SubmissionContext, Tags,
+    ResourceType, SubmissionContext, Tags, YarnError,
 };
 
 /// The command that starts the ApplicationMaster in its container.
@@ -42,7 +43,7 @@ pub const AM_COMMAND: &str = concat!(
 /// Where the Java shim jar is looked for, in order: `$SKEIN_SHIM_JAR`, `skein-shim.jar` next to
 /// the `skein` binary, and the development build `java-shim/target/skein-shim.jar` of the
 /// source tree the binary was built in.
-pub fn find_shim_jar() -> Result<PathBuf, String> {
+pub fn find_shim_jar() -> Result<PathBuf, SubmitError> {
     let mut candidates = Vec::new();
     if let Some(path) = std::env::var_os("SKEIN_SHIM_JAR").filter(|p| !p.is_empty()) {
         candidates.push(PathBuf::from(path));
@@ -57,15 +58,12 @@ pub fn find_shim_jar() -> Result<PathBuf, String> {
         .iter()
         .find(|p| p.is_file())
         .cloned()
-        .ok_or_else(|| {
-            format!(
-                "the skein AM shim jar was not found (looked at {}): build it with `mvn -f java-shim/pom.xml package` and set SKEIN_SHIM_JAR to it",
-                candidates
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        .ok_or_else(|| SubmitError::ShimJarNotFound {
+            looked_at: candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 
@@ -86,84 +84,117 @@ pub struct Submitter<'a> {
 }
 
 /// The `skein` binary applications run as their AM: `$SKEIN_AM_BINARY`, else this process's.
-pub fn default_am_binary() -> Result<PathBuf, String> {
+pub fn default_am_binary() -> Result<PathBuf, SubmitError> {
     match std::env::var_os("SKEIN_AM_BINARY").filter(|p| !p.is_empty()) {
         Some(path) => Ok(PathBuf::from(path)),
-        None => std::env::current_exe()
-            .map_err(|e| format!("cannot locate the running skein binary: {e}")),
+        None => std::env::current_exe().map_err(SubmitError::NoAmBinary),
     }
 }
 
-fn failed(message: impl std::fmt::Display) -> Status {
-    Status::internal(format!(
-        "Failed to submit application, exception:\n{message}"
-    ))
+/// Why a submission failed. Nothing stays staged after any of these. The gRPC edge maps them
+/// to Skein's statuses: [`SubmitError::is_invalid_argument`] ones to `INVALID_ARGUMENT`, the
+/// rest to `INTERNAL` "Failed to submit application, exception:\n<message>".
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The spec breaks the spec's rules.
+    #[error("{0}")]
+    InvalidSpec(#[from] skein_core::spec::SpecError),
+    /// The ResourceManager refused or failed a call (new application, submit).
+    #[error("{}", with_proxy_user_hint(.source.to_string(), .real_user))]
+    ResourceManager {
+        /// The RM's error.
+        source: YarnError,
+        /// The driver's own user (who would need the proxy-user rights).
+        real_user: String,
+    },
+    /// HDFS failed while staging.
+    #[error(transparent)]
+    Hdfs(#[from] HdfsError),
+    /// A container the cluster could never grant (memory or vcores above its maximum).
+    #[error("Resource request for {what} ({amount} {unit}) exceeds the cluster's maximum {limit}")]
+    AboveMaximum {
+        /// `the application master` or `service '<name>'`.
+        what: String,
+        /// What was asked.
+        amount: i64,
+        /// `MiB`, `vcores`, `yarn.io/gpu`, ...
+        unit: String,
+        /// How the limit reads (`container memory of 1024 MiB`, ...).
+        limit: String,
+    },
+    /// GPUs or FPGAs for the application master, which the REST submission cannot carry.
+    #[error(
+        "skein-rs does not request GPUs or FPGAs for the application master: request them for a service"
+    )]
+    MasterAccelerators,
+    /// The spec asks for a resource type the cluster does not define.
+    #[error("Resource '{0}' is not defined in your cluster's configuration")]
+    UndefinedResource(&'static str),
+    /// The ResourceManager has no resource types at all (Hadoop 2).
+    #[error(
+        "Custom resources not supported in this version of Hadoop, can't set request for '{0}'"
+    )]
+    NoResourceTypes(&'static str),
+    /// The Java shim jar the AM needs was not found.
+    #[error(
+        "the skein AM shim jar was not found (looked at {looked_at}): build it with `mvn -f java-shim/pom.xml package` and set SKEIN_SHIM_JAR to it"
+    )]
+    ShimJarNotFound {
+        /// Every place looked at.
+        looked_at: String,
+    },
+    /// The running binary cannot be located to stage it as the AM.
+    #[error("cannot locate the running skein binary: {0}")]
+    NoAmBinary(std::io::Error),
+    /// The application's certificate or key names a file that is not local.
+    #[error("Cannot read security file {0} locally")]
+    SecurityFileNotLocal(String),
+    /// The application's certificate or key cannot be read.
+    #[error("cannot read {path}: {source}")]
+    SecurityFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A service's script is missing from the staged scripts (a bug, named rather than hidden).
+    #[error("the script of service '{0}' was not staged")]
+    ScriptNotStaged(String),
+    /// The driver was started without a key pair to give applications.
+    #[error("the driver has no credentials to give the application")]
+    NoCredentials,
 }
 
-fn hdfs_failed(e: HdfsError) -> Status {
-    failed(e)
-}
-
-/// A YARN local resource as the wire contract's File.
-fn as_file(resource: &LocalResource, kind: proto::file::Type) -> proto::File {
-    let (scheme, rest) = resource
-        .resource
-        .split_once("://")
-        .unwrap_or(("hdfs", resource.resource.as_str()));
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().unwrap_or(0)),
-        None => (authority, 0),
-    };
-    proto::File {
-        source: Some(proto::Url {
-            scheme: scheme.to_string(),
-            host: host.to_ascii_lowercase(),
-            port,
-            file: path.to_string(),
-        }),
-        r#type: kind.into(),
-        visibility: proto::file::Visibility::Application.into(),
-        size: resource.size,
-        timestamp: resource.timestamp,
-    }
-}
-
-/// The wire contract's File as a YARN local resource.
-fn as_local_resource(file: &proto::File) -> LocalResource {
-    let url = file.source.clone().unwrap_or_default();
-    let authority = match (url.host.is_empty(), url.port) {
-        (true, _) => String::new(),
-        (false, p) if p > 0 => format!("{}:{p}", url.host),
-        (false, _) => url.host.clone(),
-    };
-    LocalResource {
-        resource: format!("{}://{authority}{}", url.scheme, url.file),
-        kind: file.r#type().as_str_name().to_string(),
-        visibility: file.visibility().as_str_name().to_string(),
-        size: file.size,
-        timestamp: file.timestamp,
+impl SubmitError {
+    /// Whether Skein answers this with `INVALID_ARGUMENT` (the request itself is wrong) rather
+    /// than `INTERNAL`.
+    pub fn is_invalid_argument(&self) -> bool {
+        matches!(
+            self,
+            SubmitError::UndefinedResource(_) | SubmitError::NoResourceTypes(_)
+        )
     }
 }
 
 /// Refuses, before anything is staged, a container the cluster could never grant: YARN would
 /// accept the application and then leave that request pending (or fail the AM) forever.
-fn check_fits(spec: &proto::ApplicationSpec, max: ResourceInfo) -> Result<(), String> {
+fn check_fits(spec: &ApplicationSpec, max: ResourceInfo) -> Result<(), SubmitError> {
     for (what, r) in container_requests(spec) {
         if i64::from(r.memory) > max.memory {
-            return Err(format!(
-                "Resource request for {what} ({} MiB) exceeds the cluster's maximum container memory of {} MiB",
-                r.memory, max.memory
-            ));
+            return Err(SubmitError::AboveMaximum {
+                what,
+                amount: i64::from(r.memory),
+                unit: "MiB".into(),
+                limit: format!("container memory of {} MiB", max.memory),
+            });
         }
         if i64::from(r.vcores) > max.vcores {
-            return Err(format!(
-                "Resource request for {what} ({} vcores) exceeds the cluster's maximum of {} vcores per container",
-                r.vcores, max.vcores
-            ));
+            return Err(SubmitError::AboveMaximum {
+                what,
+                amount: i64::from(r.vcores),
+                unit: "vcores".into(),
+                limit: format!("of {} vcores per container", max.vcores),
+            });
         }
     }
     Ok(())
@@ -185,18 +216,11 @@ fn with_proxy_user_hint(message: String, real_user: &str) -> String {
 
 /// The containers the spec asks for, the AM's first and then each service's, with their
 /// resources and how errors name them.
-fn container_requests(
-    spec: &proto::ApplicationSpec,
-) -> impl Iterator<Item = (String, proto::Resources)> + '_ {
-    let master = spec
-        .master
-        .as_ref()
-        .and_then(|m| m.resources)
-        .unwrap_or_default();
-    std::iter::once(("the application master".to_string(), master)).chain(
+fn container_requests(spec: &ApplicationSpec) -> impl Iterator<Item = (String, Resources)> + '_ {
+    std::iter::once(("the application master".to_string(), spec.master.resources)).chain(
         spec.services
             .iter()
-            .map(|(n, s)| (format!("service '{n}'"), s.resources.unwrap_or_default())),
+            .map(|(n, s)| (format!("service '{n}'"), s.resources)),
     )
 }
 
@@ -210,39 +234,35 @@ pub const FPGA: &str = "yarn.io/fpga";
 /// anything is staged.
 ///
 /// # Errors
-/// Skein's `INVALID_ARGUMENT` messages for a resource the cluster lacks; `INTERNAL` (as for
-/// memory) for more than a container may have, or for the application master, whose REST
-/// submission carries only memory and vcores.
+/// [`SubmitError::UndefinedResource`] / [`SubmitError::NoResourceTypes`] for a resource the
+/// cluster lacks (Skein's `INVALID_ARGUMENT`); [`SubmitError::AboveMaximum`] for more than a
+/// container may have; [`SubmitError::MasterAccelerators`] for the application master, whose
+/// REST submission carries only memory and vcores.
 fn check_resource_types(
-    spec: &proto::ApplicationSpec,
-    types: Option<&[skein_hadoop::yarn::ResourceType]>,
-) -> Result<(), Status> {
+    spec: &ApplicationSpec,
+    types: Option<&[ResourceType]>,
+) -> Result<(), SubmitError> {
     for (index, (what, r)) in container_requests(spec).enumerate() {
         let is_master = index == 0;
         if is_master && (r.gpus > 0 || r.fpgas > 0) {
-            return Err(failed(
-                "skein-rs does not request GPUs or FPGAs for the application master: request them for a service",
-            ));
+            return Err(SubmitError::MasterAccelerators);
         }
         for (kind, amount) in [(GPU, r.gpus), (FPGA, r.fpgas)] {
             if amount <= 0 {
                 continue;
             }
-            let Some(types) = types else {
-                return Err(Status::invalid_argument(format!(
-                    "Custom resources not supported in this version of Hadoop, can't set request for '{kind}'"
-                )));
-            };
-            let Some(max) = types.iter().find(|t| t.name == kind) else {
-                return Err(Status::invalid_argument(format!(
-                    "Resource '{kind}' is not defined in your cluster's configuration"
-                )));
-            };
+            let types = types.ok_or(SubmitError::NoResourceTypes(kind))?;
+            let max = types
+                .iter()
+                .find(|t| t.name == kind)
+                .ok_or(SubmitError::UndefinedResource(kind))?;
             if amount > max.value {
-                return Err(failed(format!(
-                    "Resource request for {what} ({amount} {kind}) exceeds the cluster's maximum of {} per container",
-                    max.value
-                )));
+                return Err(SubmitError::AboveMaximum {
+                    what,
+                    amount,
+                    unit: kind.to_string(),
+                    limit: format!("of {} per container", max.value),
+                });
             }
         }
     }
@@ -250,41 +270,46 @@ fn check_resource_types(
 }
 
 impl Submitter<'_> {
-    /// Submits `spec` (already validated) and returns the new application id.
+    /// Submits `spec` (validated: the type says so) and returns the new application id.
     ///
     /// # Errors
-    /// INTERNAL "Failed to submit application, exception:\n..." as Skein, after removing
-    /// whatever was staged.
-    pub async fn submit(&self, spec: proto::ApplicationSpec) -> Result<String, Status> {
+    /// A [`SubmitError`], after removing whatever was staged.
+    pub async fn submit(&self, spec: ApplicationSpec) -> Result<String, SubmitError> {
         let app = self
             .rm
             .new_application()
             .await
-            .map_err(|e| failed(with_proxy_user_hint(e.to_string(), self.rm.user())))?;
-        check_fits(&spec, app.maximum_resource_capability).map_err(failed)?;
+            .map_err(|source| self.rm_error(source))?;
+        check_fits(&spec, app.maximum_resource_capability)?;
         check_resource_types(&spec, app.resource_types.as_deref())?;
         let id = app.application_id;
         match self.stage_and_submit(&id, spec).await {
             Ok(()) => Ok(id),
-            Err(status) => {
+            Err(error) => {
                 if let Err(e) = self.hdfs.remove_staging_dir(&id).await {
                     tracing::warn!("could not remove the staging folder of {id}: {e}");
                 }
-                Err(status)
+                Err(error)
             }
+        }
+    }
+
+    fn rm_error(&self, source: YarnError) -> SubmitError {
+        SubmitError::ResourceManager {
+            source,
+            real_user: self.rm.user().to_string(),
         }
     }
 
     async fn stage_and_submit(
         &self,
         id: &str,
-        mut spec: proto::ApplicationSpec,
-    ) -> Result<(), Status> {
+        mut spec: ApplicationSpec,
+    ) -> Result<(), SubmitError> {
         let dir = self.hdfs.staging_dir(id);
         self.hdfs
             .create_dir(&dir, skein_hadoop::hdfs::staging::DIR_MODE)
-            .await
-            .map_err(hdfs_failed)?;
+            .await?;
 
         // The small files go up concurrently: each HDFS write costs a round of completeFile
         // polling (hdfs-native waits 500 ms per retry), so one after another adds up.
@@ -296,33 +321,28 @@ impl Submitter<'_> {
                 Ok::<_, HdfsError>((name.clone(), staged))
             })
         }));
-        let shim_jar = find_shim_jar().map_err(failed)?;
+        let shim_jar = find_shim_jar()?;
         // hdfs-native's futures are large: joined on the stack they overflow it, so box them.
         let (security, scripts, binary, jar) = tokio::join!(
-            Box::pin(self.stage_security(id, &spec)),
+            Box::pin(self.stage_security(id, spec.master.security.as_ref())),
             scripts,
             Box::pin(self.hdfs.stage_cached_file("skein", self.am_binary)),
             Box::pin(self.hdfs.stage_cached_file("skein-shim.jar", &shim_jar)),
         );
         let (cert, key) = security?;
-        let mut scripts: BTreeMap<String, LocalResource> =
-            scripts.map_err(hdfs_failed)?.into_iter().collect();
-        let (binary, jar) = (binary.map_err(hdfs_failed)?, jar.map_err(hdfs_failed)?);
-        let mut uploads: BTreeMap<String, proto::File> = BTreeMap::new();
+        let mut scripts: BTreeMap<String, File> = scripts?.into_iter().collect();
+        let (binary, jar) = (binary?, jar?);
+        let mut uploads: BTreeMap<String, File> = BTreeMap::new();
         let lang = std::env::var("LANG").ok().filter(|l| !l.is_empty());
 
-        let mut services = std::mem::take(&mut spec.services);
-        for (name, service) in services.iter_mut() {
+        for (name, service) in spec.services.iter_mut() {
             for file in service.files.values_mut() {
                 self.stage_user_file(id, file, &mut uploads).await?;
             }
             let script = scripts
                 .remove(name)
-                .ok_or_else(|| failed(format!("the script of service '{name}' was not staged")))?;
-            service.files.insert(
-                ".skein.sh".into(),
-                as_file(&script, proto::file::Type::File),
-            );
+                .ok_or_else(|| SubmitError::ScriptNotStaged(name.clone()))?;
+            service.files.insert(".skein.sh".into(), script);
             service.files.insert(".skein.crt".into(), cert.clone());
             service.files.insert(".skein.pem".into(), key.clone());
             service.script = format!("bash .skein.sh ><LOG_DIR>/{name}.log 2>&1");
@@ -333,38 +353,34 @@ impl Submitter<'_> {
                     .or_insert_with(|| lang.clone());
             }
         }
-        spec.services = services;
 
-        let mut master = spec.master.take().unwrap_or_default();
+        let master = &mut spec.master;
         for file in master.files.values_mut() {
             self.stage_user_file(id, file, &mut uploads).await?;
         }
-        master.files.insert(
-            "skein".into(),
-            as_file(&binary.resource, proto::file::Type::File),
-        );
-        master.files.insert(
-            ".skein.jar".into(),
-            as_file(&jar.resource, proto::file::Type::File),
-        );
-        master.security = Some(proto::Security {
-            cert: Some(proto::security::Cert::CertFile(cert.clone())),
-            key: Some(proto::security::Key::KeyFile(key.clone())),
+        master.files.insert("skein".into(), binary.file);
+        master.files.insert(".skein.jar".into(), jar.file);
+        master.security = Some(Security {
+            cert: Secret::File(cert.clone()),
+            key: Secret::File(key.clone()),
         });
-        spec.master = Some(master);
 
+        // The one place the driver writes the wire form: the spec the AM reads.
+        let wire = proto::ApplicationSpec::from(&spec);
         let spec_file = self
             .hdfs
             .write_file(
                 &format!("{dir}/.skein.proto"),
-                Bytes::from(prost::Message::encode_to_vec(&spec)),
+                Bytes::from(prost::Message::encode_to_vec(&wire)),
                 FILE_MODE,
             )
-            .await
-            .map_err(hdfs_failed)?;
+            .await?;
 
-        let context = self.submission_context(id, &spec, spec_file, &cert, &key, lang);
-        self.rm.submit(&context).await.map_err(failed)
+        let context = self.submission_context(id, &spec, &spec_file, &cert, &key, lang);
+        self.rm
+            .submit(&context)
+            .await
+            .map_err(|source| self.rm_error(source))
     }
 
     /// The application's key pair, staged as `.skein.crt` / `.skein.pem`: the spec's own, or
@@ -372,33 +388,17 @@ impl Submitter<'_> {
     async fn stage_security(
         &self,
         id: &str,
-        spec: &proto::ApplicationSpec,
-    ) -> Result<(proto::File, proto::File), Status> {
-        let security = spec.master.as_ref().and_then(|m| m.security.clone());
+        security: Option<&Security>,
+    ) -> Result<(File, File), SubmitError> {
         let (cert, key) = match security {
             None => (
                 self.credentials.cert_pem().as_bytes().to_vec(),
                 self.credentials.key_pem().as_bytes().to_vec(),
             ),
-            Some(security) => {
-                let cert = match security.cert {
-                    Some(proto::security::Cert::CertBytes(b)) => b,
-                    Some(proto::security::Cert::CertFile(f)) => self.read_local(&f).await?,
-                    None => {
-                        return Err(failed(
-                            "Must specify exactly one of cert_file or cert_bytes",
-                        ));
-                    }
-                };
-                let key = match security.key {
-                    Some(proto::security::Key::KeyBytes(b)) => b,
-                    Some(proto::security::Key::KeyFile(f)) => self.read_local(&f).await?,
-                    None => {
-                        return Err(failed("Must specify exactly one of key_file or key_bytes"));
-                    }
-                };
-                (cert, key)
-            }
+            Some(security) => (
+                self.read_secret(&security.cert).await?,
+                self.read_secret(&security.key).await?,
+            ),
         };
         let dir = self.hdfs.staging_dir(id);
         let (cert_path, key_path) = (format!("{dir}/.skein.crt"), format!("{dir}/.skein.pem"));
@@ -406,26 +406,24 @@ impl Submitter<'_> {
             self.hdfs
                 .write_file(&cert_path, Bytes::from(cert), FILE_MODE),
             self.hdfs.write_file(&key_path, Bytes::from(key), FILE_MODE),
-        )
-        .map_err(hdfs_failed)?;
-        let (cert, key) = (
-            as_file(&cert, proto::file::Type::File),
-            as_file(&key, proto::file::Type::File),
-        );
+        )?;
         Ok((cert, key))
     }
 
-    async fn read_local(&self, file: &proto::File) -> Result<Vec<u8>, Status> {
-        let url = file.source.clone().unwrap_or_default();
-        if url.scheme != "file" {
-            return Err(failed(format!(
-                "Cannot read security file {}://{}{} locally",
-                url.scheme, url.host, url.file
-            )));
-        }
-        tokio::fs::read(&url.file)
+    async fn read_secret(&self, secret: &Secret) -> Result<Vec<u8>, SubmitError> {
+        let file = match secret {
+            Secret::Bytes(text) => return Ok(text.as_bytes().to_vec()),
+            Secret::File(file) => file,
+        };
+        let Some(path) = file.source.strip_prefix("file://") else {
+            return Err(SubmitError::SecurityFileNotLocal(file.source.clone()));
+        };
+        tokio::fs::read(path)
             .await
-            .map_err(|e| failed(format!("cannot read {}: {e}", url.file)))
+            .map_err(|source| SubmitError::SecurityFile {
+                path: path.to_string(),
+                source,
+            })
     }
 
     /// Local files are uploaded (once per source); files already on the default filesystem
@@ -433,47 +431,47 @@ impl Submitter<'_> {
     async fn stage_user_file(
         &self,
         id: &str,
-        file: &mut proto::File,
-        uploads: &mut BTreeMap<String, proto::File>,
-    ) -> Result<(), Status> {
-        let url = file.source.clone().unwrap_or_default();
-        if url.scheme == "file" {
-            if let Some(done) = uploads.get(&url.file) {
-                *file = proto::File {
-                    r#type: file.r#type,
-                    visibility: file.visibility,
-                    ..done.clone()
-                };
-                return Ok(());
-            }
-            let kind = file.r#type().as_str_name();
-            let staged = self
-                .hdfs
-                .stage_local_file(id, Path::new(&url.file), kind)
-                .await
-                .map_err(hdfs_failed)?;
-            let mut staged_file = as_file(&staged.resource, file.r#type());
-            staged_file.visibility = file.visibility;
-            uploads.insert(url.file.clone(), staged_file.clone());
-            *file = staged_file;
-        } else if self.on_default_fs(&url) && (file.size <= 0 || file.timestamp <= 0) {
-            let described = self
-                .hdfs
-                .local_resource(&url.file, file.r#type().as_str_name())
-                .await
-                .map_err(hdfs_failed)?;
+        file: &mut File,
+        uploads: &mut BTreeMap<String, File>,
+    ) -> Result<(), SubmitError> {
+        if let Some(local) = file.source.strip_prefix("file://") {
+            let staged = match uploads.get(local) {
+                Some(done) => done.clone(),
+                None => {
+                    let staged = self
+                        .hdfs
+                        .stage_local_file(id, Path::new(local), file.file_type)
+                        .await?;
+                    uploads.insert(local.to_string(), staged.file.clone());
+                    staged.file
+                }
+            };
+            // The same upload serves every use; each keeps its own type and visibility.
+            *file = File {
+                file_type: file.file_type,
+                visibility: file.visibility,
+                ..staged
+            };
+        } else if self.on_default_fs(&file.source) && (file.size <= 0 || file.timestamp <= 0) {
+            let path = skein_core::spec::source::split(&file.source)
+                .map(|parts| parts.file)
+                .unwrap_or_default();
+            let described = self.hdfs.describe(&path, file.file_type).await?;
             file.size = described.size;
             file.timestamp = described.timestamp;
         }
         Ok(())
     }
 
-    fn on_default_fs(&self, url: &proto::Url) -> bool {
+    fn on_default_fs(&self, source: &str) -> bool {
         let default = self.hdfs.default_fs().trim_end_matches('/');
-        let mine = if url.port > 0 {
-            format!("{}://{}:{}", url.scheme, url.host, url.port)
+        let Ok(parts) = skein_core::spec::source::split(source) else {
+            return false;
+        };
+        let mine = if parts.port > 0 {
+            format!("{}://{}:{}", parts.scheme, parts.host, parts.port)
         } else {
-            format!("{}://{}", url.scheme, url.host)
+            format!("{}://{}", parts.scheme, parts.host)
         };
         default.eq_ignore_ascii_case(&mine)
     }
@@ -481,21 +479,21 @@ impl Submitter<'_> {
     fn submission_context(
         &self,
         id: &str,
-        spec: &proto::ApplicationSpec,
-        spec_file: LocalResource,
-        cert: &proto::File,
-        key: &proto::File,
+        spec: &ApplicationSpec,
+        spec_file: &File,
+        cert: &File,
+        key: &File,
         lang: Option<String>,
     ) -> SubmissionContext {
-        let master = spec.master.clone().unwrap_or_default();
+        let master = &spec.master;
         let mut local_resources: BTreeMap<String, LocalResource> = master
             .files
             .iter()
-            .map(|(name, f)| (name.clone(), as_local_resource(f)))
+            .map(|(name, f)| (name.clone(), LocalResource::from(f)))
             .collect();
-        local_resources.insert(".skein.proto".into(), spec_file);
-        local_resources.insert(".skein.crt".into(), as_local_resource(cert));
-        local_resources.insert(".skein.pem".into(), as_local_resource(key));
+        local_resources.insert(".skein.proto".into(), LocalResource::from(spec_file));
+        local_resources.insert(".skein.crt".into(), LocalResource::from(cert));
+        local_resources.insert(".skein.pem".into(), LocalResource::from(key));
 
         let mut classpath = vec!["{{CLASSPATH}}".to_string(), "./*".to_string()];
         let configured = self.config.yarn_application_classpath();
@@ -515,7 +513,7 @@ impl Submitter<'_> {
         } else {
             classpath.extend(configured);
         }
-        let mut env: BTreeMap<String, String> = master.env.clone().into_iter().collect();
+        let mut env: BTreeMap<String, String> = master.env.clone();
         env.insert("CLASSPATH".into(), classpath.join("<CPS>"));
         env.insert("SKEIN_APPLICATION_ID".into(), id.to_string());
         if let Some(lang) = lang {
@@ -524,8 +522,8 @@ impl Submitter<'_> {
         if !self.config.security_enabled() {
             env.insert("HADOOP_USER_NAME".into(), self.user.to_string());
         }
-        let resources = master.resources.unwrap_or_default();
-        let acls = crate::am::launch::yarn_acls(spec.acls.as_ref());
+        let resources = master.resources;
+        let acls = yarn_acls(&spec.acls);
         SubmissionContext {
             application_id: id.to_string(),
             application_name: spec.name.clone(),
@@ -554,7 +552,7 @@ impl Submitter<'_> {
             application_type: crate::driver::service::APPLICATION_TYPE.to_string(),
             keep_containers_across_application_attempts: false,
             application_tags: Tags {
-                tag: spec.tags.clone(),
+                tag: spec.tags.iter().cloned().collect(),
             },
             app_node_label_expression: (!spec.node_label.is_empty())
                 .then(|| spec.node_label.clone()),
@@ -567,35 +565,23 @@ impl Submitter<'_> {
 mod tests {
     use super::*;
 
+    fn spec(yaml: &str) -> ApplicationSpec {
+        skein_core::spec::from_yaml_str(yaml, "test.yaml", Path::new("/")).expect("a valid spec")
+    }
+
     #[test]
     fn requests_above_the_cluster_maximum_are_refused_naming_the_service() {
-        let mut spec = proto::ApplicationSpec {
-            master: Some(proto::Master {
-                resources: Some(proto::Resources {
-                    memory: 512,
-                    vcores: 1,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        spec.services.insert(
-            "big".into(),
-            proto::Service {
-                resources: Some(proto::Resources {
-                    memory: 32,
-                    vcores: 99,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
+        let mut spec = spec(
+            "master: {resources: {memory: 512, vcores: 1}}\n\
+             services:\n  big: {resources: {memory: 32, vcores: 99}, script: x}\n",
         );
         let max = ResourceInfo {
             memory: 1024,
             vcores: 16,
         };
-        let err = check_fits(&spec, max).expect_err("too many vcores");
+        let err = check_fits(&spec, max)
+            .expect_err("too many vcores")
+            .to_string();
         assert!(
             err.contains("service 'big'") && err.contains("99 vcores"),
             "{err}"
@@ -609,6 +595,7 @@ mod tests {
         assert!(
             check_fits(&spec, small)
                 .expect_err("master too big")
+                .to_string()
                 .contains("application master")
         );
     }
@@ -626,18 +613,8 @@ mod tests {
 
     #[test]
     fn gpus_and_fpgas_are_checked_against_the_clusters_resource_types() {
-        use skein_hadoop::yarn::ResourceType;
-        let mut spec = proto::ApplicationSpec::default();
-        let gpus = |gpus, fpgas| proto::Service {
-            resources: Some(proto::Resources {
-                memory: 32,
-                vcores: 1,
-                gpus,
-                fpgas,
-            }),
-            ..Default::default()
-        };
-        spec.services.insert("train".into(), gpus(2, 0));
+        let mut spec =
+            spec("services:\n  train: {resources: {memory: 32, vcores: 1, gpus: 2}, script: x}\n");
         let basic = [
             ResourceType {
                 name: "memory-mb".into(),
@@ -649,14 +626,17 @@ mod tests {
             },
         ];
         let err = check_resource_types(&spec, Some(&basic)).expect_err("no GPUs defined");
-        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        assert!(err.is_invalid_argument());
         assert_eq!(
-            err.message(),
+            err.to_string(),
             "Resource 'yarn.io/gpu' is not defined in your cluster's configuration"
         );
         let err = check_resource_types(&spec, None).expect_err("Hadoop 2");
-        assert_eq!(err.code(), tonic::Code::InvalidArgument);
-        assert!(err.message().starts_with("Custom resources not supported"));
+        assert!(err.is_invalid_argument());
+        assert!(
+            err.to_string()
+                .starts_with("Custom resources not supported")
+        );
 
         let mut with_gpus = basic.to_vec();
         with_gpus.push(ResourceType {
@@ -664,45 +644,22 @@ mod tests {
             value: 1,
         });
         let err = check_resource_types(&spec, Some(&with_gpus)).expect_err("2 > 1 GPU");
-        assert_eq!(err.code(), tonic::Code::Internal);
-        assert!(err.message().contains("service 'train' (2 yarn.io/gpu)"));
-        spec.services.insert("train".into(), gpus(1, 0));
+        assert!(!err.is_invalid_argument(), "INTERNAL, as for memory");
+        assert!(err.to_string().contains("service 'train' (2 yarn.io/gpu)"));
+        let train = spec.services.get_mut("train").expect("train");
+        train.resources.gpus = 1;
         assert!(check_resource_types(&spec, Some(&with_gpus)).is_ok());
-        spec.services.insert("fpga".into(), gpus(0, 1));
+        let mut fpga = spec.services["train"].clone();
+        fpga.resources.gpus = 0;
+        fpga.resources.fpgas = 1;
+        spec.services.insert("fpga".into(), fpga);
         let err = check_resource_types(&spec, Some(&with_gpus)).expect_err("no FPGAs");
         assert_eq!(
-            err.message(),
+            err.to_string(),
             "Resource 'yarn.io/fpga' is not defined in your cluster's configuration"
         );
         spec.services.clear();
-        spec.master = Some(proto::Master {
-            resources: Some(proto::Resources {
-                memory: 256,
-                vcores: 1,
-                gpus: 1,
-                fpgas: 0,
-            }),
-            ..Default::default()
-        });
+        spec.master.resources.gpus = 1;
         assert!(check_resource_types(&spec, Some(&with_gpus)).is_err());
-    }
-
-    #[test]
-    fn files_and_local_resources_convert_both_ways() {
-        let resource = LocalResource {
-            resource: "hdfs://127.0.0.1:9000/user/a/.skein/app/.skein.crt".into(),
-            kind: "FILE".into(),
-            visibility: "APPLICATION".into(),
-            size: 5,
-            timestamp: 7,
-        };
-        let file = as_file(&resource, proto::file::Type::File);
-        let url = file.source.clone().expect("url");
-        assert_eq!(
-            (url.scheme.as_str(), url.host.as_str(), url.port),
-            ("hdfs", "127.0.0.1", 9000)
-        );
-        assert_eq!(url.file, "/user/a/.skein/app/.skein.crt");
-        assert_eq!(as_local_resource(&file), resource);
     }
 }

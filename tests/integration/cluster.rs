@@ -152,7 +152,9 @@ pub async fn upload(
     let config = skein_hadoop::conf::HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
     let fs = skein_hadoop::hdfs::Hdfs::connect(&config, &skein_hadoop::conf::current_user())
         .expect("hdfs");
-    fs.write_file(path, bytes::Bytes::from(bytes), 0o644)
+    let file = fs
+        .write_file(path, bytes::Bytes::from(bytes), 0o644)
         .await
-        .unwrap_or_else(|e| panic!("upload {path}: {e}"))
+        .unwrap_or_else(|e| panic!("upload {path}: {e}"));
+    skein_hadoop::yarn::LocalResource::from(&file)
 }

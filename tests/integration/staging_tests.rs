@@ -26,24 +26,24 @@ async fn staged_files_are_private_and_described_for_yarn() {
     let local = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(local.path(), b"echo hello\n").expect("write");
     let staged = fs
-        .stage_local_file(&app_id, local.path(), "FILE")
+        .stage_local_file(&app_id, local.path(), skein_core::spec::FileType::File)
         .await
         .expect("stage");
     assert_eq!(staged.uploaded_bytes, 11);
-    assert_eq!(staged.resource.size, 11);
+    assert_eq!(staged.file.size, 11);
     assert!(
-        staged.resource.resource.starts_with(fs.default_fs()),
+        staged.file.source.starts_with(fs.default_fs()),
         "{:?}",
-        staged.resource
+        staged.file
     );
     let path = staged
-        .resource
-        .resource
+        .file
+        .source
         .strip_prefix(fs.default_fs())
         .expect("on the default fs");
     let status = fs.client().get_file_info(path).await.expect("stat");
     assert_eq!(u32::from(status.permission), FILE_MODE);
-    assert_eq!(staged.resource.timestamp, status.modification_time as i64);
+    assert_eq!(staged.file.timestamp, status.modification_time as i64);
 
     assert!(fs.remove_staging_dir(&app_id).await.expect("remove"));
     assert!(
@@ -73,10 +73,10 @@ async fn the_cache_uploads_a_content_once() {
         second.uploaded_bytes, 0,
         "the second stage must reuse the cached copy"
     );
-    assert_eq!(first.resource, second.resource);
+    assert_eq!(first.file, second.file);
     let other = fs
         .stage_cached("skein", Bytes::from_static(b"another content"))
         .await
         .expect("other");
-    assert_ne!(other.resource.resource, first.resource.resource);
+    assert_ne!(other.file.source, first.file.source);
 }

@@ -5,6 +5,7 @@
 //! * [`services`]: the ApplicationMaster's container state machine (depends, restarts,
 //!   scaling, final status), driven by what YARN reports and what clients ask.
 //! * [`kv`]: the ApplicationMaster's key-value store, its owners, transactions and watches.
+//! * [`launch`]: the launch plan of a service container (files, env, command, ACLs).
 //! * [`runtime`]: the interface between the ApplicationMaster and its YARN runtime (the Java
 //!   shim's pipe protocol, specified in `java-shim/README.md`).
 //!
@@ -12,6 +13,7 @@
 //! Conversions to the wire types of `skein-proto` live next to each model.
 
 pub mod kv;
+pub mod launch;
 pub mod runtime;
 pub mod services;
 pub mod spec;

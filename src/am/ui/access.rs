@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::proto;
+use skein_core::spec::Acls;
 use skein_hadoop::conf::HadoopConfig;
 
 /// The cookie in which the YARN web proxy names the user it authenticated
@@ -28,14 +28,13 @@ pub enum AccessPolicy {
 
 impl AccessPolicy {
     /// The policy of an application owned by `owner` with the spec's `acls`.
-    pub fn from_acls(acls: Option<&proto::Acls>, owner: &str) -> Self {
-        match acls {
-            Some(acls) if acls.enable && !acls.ui_users.iter().any(|u| u == "*") => {
-                let mut users: BTreeSet<String> = acls.ui_users.iter().cloned().collect();
-                users.insert(owner.to_string());
-                AccessPolicy::Only(users)
-            }
-            _ => AccessPolicy::Everyone,
+    pub fn from_acls(acls: &Acls, owner: &str) -> Self {
+        if acls.enable && !acls.ui_users.iter().any(|u| u == "*") {
+            let mut users: BTreeSet<String> = acls.ui_users.iter().cloned().collect();
+            users.insert(owner.to_string());
+            AccessPolicy::Only(users)
+        } else {
+            AccessPolicy::Everyone
         }
     }
 
@@ -125,8 +124,8 @@ pub fn redirect_url(base: &str, path: &str, query: Option<&str>) -> String {
 mod tests {
     use super::*;
 
-    fn acls(enable: bool, users: &[&str]) -> proto::Acls {
-        proto::Acls {
+    fn acls(enable: bool, users: &[&str]) -> Acls {
+        Acls {
             enable,
             ui_users: users.iter().map(|u| u.to_string()).collect(),
             ..Default::default()
@@ -135,25 +134,28 @@ mod tests {
 
     #[test]
     fn without_acls_everyone_sees_the_ui() {
-        assert_eq!(AccessPolicy::from_acls(None, "me"), AccessPolicy::Everyone);
-        let disabled = AccessPolicy::from_acls(Some(&acls(false, &["alice"])), "me");
+        assert_eq!(
+            AccessPolicy::from_acls(&Acls::default(), "me"),
+            AccessPolicy::Everyone
+        );
+        let disabled = AccessPolicy::from_acls(&acls(false, &["alice"]), "me");
         assert!(disabled.allows(Some("bob")));
         assert!(disabled.allows(None));
     }
 
     #[test]
     fn a_star_lets_everyone_in() {
-        let star = AccessPolicy::from_acls(Some(&acls(true, &["alice", "*"])), "me");
+        let star = AccessPolicy::from_acls(&acls(true, &["alice", "*"]), "me");
         assert_eq!(star, AccessPolicy::Everyone);
     }
 
     #[test]
     fn enabled_acls_admit_the_ui_users_and_the_owner_only() {
         // test_ui.py's cases: [] admits only the owner; a list admits its users and the owner.
-        let only_owner = AccessPolicy::from_acls(Some(&acls(true, &[])), "testuser");
+        let only_owner = AccessPolicy::from_acls(&acls(true, &[]), "testuser");
         assert!(only_owner.allows(Some("testuser")));
         assert!(!only_owner.allows(Some("testuser2")));
-        let listed = AccessPolicy::from_acls(Some(&acls(true, &["alice"])), "testuser");
+        let listed = AccessPolicy::from_acls(&acls(true, &["alice"]), "testuser");
         assert!(listed.allows(Some("alice")));
         assert!(listed.allows(Some("testuser")));
         assert!(!listed.allows(Some("bob")));

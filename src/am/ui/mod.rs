@@ -156,7 +156,7 @@ impl WebUi {
                 .as_deref()
                 .and_then(|node| links.url(node, &self.config.am_container_id, file))
         };
-        let has_driver = spec.master.as_ref().is_some_and(|m| !m.script.is_empty());
+        let has_driver = !spec.master.script.is_empty();
         let overview = render::Overview {
             app_id: self.config.application_id.clone(),
             name: spec.name.clone(),

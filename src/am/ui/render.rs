@@ -9,7 +9,9 @@
 use std::fmt::Write as _;
 
 use super::pages::{PageLink, percent_encode_segment};
-use crate::proto::{self, ApplicationSpec, container::State};
+use crate::proto;
+use skein_core::services::{ContainerReport, ContainerState as State};
+use skein_core::spec::ApplicationSpec;
 
 /// Text shown for a key whose value is not UTF-8.
 pub const BINARY_VALUE: &str = "<binary value>";
@@ -148,27 +150,23 @@ pub struct Overview {
 /// and vcores allocated to the AM (`spec.master.resources`) and the running containers.
 pub fn summarize(
     spec: &ApplicationSpec,
-    containers: &[proto::Container],
+    containers: &[ContainerReport],
     now: i64,
     logs: &LogLinks,
 ) -> (Vec<ServiceSummary>, f64, i64) {
-    let am = spec
-        .master
-        .as_ref()
-        .and_then(|m| m.resources)
-        .unwrap_or_default();
+    let am = spec.master.resources;
     let (mut memory, mut vcores) = (f64::from(am.memory), i64::from(am.vcores));
     let mut names: Vec<&String> = spec.services.keys().collect();
     names.sort();
     let mut services = Vec::with_capacity(names.len());
     for name in names {
-        let resources = spec.services[name].resources.unwrap_or_default();
+        let resources = spec.services[name].resources;
         let mut summary = ServiceSummary {
             name: name.clone(),
             ..Default::default()
         };
-        for c in containers.iter().filter(|c| &c.service_name == name) {
-            let state = State::try_from(c.state).unwrap_or(State::Waiting);
+        for c in containers.iter().filter(|c| &c.service == name) {
+            let state = c.state;
             let log = logs.url(
                 &c.yarn_node_http_address,
                 &c.yarn_container_id,
@@ -177,7 +175,7 @@ pub fn summarize(
             let ran = |end: i64| (c.start_time > 0).then(|| format_runtime(end - c.start_time));
             let row = |runtime, logs| ContainerRow {
                 id: format!("{name}_{}", c.instance),
-                state: state.as_str_name(),
+                state: state.as_str(),
                 runtime,
                 logs,
             };
@@ -380,20 +378,12 @@ pub fn error_page(status: u16, reason: &str, message: &str) -> String {
 mod tests {
     use super::*;
 
-    fn resources(memory: i32, vcores: i32) -> Option<proto::Resources> {
-        Some(proto::Resources {
-            memory,
-            vcores,
-            ..Default::default()
-        })
-    }
-
-    fn container(service: &str, instance: i32, state: State) -> proto::Container {
+    fn container(service: &str, instance: i32, state: State) -> ContainerReport {
         let ran = !matches!(state, State::Waiting | State::Requested);
-        proto::Container {
-            service_name: service.into(),
+        ContainerReport {
+            service: service.into(),
             instance,
-            state: state as i32,
+            state,
             yarn_container_id: if ran {
                 format!("container_1_0001_01_00000{}", instance + 2)
             } else {
@@ -419,24 +409,12 @@ mod tests {
 
     /// test_ui.py's application: an AM of 256 MiB with a master script and one service
     /// `simplehttp` of 32 MiB.
-    fn test_ui_overview(containers: &[proto::Container], progress: Option<f32>) -> Overview {
-        let spec = ApplicationSpec {
-            name: "test_webui".into(),
-            master: Some(proto::Master {
-                resources: resources(256, 1),
-                script: "sleep infinity".into(),
-                ..Default::default()
-            }),
-            services: [(
-                "simplehttp".to_string(),
-                proto::Service {
-                    resources: resources(32, 1),
-                    ..Default::default()
-                },
-            )]
-            .into(),
-            ..Default::default()
-        };
+    fn test_ui_overview(containers: &[ContainerReport], progress: Option<f32>) -> Overview {
+        let yaml = "name: test_webui\n\
+                    master: {resources: {memory: 256, vcores: 1}, script: sleep infinity}\n\
+                    services:\n  simplehttp: {resources: {memory: 32, vcores: 1}, script: x}\n";
+        let spec = skein_core::spec::from_yaml_str(yaml, "ui.yaml", std::path::Path::new("/"))
+            .expect("a valid spec");
         let logs = links();
         let (services, memory_mib, vcores) = summarize(&spec, containers, 70_000, &logs);
         Overview {

@@ -12,15 +12,16 @@
 
 mod exit;
 mod query;
+mod report;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use crate::proto::container::State as ContainerState;
-use crate::proto::{self, ApplicationSpec, ContainerInstance, final_status};
+use crate::proto::ContainerInstance;
 use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
-use query::to_proto;
+use crate::spec::{self, ApplicationSpec};
+pub use report::{ContainerReport, ContainerState, FinalStatus};
 
 pub use exit::{FAILED_DURING_EXECUTION, KILLED_BY_USER, MEMORY_LIMIT, SUCCEEDED};
 
@@ -91,14 +92,14 @@ pub struct Launch {
     /// The service's env with this instance's overrides applied.
     pub env: BTreeMap<String, String>,
     /// The requested resources (what `SKEIN_RESOURCE_*` report).
-    pub resources: proto::Resources,
+    pub resources: spec::Resources,
 }
 
 /// How the application ends.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     /// Final status for YARN.
-    pub status: final_status::Type,
+    pub status: FinalStatus,
     /// Diagnostics for the application report.
     pub diagnostics: String,
     /// Exit code of the AM process (Skein: 0 success, 10 AM error, 11 driver, 12 service).
@@ -125,7 +126,7 @@ struct Container {
 
 #[derive(Debug)]
 struct Service {
-    spec: proto::Service,
+    spec: spec::Service,
     containers: BTreeMap<i32, Container>,
     next_instance: i32,
     /// Dependents may start: every initially requested container was allocated once.
@@ -145,16 +146,9 @@ impl Service {
     fn active(&self) -> usize {
         self.containers
             .values()
-            .filter(|c| is_active(c.state))
+            .filter(|c| c.state.is_active())
             .count()
     }
-}
-
-fn is_active(state: ContainerState) -> bool {
-    matches!(
-        state,
-        ContainerState::Waiting | ContainerState::Requested | ContainerState::Running
-    )
 }
 
 /// Every service of one application attempt and every container it ever had.
@@ -197,7 +191,7 @@ impl Services {
             // Priority 0 is the AM's own container request.
             next_priority: 1,
             seq: 0,
-            has_master_script: spec.master.as_ref().is_some_and(|m| !m.script.is_empty()),
+            has_master_script: !spec.master.script.is_empty(),
             outcome: None,
             actions: Vec::new(),
         }
@@ -229,7 +223,7 @@ impl Services {
     }
 
     /// Decides the application's end unless already decided (the first trigger wins).
-    pub fn finish(&mut self, status: final_status::Type, diagnostics: &str, exit_code: i32) {
+    pub fn finish(&mut self, status: FinalStatus, diagnostics: &str, exit_code: i32) {
         if self.outcome.is_none() {
             self.outcome = Some(Outcome {
                 status,
@@ -265,7 +259,7 @@ impl Services {
         let Some(service) = self.services.get_mut(&name) else {
             return;
         };
-        let wanted = service.spec.resources.unwrap_or_default();
+        let wanted = service.spec.resources;
         if c.memory_mb < i64::from(wanted.memory) {
             // Not what was asked for: give it back and ask again.
             self.actions.push(Action::Release {
@@ -340,7 +334,7 @@ impl Services {
         count: i32,
         delta: i32,
         now: i64,
-    ) -> Result<Vec<proto::Container>, ServiceError> {
+    ) -> Result<Vec<ContainerReport>, ServiceError> {
         let s = self.service(service)?;
         if delta != 0 && count != 0 {
             return Err(ServiceError::BothCountAndDelta);
@@ -404,7 +398,7 @@ impl Services {
         service: &str,
         env: BTreeMap<String, String>,
         now: i64,
-    ) -> Result<proto::Container, ServiceError> {
+    ) -> Result<ContainerReport, ServiceError> {
         self.service(service)?;
         let instance = self.add(service, env, now);
         self.snapshot(service, instance)
@@ -440,9 +434,9 @@ impl Services {
             .ok_or_else(|| ServiceError::UnknownService(name.to_string()))
     }
 
-    fn snapshot(&self, service: &str, instance: i32) -> Option<proto::Container> {
+    fn snapshot(&self, service: &str, instance: i32) -> Option<ContainerReport> {
         let c = self.services.get(service)?.containers.get(&instance)?;
-        Some(to_proto(service, instance, c))
+        Some(c.report(service, instance))
     }
 
     fn dependencies_ready(&self, service: &str) -> bool {
@@ -496,7 +490,7 @@ impl Services {
         };
         c.state = ContainerState::Requested;
         c.priority = priority;
-        let resources = s.spec.resources.unwrap_or_default();
+        let resources = &s.spec.resources;
         let spec = &s.spec;
         self.requests
             .insert(priority, (service.to_string(), instance));
@@ -622,9 +616,9 @@ impl Services {
             .find(|(_, s)| s.failed > s.restarted && !s.spec.allow_failures);
         if let Some((name, _)) = failed {
             let diagnostics = format!("Failure in service {name}, see logs for more information.");
-            self.finish(final_status::Type::Failed, &diagnostics, 12);
+            self.finish(FinalStatus::Failed, &diagnostics, 12);
         } else if !self.has_master_script && self.services.values().all(|s| s.active() == 0) {
-            self.finish(final_status::Type::Succeeded, APPLICATION_SUCCEEDED, 0);
+            self.finish(FinalStatus::Succeeded, APPLICATION_SUCCEEDED, 0);
         }
     }
 }

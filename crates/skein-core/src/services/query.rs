@@ -1,8 +1,8 @@
 //! Read-only views of the services: `getContainers` and the key-value store's owner check.
 
-use super::{Container, ContainerState, ServiceError, Services, is_active};
+use super::{Container, ContainerReport, ContainerState, ServiceError, Services};
 use crate::kv::{ContainerDirectory, OwnerState};
-use crate::proto::{self, ContainerInstance};
+use crate::proto::ContainerInstance;
 
 impl Services {
     /// Containers of `services` (all when empty) in `states` (WAITING, REQUESTED and RUNNING
@@ -11,13 +11,13 @@ impl Services {
         &self,
         services: &[String],
         states: &[ContainerState],
-    ) -> Result<Vec<proto::Container>, ServiceError> {
+    ) -> Result<Vec<ContainerReport>, ServiceError> {
         for name in services {
             self.service(name)?;
         }
         let wanted = |state: ContainerState| {
             if states.is_empty() {
-                is_active(state)
+                state.is_active()
             } else {
                 states.contains(&state)
             }
@@ -29,7 +29,7 @@ impl Services {
             }
             for (instance, c) in &s.containers {
                 if wanted(c.state) {
-                    out.push(to_proto(name, *instance, c));
+                    out.push(c.report(name, *instance));
                 }
             }
         }
@@ -37,16 +37,19 @@ impl Services {
     }
 }
 
-pub(super) fn to_proto(service: &str, instance: i32, c: &Container) -> proto::Container {
-    proto::Container {
-        service_name: service.to_string(),
-        instance,
-        state: c.state as i32,
-        yarn_container_id: c.yarn_container_id.clone(),
-        yarn_node_http_address: c.yarn_node_http_address.clone(),
-        start_time: c.start_time,
-        finish_time: c.finish_time,
-        exit_message: c.exit_message.clone(),
+impl Container {
+    /// This container's report, as `service`'s instance `instance`.
+    pub(super) fn report(&self, service: &str, instance: i32) -> ContainerReport {
+        ContainerReport {
+            service: service.to_string(),
+            instance,
+            state: self.state,
+            yarn_container_id: self.yarn_container_id.clone(),
+            yarn_node_http_address: self.yarn_node_http_address.clone(),
+            start_time: self.start_time,
+            finish_time: self.finish_time,
+            exit_message: self.exit_message.clone(),
+        }
     }
 }
 
@@ -57,7 +60,7 @@ impl ContainerDirectory for Services {
         };
         match s.containers.get(&owner.instance) {
             None => OwnerState::UnknownInstance,
-            Some(c) if is_active(c.state) => OwnerState::Active,
+            Some(c) if c.state.is_active() => OwnerState::Active,
             Some(_) => OwnerState::Completed,
         }
     }

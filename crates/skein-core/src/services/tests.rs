@@ -6,30 +6,32 @@ use super::*;
 use crate::kv::{ContainerDirectory, OwnerState};
 use crate::runtime::exit_status;
 
-fn service(instances: i32, depends: &[&str]) -> proto::Service {
-    proto::Service {
-        instances,
-        resources: Some(proto::Resources {
-            memory: 128,
-            vcores: 1,
-            gpus: 0,
-            fpgas: 0,
-        }),
-        script: "bash .skein.sh".into(),
-        depends: depends.iter().map(|s| s.to_string()).collect(),
-        env: [("A".to_string(), "service".to_string())].into(),
-        ..Default::default()
-    }
-}
-
-fn app(services: Vec<(&str, proto::Service)>) -> Services {
-    let spec = ApplicationSpec {
-        services: services
+/// A validated spec of one service `a` (128 MiB, 1 vcore, `bash .skein.sh`), with `services`
+/// in its place when given.
+fn spec_with(services: Vec<(&str, spec::Service)>) -> ApplicationSpec {
+    let yaml =
+        "services:\n  a:\n    resources: {memory: 128, vcores: 1}\n    script: bash .skein.sh\n";
+    let mut spec =
+        spec::from_yaml_str(yaml, "test.yaml", std::path::Path::new("/")).expect("a valid spec");
+    if !services.is_empty() {
+        spec.services = services
             .into_iter()
             .map(|(n, s)| (n.to_string(), s))
-            .collect(),
-        ..Default::default()
-    };
+            .collect();
+    }
+    spec
+}
+
+fn service(instances: i32, depends: &[&str]) -> spec::Service {
+    let mut service = spec_with(vec![]).services.remove("a").expect("service a");
+    service.instances = instances;
+    service.depends = depends.iter().map(|s| s.to_string()).collect();
+    service.env = [("A".to_string(), "service".to_string())].into();
+    service
+}
+
+fn app(services: Vec<(&str, spec::Service)>) -> Services {
+    let spec = spec_with(services);
     let mut s = Services::new(&spec);
     s.start(1000);
     s
@@ -76,21 +78,12 @@ fn exited(id: &str, exit: i32) -> CompletedContainer {
 }
 
 fn states(s: &Services, name: &str) -> Vec<(i32, ContainerState)> {
-    s.containers(&[name.to_string()], &ALL_STATES)
+    s.containers(&[name.to_string()], &ContainerState::ALL)
         .expect("known service")
         .into_iter()
-        .map(|c| (c.instance, c.state()))
+        .map(|c| (c.instance, c.state))
         .collect()
 }
-
-const ALL_STATES: [ContainerState; 6] = [
-    ContainerState::Waiting,
-    ContainerState::Requested,
-    ContainerState::Running,
-    ContainerState::Succeeded,
-    ContainerState::Failed,
-    ContainerState::Killed,
-];
 
 #[test]
 fn a_hello_world_service_runs_and_the_application_succeeds() {
@@ -113,7 +106,7 @@ fn a_hello_world_service_runs_and_the_application_succeeds() {
     assert_eq!(launch.env["A"], "service");
     assert!(!s.has_outstanding_requests());
     let running = &s.containers(&[], &[]).expect("all")[0];
-    assert_eq!(running.state(), ContainerState::Running);
+    assert_eq!(running.state, ContainerState::Running);
     assert_eq!(running.yarn_container_id, "c1");
     assert_eq!(running.yarn_node_http_address, "node:2");
     assert_eq!(running.start_time, 2000);
@@ -133,7 +126,7 @@ fn a_hello_world_service_runs_and_the_application_succeeds() {
         })]
     );
     let outcome = s.outcome().expect("decided");
-    assert_eq!(outcome.status, final_status::Type::Succeeded);
+    assert_eq!(outcome.status, FinalStatus::Succeeded);
     assert_eq!(outcome.diagnostics, "Application completed successfully.");
     assert_eq!(outcome.exit_code, 0);
 }
@@ -160,7 +153,7 @@ fn a_failing_service_is_restarted_until_max_restarts_then_fails_the_application(
     s.on_allocated(&[allocation("c2", 2)], 4000);
     s.on_completed(&[exited("c2", 1)], 5000);
     let outcome = s.outcome().expect("decided");
-    assert_eq!(outcome.status, final_status::Type::Failed);
+    assert_eq!(outcome.status, FinalStatus::Failed);
     assert_eq!(
         outcome.diagnostics,
         "Failure in service worker, see logs for more information."
@@ -251,7 +244,7 @@ fn scaling_down_removes_waiting_then_requested_then_running_oldest_first() {
         vec![2, 3, 1],
         "requested by age, then oldest running"
     );
-    assert!(removed.iter().all(|c| c.state() == ContainerState::Killed));
+    assert!(removed.iter().all(|c| c.state == ContainerState::Killed));
     assert!(
         removed
             .iter()
@@ -299,7 +292,7 @@ fn add_container_env_overrides_are_inherited_by_restarts() {
     let mut s = app(vec![("test", svc)]);
     let env = BTreeMap::from([("A".to_string(), "override".to_string())]);
     let c = s.add_container("test", env, 1).expect("added");
-    assert_eq!((c.instance, c.state()), (0, ContainerState::Requested));
+    assert_eq!((c.instance, c.state), (0, ContainerState::Requested));
     s.take_actions();
     s.on_allocated(&[allocation("c1", 1)], 2);
     s.on_completed(&[exited("c1", 1)], 3);
@@ -354,10 +347,7 @@ fn kill_container_stops_running_containers_and_is_idempotent_for_completed_ones(
     // Killing the requested one ends the application (no master script, nothing active).
     s.kill_container("a", 1, 6).expect("killed");
     assert_eq!(s.take_actions()[0], Action::RemoveRequest { priority: 2 });
-    assert_eq!(
-        s.outcome().map(|o| o.status),
-        Some(final_status::Type::Succeeded)
-    );
+    assert_eq!(s.outcome().map(|o| o.status), Some(FinalStatus::Succeeded));
 }
 
 #[test]
@@ -389,10 +379,7 @@ fn completions_after_a_killed_by_appmaster_one_in_the_same_heartbeat_are_all_han
             (2, ContainerState::Succeeded)
         ]
     );
-    assert_eq!(
-        s.outcome().map(|o| o.status),
-        Some(final_status::Type::Succeeded)
-    );
+    assert_eq!(s.outcome().map(|o| o.status), Some(FinalStatus::Succeeded));
 }
 
 #[test]
@@ -460,7 +447,7 @@ fn get_containers_filters_by_service_and_state_and_rejects_unknown_services() {
     assert_eq!(
         active
             .iter()
-            .map(|c| (c.service_name.as_str(), c.state()))
+            .map(|c| (c.service.as_str(), c.state))
             .collect::<Vec<_>>(),
         vec![
             ("a", ContainerState::Running),
@@ -481,21 +468,15 @@ fn get_containers_filters_by_service_and_state_and_rejects_unknown_services() {
 
 #[test]
 fn the_first_outcome_wins_and_a_master_script_keeps_the_application_running() {
-    let spec = ApplicationSpec {
-        master: Some(proto::Master {
-            script: "sleep 10".into(),
-            ..Default::default()
-        }),
-        services: [("a".to_string(), service(1, &[]))].into(),
-        ..Default::default()
-    };
+    let mut spec = spec_with(vec![("a", service(1, &[]))]);
+    spec.master.script = "sleep 10".into();
     let mut s = Services::new(&spec);
     s.start(0);
     s.on_allocated(&[allocation("c1", 1)], 1);
     s.on_completed(&[exited("c1", 0)], 2);
     assert!(s.outcome().is_none(), "the master script decides");
-    s.finish(final_status::Type::Killed, "user", 0);
-    s.finish(final_status::Type::Succeeded, "later", 0);
+    s.finish(FinalStatus::Killed, "user", 0);
+    s.finish(FinalStatus::Succeeded, "later", 0);
     assert_eq!(s.outcome().map(|o| o.diagnostics.as_str()), Some("user"));
 }
 

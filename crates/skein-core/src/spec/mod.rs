@@ -32,7 +32,7 @@ mod model;
 pub(crate) mod node;
 mod proto;
 mod schema;
-mod source;
+pub mod source;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -179,6 +179,14 @@ pub enum FileType {
 }
 
 impl FileType {
+    /// YARN's name of the resource type (`FILE`, `ARCHIVE`).
+    pub fn yarn_name(self) -> &'static str {
+        match self {
+            FileType::File => "FILE",
+            FileType::Archive => "ARCHIVE",
+        }
+    }
+
     /// `Archive` for sources ending in `.zip`, `.tar.gz` or `.tgz` (any case), else `File`.
     pub fn infer(source: &str) -> FileType {
         let lower = source.to_ascii_lowercase();
@@ -202,6 +210,17 @@ pub enum Visibility {
     Private,
     /// Private to this application (the default).
     Application,
+}
+
+impl Visibility {
+    /// YARN's name of the visibility (`PUBLIC`, `PRIVATE`, `APPLICATION`).
+    pub fn yarn_name(self) -> &'static str {
+        match self {
+            Visibility::Public => "PUBLIC",
+            Visibility::Private => "PRIVATE",
+            Visibility::Application => "APPLICATION",
+        }
+    }
 }
 
 /// Log level of the ApplicationMaster (log4j levels).

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use bytes::Bytes;
 
+use skein_core::spec::{File, FileType, Visibility, source};
+
 use super::{Hdfs, HdfsError};
-use crate::yarn::LocalResource;
 
 /// Mode of the staging folders: only the submitting user.
 pub const DIR_MODE: u32 = 0o700;
@@ -17,8 +18,8 @@ pub const FILE_MODE: u32 = 0o600;
 /// A file staged on HDFS, ready to be localized into containers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Staged {
-    /// The local resource (URI, size, timestamp) to hand to YARN.
-    pub resource: LocalResource,
+    /// The file to localize (URL, size, timestamp), as the application's spec holds it.
+    pub file: File,
     /// Bytes uploaded to stage it (0 when the cache already had it).
     pub uploaded_bytes: u64,
 }
@@ -50,16 +51,11 @@ impl Hdfs {
             .await
     }
 
-    /// Writes `data` to `path` (replacing it) with `mode`, and returns it as a local resource.
+    /// Writes `data` to `path` (replacing it) with `mode`, and returns it as a file to localize.
     ///
     /// # Errors
     /// When the NameNode or a DataNode fails, or does not answer in time.
-    pub async fn write_file(
-        &self,
-        path: &str,
-        data: Bytes,
-        mode: u32,
-    ) -> Result<LocalResource, HdfsError> {
+    pub async fn write_file(&self, path: &str, data: Bytes, mode: u32) -> Result<File, HdfsError> {
         let options = hdfs_native::WriteOptions::default()
             .overwrite(true)
             .permission(mode)
@@ -69,21 +65,25 @@ impl Hdfs {
             .await?;
         self.timed("write", path, writer.write_bytes(data)).await?;
         self.timed("close", path, writer.close()).await?;
-        self.local_resource(path, "FILE").await
+        self.describe(path, FileType::File).await
     }
 
-    /// The local resource of an existing file, with YARN's required size and timestamp.
+    /// An existing file on the default filesystem as a file to localize, with the size and
+    /// timestamp YARN requires.
     ///
     /// # Errors
     /// When the file does not exist or the NameNode fails.
-    pub async fn local_resource(&self, path: &str, kind: &str) -> Result<LocalResource, HdfsError> {
+    pub async fn describe(&self, path: &str, file_type: FileType) -> Result<File, HdfsError> {
         let status = self
             .timed("stat", path, self.client.get_file_info(path))
             .await?;
-        Ok(LocalResource {
-            resource: format!("{}{}", self.default_fs.trim_end_matches('/'), status.path),
-            kind: kind.to_string(),
-            visibility: "APPLICATION".to_string(),
+        let url = format!("{}{}", self.default_fs.trim_end_matches('/'), status.path);
+        // The spec's canonical form (lower-case scheme and host), as every other source has.
+        let canonical = source::canonical_source(&url, std::path::Path::new("/")).unwrap_or(url);
+        Ok(File {
+            source: canonical,
+            file_type,
+            visibility: Visibility::Application,
             size: i64::try_from(status.length).unwrap_or(i64::MAX),
             timestamp: i64::try_from(status.modification_time).unwrap_or(i64::MAX),
         })
@@ -124,9 +124,9 @@ impl Hdfs {
 
     async fn cached(&self, name: &str, hash: &str, len: u64) -> Option<Staged> {
         let path = format!("{}/{hash}-{name}", self.cache_dir());
-        let existing = self.local_resource(&path, "FILE").await.ok()?;
+        let existing = self.describe(&path, FileType::File).await.ok()?;
         (u64::try_from(existing.size).ok() == Some(len)).then_some(Staged {
-            resource: existing,
+            file: existing,
             uploaded_bytes: 0,
         })
     }
@@ -150,7 +150,7 @@ impl Hdfs {
         )
         .await?;
         Ok(Staged {
-            resource: self.local_resource(&path, "FILE").await?,
+            file: self.describe(&path, FileType::File).await?,
             uploaded_bytes: uploaded,
         })
     }
@@ -165,7 +165,7 @@ impl Hdfs {
         &self,
         app_id: &str,
         source: &Path,
-        kind: &str,
+        file_type: FileType,
     ) -> Result<Staged, HdfsError> {
         let data = tokio::fs::read(source).await.map_err(|e| HdfsError::Call {
             operation: "read local file",
@@ -179,10 +179,10 @@ impl Hdfs {
             .unwrap_or_else(|| "file".to_string());
         let path = format!("{}/{digest}/{name}", self.staging_dir(app_id));
         let uploaded = data.len() as u64;
-        let mut resource = self.write_file(&path, Bytes::from(data), FILE_MODE).await?;
-        resource.kind = kind.to_string();
+        let mut file = self.write_file(&path, Bytes::from(data), FILE_MODE).await?;
+        file.file_type = file_type;
         Ok(Staged {
-            resource,
+            file,
             uploaded_bytes: uploaded,
         })
     }

@@ -305,6 +305,20 @@ pub struct LocalResource {
     pub timestamp: i64,
 }
 
+impl From<&skein_core::spec::File> for LocalResource {
+    /// A file of the spec as the REST submission names it: its canonical URL, type, visibility,
+    /// size and timestamp.
+    fn from(f: &skein_core::spec::File) -> Self {
+        LocalResource {
+            resource: f.source.clone(),
+            kind: f.file_type.yarn_name().to_string(),
+            visibility: f.visibility.yarn_name().to_string(),
+            size: f.size,
+            timestamp: f.timestamp,
+        }
+    }
+}
+
 /// The commands of a container launch context.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Commands {
@@ -414,6 +428,25 @@ pub(crate) struct RemoteExceptionBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spec_file_is_submitted_as_its_url_type_visibility_size_and_timestamp() {
+        let mut file =
+            skein_core::spec::File::from_source("hdfs://127.0.0.1:9000/user/a/.skein/app/env.tgz");
+        file.size = 5;
+        file.timestamp = 7;
+        let resource = LocalResource::from(&file);
+        assert_eq!(
+            resource,
+            LocalResource {
+                resource: "hdfs://127.0.0.1:9000/user/a/.skein/app/env.tgz".into(),
+                kind: "ARCHIVE".into(),
+                visibility: "APPLICATION".into(),
+                size: 5,
+                timestamp: 7,
+            }
+        );
+    }
 
     #[test]
     fn lists_read_as_arrays_single_objects_null_and_empty() {

@@ -1,11 +1,13 @@
-//! What a service container is started with: the spec's files, its (already rewritten) script,
-//! its env with skein's variables, and the application's YARN ACLs. Pure.
+//! The launch plan of a service container: the spec's files as YARN local resources, its
+//! (already rewritten) script, its env with skein's variables, and the application's YARN
+//! ACLs. Pure: the ApplicationMaster hands the result to its YARN runtime, and the driver uses
+//! the same ACLs and local resources for the AM's own container.
 
 use std::collections::BTreeMap;
 
-use crate::proto::{self, ApplicationSpec, file};
-use skein_core::runtime::{LocalResource, ResourceUrl, StartContainer};
-use skein_core::services::Launch;
+use crate::runtime::{LocalResource, ResourceUrl, StartContainer};
+use crate::services::Launch;
+use crate::spec::{self, ApplicationSpec};
 
 /// The AM-wide facts every service container learns from its environment.
 #[derive(Debug, Clone, Default)]
@@ -18,7 +20,7 @@ pub struct LaunchEnvironment {
     pub hadoop_user_name: Option<String>,
 }
 
-/// The shim's `start` command for `launch`, a container of a service of `spec`.
+/// The runtime's `start` command for `launch`, a container of a service of `spec`.
 ///
 /// The service's `script` is used as the command line as it is: the driver has already
 /// rewritten it to `bash .skein.sh ><LOG_DIR>/<service>.log 2>&1` and staged `.skein.sh` among
@@ -59,45 +61,47 @@ pub fn start_container(
             .map(|s| {
                 s.files
                     .iter()
-                    .map(|(name, f)| (name.clone(), local_resource(f)))
+                    .map(|(name, f)| (name.clone(), LocalResource::from(f)))
                     .collect()
             })
             .unwrap_or_default(),
         env,
         commands: service.map(|s| vec![s.script.clone()]).unwrap_or_default(),
-        acls: yarn_acls(spec.acls.as_ref()),
+        acls: yarn_acls(&spec.acls),
     }
 }
 
-/// A spec file as YARN's local resource (Skein's `Url` port 0 means "none", YARN's is -1).
-pub fn local_resource(f: &proto::File) -> LocalResource {
-    let url = f.source.clone().unwrap_or_default();
-    LocalResource {
-        url: ResourceUrl {
-            scheme: url.scheme,
-            host: url.host,
-            port: if url.port == 0 { -1 } else { url.port },
-            file: url.file,
-        },
-        kind: file::Type::try_from(f.r#type)
-            .unwrap_or(file::Type::File)
-            .as_str_name()
-            .to_string(),
-        visibility: file::Visibility::try_from(f.visibility)
-            .unwrap_or(file::Visibility::Application)
-            .as_str_name()
-            .to_string(),
-        size: f.size,
-        timestamp: f.timestamp,
+impl From<&spec::File> for LocalResource {
+    /// A spec file as YARN's local resource (no port is YARN's -1).
+    fn from(f: &spec::File) -> Self {
+        // A model source is canonical, so it always splits; the fallback keeps the text.
+        let parts = spec::source::split(&f.source).unwrap_or_else(|_| spec::source::UrlParts {
+            scheme: String::new(),
+            host: String::new(),
+            port: 0,
+            file: f.source.clone(),
+        });
+        LocalResource {
+            url: ResourceUrl {
+                scheme: parts.scheme,
+                host: parts.host,
+                port: if parts.port == 0 { -1 } else { parts.port },
+                file: parts.file,
+            },
+            kind: f.file_type.yarn_name().to_string(),
+            visibility: f.visibility.yarn_name().to_string(),
+            size: f.size,
+            timestamp: f.timestamp,
+        }
     }
 }
 
 /// YARN's `VIEW_APP` / `MODIFY_APP` ACL strings (`users groups`, comma-separated lists), or
 /// none when the spec does not enable ACLs.
-pub fn yarn_acls(acls: Option<&proto::Acls>) -> BTreeMap<String, String> {
-    let Some(acls) = acls.filter(|a| a.enable) else {
+pub fn yarn_acls(acls: &spec::Acls) -> BTreeMap<String, String> {
+    if !acls.enable {
         return BTreeMap::new();
-    };
+    }
     let acl =
         |users: &[String], groups: &[String]| format!("{} {}", users.join(","), groups.join(","));
     BTreeMap::from([
@@ -117,36 +121,18 @@ mod tests {
     use super::*;
 
     fn spec() -> ApplicationSpec {
-        let script_file = proto::File {
-            source: Some(proto::Url {
-                scheme: "hdfs".into(),
-                host: "nn".into(),
-                port: 0,
-                file: "/user/alice/.skein/app/hello.sh".into(),
-            }),
-            r#type: file::Type::File as i32,
-            visibility: file::Visibility::Application as i32,
-            size: 11,
-            timestamp: 1234,
-        };
-        ApplicationSpec {
-            services: [(
-                "hello".to_string(),
-                proto::Service {
-                    script: "bash .skein.sh ><LOG_DIR>/hello.log 2>&1".into(),
-                    files: [(".skein.sh".to_string(), script_file)].into(),
-                    ..Default::default()
-                },
-            )]
-            .into(),
-            acls: Some(proto::Acls {
-                enable: true,
-                view_users: vec!["bob".into(), "carl".into()],
-                modify_groups: vec!["admins".into()],
-                ..Default::default()
-            }),
-            ..Default::default()
+        let yaml = "acls: {enable: true, view_users: [bob, carl], modify_groups: [admins]}\n\
+                    services:\n  hello:\n    resources: {memory: 256, vcores: 2}\n    \
+                    script: bash .skein.sh ><LOG_DIR>/hello.log 2>&1\n";
+        let mut spec = spec::from_yaml_str(yaml, "hello.yaml", std::path::Path::new("/"))
+            .expect("a valid spec");
+        let mut script_file = spec::File::from_source("hdfs://nn/user/alice/.skein/app/hello.sh");
+        script_file.size = 11;
+        script_file.timestamp = 1234;
+        if let Some(hello) = spec.services.get_mut("hello") {
+            hello.files.insert(".skein.sh".to_string(), script_file);
         }
+        spec
     }
 
     #[test]
@@ -156,11 +142,7 @@ mod tests {
             service: "hello".into(),
             instance: 3,
             env: [("MINE".to_string(), "x".to_string())].into(),
-            resources: proto::Resources {
-                memory: 256,
-                vcores: 2,
-                ..Default::default()
-            },
+            resources: spec().services["hello"].resources,
         };
         let environment = LaunchEnvironment {
             application_id: "application_1_0001".into(),
@@ -192,7 +174,9 @@ mod tests {
 
     #[test]
     fn acls_are_left_to_yarn_unless_enabled() {
-        assert!(yarn_acls(None).is_empty());
-        assert!(yarn_acls(Some(&proto::Acls::default())).is_empty());
+        assert!(yarn_acls(&spec::Acls::default()).is_empty());
+        let mut disabled = spec().acls;
+        disabled.enable = false;
+        assert!(yarn_acls(&disabled).is_empty());
     }
 }
