@@ -11,61 +11,49 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use tonic::transport::Channel;
 
+use crate::proto;
 use crate::proto::app_master_client::AppMasterClient;
-use crate::proto::{self, application_state};
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::yarn::{ApplicationState, ResourceManager};
 
-/// An AM client, with the private driver (if one had to be started) kept alive alongside.
+/// An AM client.
 pub struct AppConnection {
     /// The `skein.AppMaster` client.
     pub client: AppMasterClient<Channel>,
-    _driver: Option<crate::driver::launch::PrivateDriver>,
 }
 
 /// Connects to the ApplicationMaster of `app_id` (`current`: the one of this container).
+///
+/// Outside a container the AM's address comes straight from the ResourceManager (the
+/// cluster's configuration in HADOOP_CONF_DIR), as the driver's `getStatus` would give it: no
+/// driver daemon is needed for it.
 pub async fn connect(app_id: &str) -> anyhow::Result<AppConnection> {
-    if app_id == "current" {
-        let address = std::env::var("SKEIN_APPMASTER_ADDRESS")
+    let credentials = super::default_credentials()?;
+    let address = if app_id == "current" {
+        // Inside a container the credentials are the localized `.skein.crt`/`.skein.pem`.
+        std::env::var("SKEIN_APPMASTER_ADDRESS")
             .ok()
             .filter(|a| !a.is_empty())
-            .context("Not running inside a container")?;
-        // Inside a container these are the localized `.skein.crt`/`.skein.pem`.
-        let credentials = super::default_credentials()?;
-        let client = crate::client::connect_app_master(&address, &credentials).await?;
-        return Ok(AppConnection {
-            client,
-            _driver: None,
-        });
-    }
-    let credentials = super::default_credentials()?;
-    let program = std::env::current_exe().context("cannot locate the skein executable")?;
-    let (mut driver, private) = crate::driver::launch::connect_default_driver(
-        &crate::security::config_dir()?,
-        &credentials,
-        &program,
-        crate::driver::logging::LogLevel::default(),
-    )
-    .await?;
-    let report = driver
-        .get_status(proto::Application {
-            id: app_id.to_string(),
-        })
-        .await
-        .map_err(|s| anyhow::anyhow!("{}", s.message()))?
-        .into_inner();
-    let state =
-        application_state::Type::try_from(report.state).unwrap_or(application_state::Type::New);
-    if state != application_state::Type::Running {
-        bail!(
-            "{app_id} is not running. Application state: {}",
-            state.as_str_name()
-        );
-    }
-    let address = format!("{}:{}", report.host, report.port);
+            .context("Not running inside a container")?
+    } else {
+        appmaster_address(app_id).await?
+    };
     let client = crate::client::connect_app_master(&address, &credentials).await?;
-    Ok(AppConnection {
-        client,
-        _driver: private,
-    })
+    Ok(AppConnection { client })
+}
+
+/// The `host:port` of a running skein application's ApplicationMaster.
+async fn appmaster_address(app_id: &str) -> anyhow::Result<String> {
+    let config = HadoopConfig::load()?;
+    let rm = ResourceManager::from_config(&config, &skein_hadoop::conf::current_user())?;
+    let app = rm.skein_application(app_id).await?;
+    if app.state != ApplicationState::Running {
+        bail!("{app_id} is not running. Application state: {}", app.state);
+    }
+    let (host, port) = app.am_rpc().with_context(|| {
+        format!("{app_id} is running but its ApplicationMaster has no address yet")
+    })?;
+    Ok(format!("{host}:{port}"))
 }
 
 /// A gRPC error as Skein's CLI prints it (the server's message; the connection's otherwise).

@@ -160,3 +160,33 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     }
     text
 }
+/// How long a liveness `ping` may take.
+pub const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Pings the driver at `address`.
+///
+/// # Errors
+/// [`ClientError`] when it cannot be reached or does not answer within [`PING_TIMEOUT`].
+pub async fn ping_driver(address: &str, credentials: &Credentials) -> Result<(), ClientError> {
+    let attempt = async {
+        let mut driver = connect_driver(address, credentials).await?;
+        driver
+            .ping(crate::proto::Empty {})
+            .await
+            .map_err(|status| ClientError::Connect {
+                what: "driver",
+                address: address.to_string(),
+                reason: status.message().to_string(),
+            })?;
+        Ok(())
+    };
+    tokio::time::timeout(PING_TIMEOUT, attempt)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ClientError::Connect {
+                what: "driver",
+                address: address.to_string(),
+                reason: format!("no answer to ping within {PING_TIMEOUT:?}"),
+            })
+        })
+}

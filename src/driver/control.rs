@@ -9,76 +9,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::client::discovery::{self, GlobalDriver};
-use crate::client::{ClientError, connect_driver};
+pub use crate::client::{PING_TIMEOUT, ping_driver};
+pub use crate::driver::error::ControlError;
 use crate::driver::launch::launch_driver;
 use crate::driver::logging::LogLevel;
-use crate::proto::Empty;
 use crate::security::{Credentials, SecurityError};
-
-/// How long a liveness `ping` may take.
-pub const PING_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What can go wrong while starting or stopping the global driver.
-#[derive(Debug, thiserror::Error)]
-pub enum ControlError {
-    /// The driver file names a live process that does not answer.
-    #[error(
-        "Unable to connect to driver at {address}, but its process (PID {pid}) is alive; \
-         if it is not a skein driver, use `skein driver stop --force`"
-    )]
-    Unreachable {
-        /// Address from the driver file.
-        address: String,
-        /// PID from the driver file.
-        pid: u32,
-    },
-    /// Keytab and principal must be given together.
-    #[error("{0}")]
-    KerberosOptions(String),
-    /// The daemon could not be spawned.
-    #[error("cannot start the driver process '{}': {source}", program.display())]
-    Spawn {
-        /// The executable.
-        program: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The daemon exited or never called back.
-    #[error("Failed to start the driver process: {reason}{}", log_hint(log))]
-    StartFailed {
-        /// What happened.
-        reason: String,
-        /// Its log file, if any.
-        log: Option<PathBuf>,
-    },
-    /// Sending SIGTERM failed for another reason than "no such process".
-    #[error("cannot stop the driver process {pid}: {source}")]
-    Kill {
-        /// The PID.
-        pid: u32,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The driver file could not be removed.
-    #[error(transparent)]
-    Security(#[from] SecurityError),
-    /// A driver could not be reached (`Unable to connect to driver ...` with the cause).
-    #[error("Unable to connect to driver: {0}")]
-    Connect(String),
-}
-
-fn log_hint(log: &Option<PathBuf>) -> String {
-    match log {
-        Some(path) => format!("; see its log at '{}'", path.display()),
-        None => "; run `skein driver start --log FILE` or `skein driver serve` to see its log"
-            .to_string(),
-    }
-}
 
 /// Options of `skein driver start`.
 #[derive(Debug, Clone)]
@@ -119,34 +56,6 @@ impl Started {
             Self::AlreadyRunning { address } | Self::New { address, .. } => address,
         }
     }
-}
-
-/// Pings the driver at `address`.
-///
-/// # Errors
-/// [`ClientError`] when it cannot be reached or does not answer within [`PING_TIMEOUT`].
-pub async fn ping_driver(address: &str, credentials: &Credentials) -> Result<(), ClientError> {
-    let attempt = async {
-        let mut driver = connect_driver(address, credentials).await?;
-        driver
-            .ping(Empty {})
-            .await
-            .map_err(|status| ClientError::Connect {
-                what: "driver",
-                address: address.to_string(),
-                reason: status.message().to_string(),
-            })?;
-        Ok(())
-    };
-    tokio::time::timeout(PING_TIMEOUT, attempt)
-        .await
-        .unwrap_or_else(|_| {
-            Err(ClientError::Connect {
-                what: "driver",
-                address: address.to_string(),
-                reason: format!("no answer to ping within {PING_TIMEOUT:?}"),
-            })
-        })
 }
 
 /// Starts the global driver for `config_dir` unless a live one is there.

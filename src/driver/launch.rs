@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
 use crate::client::discovery::read_global_driver;
-use crate::client::{ClientError, connect_driver};
-use crate::driver::control::{ControlError, ping_driver};
+use crate::client::{ClientError, connect_driver, ping_driver};
 use crate::driver::daemon::ENV_CALLBACK_PORT;
+use crate::driver::error::ControlError;
 use crate::driver::logging::LogLevel;
 use crate::proto::driver_client::DriverClient;
 use crate::security::Credentials;

@@ -13,6 +13,7 @@
 
 pub mod control;
 pub mod daemon;
+pub mod error;
 pub mod jvm_compat;
 pub mod launch;
 pub mod logging;

@@ -14,11 +14,9 @@ use crate::proto;
 use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::{Hdfs, HdfsError};
 use skein_hadoop::yarn::{
-    AppInfo, AppQuery, ApplicationState, NodeState, ResourceManager, YarnError,
+    APPLICATION_TYPE, AppInfo, AppQuery, ApplicationState, LookupError, NodeState, ResourceManager,
+    YarnError,
 };
-
-/// The application type skein applications carry in YARN.
-pub const APPLICATION_TYPE: &str = "skein";
 
 /// How often `waitForStart` asks the RM (Skein asks every second).
 const WAIT_POLL: Duration = Duration::from_millis(100);
@@ -104,16 +102,11 @@ impl std::ops::Deref for HdfsFor<'_> {
     }
 }
 
-/// Checks the form `application_<cluster timestamp>_<sequence>`.
-pub fn validate_application_id(id: &str) -> Result<(), Status> {
-    let parts: Vec<&str> = id.split('_').collect();
-    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if parts.len() == 3 && parts[0] == "application" && numeric(parts[1]) && numeric(parts[2]) {
-        Ok(())
-    } else {
-        Err(Status::invalid_argument(format!(
-            "Invalid ApplicationId '{id}'"
-        )))
+/// Skein's status for an id that does not lead to a skein application.
+fn lookup_status(error: LookupError) -> Status {
+    match error {
+        LookupError::Yarn(e) => internal(e),
+        other => Status::invalid_argument(other.to_string()),
     }
 }
 
@@ -153,22 +146,7 @@ impl Backend {
 
     /// The report of a skein application, with Skein's three errors.
     async fn skein_app(&self, id: &str) -> Result<AppInfo, Status> {
-        validate_application_id(id)?;
-        let app = match self.rm.application(id).await {
-            Ok(app) => app,
-            Err(YarnError::Remote { status: 404, .. }) => {
-                return Err(Status::invalid_argument(format!(
-                    "Unknown ApplicationId '{id}'"
-                )));
-            }
-            Err(e) => return Err(internal(e)),
-        };
-        if app.application_type != APPLICATION_TYPE {
-            return Err(Status::invalid_argument(format!(
-                "ApplicationId '{id}' is not a skein application"
-            )));
-        }
-        Ok(app)
+        self.rm.skein_application(id).await.map_err(lookup_status)
     }
 
     async fn queues(&self) -> Result<Vec<(proto::Queue, Vec<String>)>, Status> {
@@ -487,6 +465,7 @@ fn submit_status(error: submit::SubmitError) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skein_hadoop::yarn::validate_application_id;
 
     #[test]
     fn a_failed_submit_keeps_skeins_codes_and_prefix() {
@@ -508,10 +487,16 @@ mod tests {
     fn application_ids_are_checked_like_skein() {
         assert!(validate_application_id("application_1526134340424_0012").is_ok());
         for bad in ["nope", "application_1", "application_x_1", "app_1_2", ""] {
-            let status = validate_application_id(bad).expect_err(bad);
+            let status = lookup_status(validate_application_id(bad).expect_err(bad));
             assert_eq!(status.code(), tonic::Code::InvalidArgument);
             assert_eq!(status.message(), format!("Invalid ApplicationId '{bad}'"));
         }
+        let foreign = lookup_status(LookupError::NotSkein("application_1_0001".into()));
+        assert_eq!(foreign.code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            foreign.message(),
+            "ApplicationId 'application_1_0001' is not a skein application"
+        );
     }
 
     #[test]

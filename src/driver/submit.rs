@@ -549,7 +549,7 @@ impl Submitter<'_> {
                 memory: i64::from(resources.memory),
                 vcores: i64::from(resources.vcores),
             },
-            application_type: crate::driver::service::APPLICATION_TYPE.to_string(),
+            application_type: skein_hadoop::yarn::APPLICATION_TYPE.to_string(),
             keep_containers_across_application_attempts: false,
             application_tags: Tags {
                 tag: spec.tags.iter().cloned().collect(),

@@ -525,7 +525,7 @@ impl Builder<'_> {
         match source::canonical_source(raw, self.base_dir) {
             Ok(url) => Some(url),
             Err(message) => {
-                self.report(pos, Problem::new(path.clone(), message), true);
+                self.report(pos, Problem::new(path.clone(), message.to_string()), true);
                 None
             }
         }

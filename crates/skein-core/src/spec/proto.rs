@@ -355,7 +355,7 @@ fn file_from(f: proto::File, path: &FieldPath, problems: &mut Vec<Problem>) -> O
     let source = match source::from_parts(&parts) {
         Ok(s) => s,
         Err(message) => {
-            problems.push(Problem::new(source_path, message));
+            problems.push(Problem::new(source_path, message.to_string()));
             return None;
         }
     };

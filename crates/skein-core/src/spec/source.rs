@@ -21,15 +21,47 @@ pub struct UrlParts {
     pub file: String,
 }
 
+/// Why a text is not a file source the wire form can carry. The messages are shown to users
+/// at the spec's location of the source.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// Nothing but white space.
+    #[error("a file source must not be empty")]
+    Empty,
+    /// No `scheme:/` where a URL is required.
+    #[error("'{0}' is not a URL; expected a source such as 'file:///path' or 'hdfs:///path'")]
+    NotAUrl(String),
+    /// A scheme with characters a URL scheme cannot have.
+    #[error("invalid URL scheme '{0}'")]
+    Scheme(String),
+    /// A port outside 1-65535 on the wire.
+    #[error("invalid port {0}")]
+    WirePort(i32),
+    /// `?` or `#`.
+    #[error(
+        "a file source cannot have a query or fragment ('?' or '#'); the wire form has no place for them"
+    )]
+    QueryOrFragment,
+    /// `user@host`.
+    #[error("a file source cannot carry a user name ('user@host')")]
+    UserInfo,
+    /// A host the wire form cannot hold.
+    #[error("invalid host '{0}' in file source")]
+    Host(String),
+    /// A port that is not 1-65535.
+    #[error("invalid port '{0}' in file source: expected 1-65535")]
+    Port(String),
+}
+
 /// Turns what a user wrote as a file source into its canonical URL.
 ///
 /// # Errors
 /// A message when the source is empty, has a malformed authority, or uses parts the wire
 /// cannot carry.
-pub fn canonical_source(raw: &str, base_dir: &Path) -> Result<String, String> {
+pub fn canonical_source(raw: &str, base_dir: &Path) -> Result<String, SourceError> {
     // Not trimmed: Skein keeps the text as written, and a path may end in a space.
     if raw.trim().is_empty() {
-        return Err("a file source must not be empty".to_string());
+        return Err(SourceError::Empty);
     }
     match split_scheme(raw) {
         None => {
@@ -50,11 +82,9 @@ pub fn canonical_source(raw: &str, base_dir: &Path) -> Result<String, String> {
 /// # Errors
 /// A message when the text is not a canonical source (only possible for values that did not
 /// come through [`canonical_source`]).
-pub fn split(source: &str) -> Result<UrlParts, String> {
+pub fn split(source: &str) -> Result<UrlParts, SourceError> {
     let Some((scheme, rest)) = split_scheme(source) else {
-        return Err(format!(
-            "'{source}' is not a URL; expected a source such as 'file:///path' or 'hdfs:///path'"
-        ));
+        return Err(SourceError::NotAUrl(source.to_string()));
     };
     parse_after_scheme(&scheme, rest)
 }
@@ -63,12 +93,12 @@ pub fn split(source: &str) -> Result<UrlParts, String> {
 ///
 /// # Errors
 /// A message when the scheme is missing or the port is out of range.
-pub fn from_parts(parts: &UrlParts) -> Result<String, String> {
+pub fn from_parts(parts: &UrlParts) -> Result<String, SourceError> {
     if parts.scheme.is_empty() || split_scheme(&format!("{}:/", parts.scheme)).is_none() {
-        return Err(format!("invalid URL scheme '{}'", parts.scheme));
+        return Err(SourceError::Scheme(parts.scheme.clone()));
     }
     if parts.port > 65535 {
-        return Err(format!("invalid port {}", parts.port));
+        return Err(SourceError::WirePort(parts.port));
     }
     let normalized = UrlParts {
         scheme: parts.scheme.to_ascii_lowercase(),
@@ -78,9 +108,7 @@ pub fn from_parts(parts: &UrlParts) -> Result<String, String> {
         file: parts.file.clone(),
     };
     // Re-parse so that anything the canonical form rejects is rejected here too.
-    split(&join(&normalized))
-        .map(|p| join(&p))
-        .map_err(|e| e.to_string())
+    split(&join(&normalized)).map(|p| join(&p))
 }
 
 fn join(parts: &UrlParts) -> String {
@@ -108,13 +136,9 @@ fn split_scheme(text: &str) -> Option<(String, &str)> {
     (first_ok && rest_ok && rest.starts_with('/')).then(|| (scheme.to_ascii_lowercase(), rest))
 }
 
-fn parse_after_scheme(scheme: &str, rest: &str) -> Result<UrlParts, String> {
+fn parse_after_scheme(scheme: &str, rest: &str) -> Result<UrlParts, SourceError> {
     if rest.contains('?') || rest.contains('#') {
-        return Err(
-            "a file source cannot have a query or fragment ('?' or '#'); the wire form has no \
-             place for them"
-                .to_string(),
-        );
+        return Err(SourceError::QueryOrFragment);
     }
     let (authority, file) = match rest.strip_prefix("//") {
         Some(after) => match after.find('/') {
@@ -124,7 +148,7 @@ fn parse_after_scheme(scheme: &str, rest: &str) -> Result<UrlParts, String> {
         None => ("", rest),
     };
     if authority.contains('@') {
-        return Err("a file source cannot carry a user name ('user@host')".to_string());
+        return Err(SourceError::UserInfo);
     }
     let (host, port) = split_host_port(authority)?;
     Ok(UrlParts {
@@ -135,8 +159,8 @@ fn parse_after_scheme(scheme: &str, rest: &str) -> Result<UrlParts, String> {
     })
 }
 
-fn split_host_port(authority: &str) -> Result<(String, i32), String> {
-    let bad = || format!("invalid host '{authority}' in file source");
+fn split_host_port(authority: &str) -> Result<(String, i32), SourceError> {
+    let bad = || SourceError::Host(authority.to_string());
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let end = v6.find(']').ok_or_else(bad)?;
         let after = &v6[end + 1..];
@@ -160,9 +184,7 @@ fn split_host_port(authority: &str) -> Result<(String, i32), String> {
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()) => i32::from(n),
             _ => {
-                return Err(format!(
-                    "invalid port '{p}' in file source: expected 1-65535"
-                ));
+                return Err(SourceError::Port(p.to_string()));
             }
         },
     };
@@ -192,7 +214,7 @@ mod tests {
     use super::*;
 
     fn canon(s: &str) -> Result<String, String> {
-        canonical_source(s, Path::new("/home/alice/app"))
+        canonical_source(s, Path::new("/home/alice/app")).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -157,7 +157,7 @@ fn files(files: &BTreeMap<String, File>, path: &FieldPath, problems: &mut Vec<Pr
 fn file(f: &File, path: &FieldPath, problems: &mut Vec<Problem>) {
     // Sources from a file are canonical already; from the wire they are rebuilt from parts.
     if let Err(message) = source::split(&f.source) {
-        problems.push(Problem::new(path.key("source"), message));
+        problems.push(Problem::new(path.key("source"), message.to_string()));
     }
     for (value, name) in [(f.size, "size"), (f.timestamp, "timestamp")] {
         if value < 0 {

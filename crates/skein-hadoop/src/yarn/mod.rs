@@ -6,6 +6,7 @@
 //! cannot be reached, answers 503, or redirects to an active RM it does not name. Requests
 //! carry `user.name=<user>`: the simple-authentication identity of Hadoop's web endpoints.
 
+mod skein_apps;
 mod states;
 pub mod types;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
+pub use skein_apps::{APPLICATION_TYPE, LookupError, validate_application_id};
 pub use types::{
     AppInfo, ApplicationState, ClusterInfo, Commands, ContainerLaunchContext, Credentials, Entries,
     Entry, FinalStatus, LocalResource, NewApplication, NodeInfo, NodeState, ResourceInfo,

@@ -1,0 +1,65 @@
+//! Errors of starting, reaching and stopping driver daemons, shared by [`super::control`]
+//! (the global driver) and [`super::launch`] (spawning one).
+
+use std::path::PathBuf;
+
+use crate::security::SecurityError;
+
+/// What can go wrong while starting or stopping the global driver.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// The driver file names a live process that does not answer.
+    #[error(
+        "Unable to connect to driver at {address}, but its process (PID {pid}) is alive; \
+         if it is not a skein driver, use `skein driver stop --force`"
+    )]
+    Unreachable {
+        /// Address from the driver file.
+        address: String,
+        /// PID from the driver file.
+        pid: u32,
+    },
+    /// Keytab and principal must be given together.
+    #[error("{0}")]
+    KerberosOptions(String),
+    /// The daemon could not be spawned.
+    #[error("cannot start the driver process '{}': {source}", program.display())]
+    Spawn {
+        /// The executable.
+        program: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The daemon exited or never called back.
+    #[error("Failed to start the driver process: {reason}{}", log_hint(log))]
+    StartFailed {
+        /// What happened.
+        reason: String,
+        /// Its log file, if any.
+        log: Option<PathBuf>,
+    },
+    /// Sending SIGTERM failed for another reason than "no such process".
+    #[error("cannot stop the driver process {pid}: {source}")]
+    Kill {
+        /// The PID.
+        pid: u32,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The driver file could not be removed.
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+    /// A driver could not be reached (`Unable to connect to driver ...` with the cause).
+    #[error("Unable to connect to driver: {0}")]
+    Connect(String),
+}
+
+fn log_hint(log: &Option<PathBuf>) -> String {
+    match log {
+        Some(path) => format!("; see its log at '{}'", path.display()),
+        None => "; run `skein driver start --log FILE` or `skein driver serve` to see its log"
+            .to_string(),
+    }
+}
