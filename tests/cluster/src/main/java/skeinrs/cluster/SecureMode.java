@@ -170,6 +170,8 @@ final class SecureMode {
     c.put("hadoop.security.authorization", "true");
     c.put("hadoop.security.auth_to_local", authToLocal());
     c.put("hadoop.rpc.protection", "authentication");
+    // The daemons log in again from their keytabs before their tickets end (short tickets).
+    c.put("hadoop.kerberos.keytab.login.autorenewal.enabled", "true");
     // Web endpoints: SPNEGO everywhere. The ResourceManager swaps this initializer for
     // RMAuthenticationFilterInitializer (kerberos + its delegation tokens + doAs), because
     // yarn.resourcemanager.webapp.delegation-token-auth-filter.enabled is true.
