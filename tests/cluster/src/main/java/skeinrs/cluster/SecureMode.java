@@ -24,7 +24,8 @@ import org.apache.hadoop.minikdc.MiniKdc;
  *       one JVM, and Hadoop's login user is one per JVM (an RPC server announces the JVM's login
  *       user as its principal), so they share one principal; its short name is {@code hadoop},
  *       the HDFS superuser and the renewer of delegation tokens the ResourceManager renews.
- *   <li>{@code nm/localhost}: the NodeManager (a JVM of its own).
+ *   <li>{@code nm/localhost}: the NodeManager (a JVM of its own), short name {@code hadoop}
+ *       too, as a real cluster's rm/ and nm/ principals both map to {@code yarn}.
  *   <li>{@code HTTP/localhost}: SPNEGO of the NameNode (WebHDFS), ResourceManager and NodeManager
  *       web endpoints. Web clients must use {@code localhost} in their URLs.
  *   <li>{@code skein} (the test user; may impersonate {@code alice}, not {@code bob}) and
@@ -143,10 +144,15 @@ final class SecureMode {
     return "127.0.0.1:" + kdc.getPort();
   }
 
-  /** auth_to_local: every principal of the realm maps to its first component. */
+  /**
+   * auth_to_local: the NodeManager's principal maps to the ResourceManager's short name (as
+   * Hadoop's secure-mode guide maps rm/ and nm/ to yarn: the NodeManager checks tokens whose
+   * renewer is the ResourceManager); every other principal of the realm to its first component.
+   */
   static String authToLocal() {
     String realm = REALM.replace(".", "\\.");
-    return "RULE:[1:$1@$0](.*@" + realm + ")s/@.*//\n"
+    return "RULE:[2:$1/$2@$0](nm/.*@" + realm + ")s/.*/hadoop/\n"
+        + "RULE:[1:$1@$0](.*@" + realm + ")s/@.*//\n"
         + "RULE:[2:$1@$0](.*@" + realm + ")s/@.*//\n"
         + "DEFAULT";
   }
