@@ -90,7 +90,9 @@ final class SecureMode {
     kdc.createPrincipal(new File(keytabDir, USER + ".keytab"), USER);
     kdc.createPrincipal(new File(keytabDir, USER2 + ".keytab"), USER2);
 
+    // A ticket of a previous run's KDC is useless with this one's keys: start with no cache.
     File credentialCache = new File(work, "krb5cc");
+    Files.deleteIfExists(credentialCache.toPath());
     File krb5Conf = new File(work, "krb5.conf");
     writeKrb5Conf(krb5Conf, kdc.getPort(), ticketLifetimeSeconds, credentialCache);
     // This JVM's Kerberos (UserGroupInformation, SPNEGO) reads the cluster's krb5.conf.
