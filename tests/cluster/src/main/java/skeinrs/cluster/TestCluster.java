@@ -20,6 +20,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.hdfs.HdfsConfiguration;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.util.VersionInfo;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
@@ -34,6 +35,10 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  *
  * <p>Options: --work-dir DIR --conf-dir DIR --container-lib DIR [--fixed-ports] [--daemon]
  * [--nm-memory-mb 16384] [--nm-vcores 64]
+ *
+ * <p>Secure mode ({@link SecureMode}): --secure [--ticket-lifetime SECONDS (86400)]
+ * [--token-renew-interval SECONDS] [--token-max-lifetime SECONDS] (delegation tokens of HDFS and
+ * YARN; Hadoop's defaults, 1 and 7 days, unless given).
  */
 public final class TestCluster {
   private TestCluster() {}
@@ -56,6 +61,10 @@ public final class TestCluster {
     boolean fixedPorts = opts.containsKey("fixed-ports");
     int nmMemoryMb = Integer.parseInt(opts.getOrDefault("nm-memory-mb", "16384"));
     int nmVcores = Integer.parseInt(opts.getOrDefault("nm-vcores", "64"));
+    boolean secure = opts.containsKey("secure");
+    long ticketLifetime = Long.parseLong(opts.getOrDefault("ticket-lifetime", "86400"));
+    Long tokenRenewMs = seconds(opts.get("token-renew-interval"));
+    Long tokenMaxMs = seconds(opts.get("token-max-lifetime"));
     if (!work.mkdirs() && !work.isDirectory()) throw new IOException("cannot create " + work);
     if (!confDir.mkdirs() && !confDir.isDirectory()) throw new IOException("cannot create " + confDir);
     // Never leave a previous run's ports behind for a client to find.
@@ -66,20 +75,34 @@ public final class TestCluster {
     long started = System.nanoTime();
     String user = System.getProperty("user.name");
 
+    // Secure mode: the KDC first, then Kerberos settings, then the daemons' login.
+    final SecureMode kerberos = secure ? SecureMode.start(work, ticketLifetime) : null;
+    Map<String, String> secureSettings = null;
+
     Configuration base = new Configuration();
-    base.set("hadoop.security.authentication", "simple");
-    // Web endpoints authenticate with ?user.name= (simple auth), as on a real insecure cluster:
-    // reads may be anonymous, writes (submit, kill, move) run as the named user.
-    // The proxy-user variant also honours `doAs=<user>` for users this one may impersonate
-    // (Hadoop 3.3+), as RMAuthenticationFilter does on a Kerberos cluster.
-    base.set("hadoop.http.filter.initializers",
-        "org.apache.hadoop.security.authentication.server.ProxyUserAuthenticationFilterInitializer");
-    base.set("hadoop.http.authentication.type", "simple");
-    base.setBoolean("hadoop.http.authentication.simple.anonymous.allowed", true);
-    base.set("hadoop.http.staticuser.user", user);
-    // As on Skein's test cluster: the submitting user may act as `alice`, not as `bob`.
-    base.set("hadoop.proxyuser." + user + ".hosts", "*");
-    base.set("hadoop.proxyuser." + user + ".users", "alice");
+    if (secure) {
+      secureSettings = kerberos.hadoopSettings(work, tokenRenewMs, tokenMaxMs);
+      kerberos.apply(base, secureSettings);
+      // NameNode, DataNode and ResourceManager share this JVM and its login user.
+      UserGroupInformation.setConfiguration(base);
+      UserGroupInformation.loginUserFromKeytab(SecureMode.principal(SecureMode.SERVICE),
+          kerberos.keytab("hadoop").getPath());
+      user = SecureMode.USER;
+    } else {
+      base.set("hadoop.security.authentication", "simple");
+      // Web endpoints authenticate with ?user.name= (simple auth), as on a real insecure cluster:
+      // reads may be anonymous, writes (submit, kill, move) run as the named user.
+      // The proxy-user variant also honours `doAs=<user>` for users this one may impersonate
+      // (Hadoop 3.3+), as RMAuthenticationFilter does on a Kerberos cluster.
+      base.set("hadoop.http.filter.initializers",
+          "org.apache.hadoop.security.authentication.server.ProxyUserAuthenticationFilterInitializer");
+      base.set("hadoop.http.authentication.type", "simple");
+      base.setBoolean("hadoop.http.authentication.simple.anonymous.allowed", true);
+      base.set("hadoop.http.staticuser.user", user);
+      // As on Skein's test cluster: the submitting user may act as `alice`, not as `bob`.
+      base.set("hadoop.proxyuser." + user + ".hosts", "*");
+      base.set("hadoop.proxyuser." + user + ".users", "alice");
+    }
 
     // ------------------------------------------------------------------ HDFS
     HdfsConfiguration hdfsConf = new HdfsConfiguration(base);
@@ -111,6 +134,11 @@ public final class TestCluster {
     org.apache.hadoop.fs.Path home = new org.apache.hadoop.fs.Path("/user/" + user);
     fs.mkdirs(home);
     fs.setOwner(home, user, "supergroup");
+    if (secure) {
+      org.apache.hadoop.fs.Path home2 = new org.apache.hadoop.fs.Path("/user/" + SecureMode.USER2);
+      fs.mkdirs(home2);
+      fs.setOwner(home2, SecureMode.USER2, "supergroup");
+    }
 
     // ------------------------------------------------------------------ YARN
     YarnConfiguration yarnConf = new YarnConfiguration(base);
@@ -183,14 +211,22 @@ public final class TestCluster {
       Thread.sleep(100);
     }
 
+    Configuration written = live;
+    if (secure) {
+      // The ResourceManager rewrote the web filter list of its own configuration (to its
+      // RMAuthenticationFilterInitializer); the files keep the standard one, which the
+      // ResourceManager's rewrite expects and the NodeManager's web server needs.
+      written = new Configuration(live);
+      kerberos.apply(written, secureSettings);
+    }
     for (String f : new String[] {"core-site.xml", "hdfs-site.xml", "yarn-site.xml"}) {
       try (OutputStream os = new FileOutputStream(new File(confDir, f))) {
-        live.writeXml(os);
+        written.writeXml(os);
       }
     }
     writeCapacitySchedulerXml(new File(confDir, "capacity-scheduler.xml"));
 
-    Process nodeManager = startNodeManager(confDir, nmDir);
+    Process nodeManager = startNodeManager(confDir, nmDir, kerberos);
     final MiniDFSCluster dfsToStop = dfs;
     final Path workPath = work.toPath();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -207,6 +243,7 @@ public final class TestCluster {
       } catch (Throwable t) {
         t.printStackTrace();
       }
+      if (kerberos != null) kerberos.stop();
       System.err.println("skein-test-cluster: stopped");
     }, "skein-test-cluster-stop"));
     while (yarn.getResourceManager().getResourceScheduler().getNumClusterNodes() < 1) {
@@ -226,10 +263,12 @@ public final class TestCluster {
         + field("rm_scheduler_address", live.get(YarnConfiguration.RM_SCHEDULER_ADDRESS)) + ","
         + field("rm_webapp", "http://" + rmWebapp) + ","
         + field("default_fs", defaultFs) + ","
-        + field("nn_http", "http://127.0.0.1:" + nnHttp.getPort()) + ","
+        + field("nn_http", "http://" + (secure ? "localhost" : "127.0.0.1") + ":"
+            + nnHttp.getPort()) + ","
         + field("conf_dir", confDir.getPath()) + ","
         + field("container_lib", containerLib) + ","
         + field("work_dir", work.getPath()) + ","
+        + (secure ? secureFields(kerberos, tokenRenewMs, tokenMaxMs) : "")
         + "\"pid\":" + ProcessHandle.current().pid() + ","
         + "\"startup_ms\":" + (System.nanoTime() - started) / 1_000_000
         + "}";
@@ -253,7 +292,8 @@ public final class TestCluster {
    * Starts the NodeManager JVM. It reads its configuration from confDir (first on its class path)
    * and exits when its stdin closes, so it never outlives this JVM.
    */
-  private static Process startNodeManager(File confDir, File nmDir) throws IOException {
+  private static Process startNodeManager(File confDir, File nmDir, SecureMode kerberos)
+      throws IOException {
     if (!nmDir.mkdirs() && !nmDir.isDirectory()) throw new IOException("cannot create " + nmDir);
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
@@ -264,8 +304,16 @@ public final class TestCluster {
       if (arg.startsWith("--add-opens") || arg.startsWith("-XX:+IgnoreUnrecognized")) cmd.add(arg);
     }
     cmd.add("-Dhadoop.home.dir=" + nmDir.getPath());
+    if (kerberos != null) {
+      cmd.add("-Djava.security.krb5.conf=" + kerberos.krb5Conf.getPath());
+    }
+    String classPath = confDir.getPath() + File.pathSeparator + System.getProperty("java.class.path");
+    if (kerberos != null) {
+      // The NodeManager-only SecureIOUtils (see it), ahead of Hadoop's.
+      classPath = nodeManagerClasses().getPath() + File.pathSeparator + classPath;
+    }
     cmd.add("-cp");
-    cmd.add(confDir.getPath() + File.pathSeparator + System.getProperty("java.class.path"));
+    cmd.add(classPath);
     cmd.add(NodeManagerMain.class.getName());
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.directory(nmDir);
@@ -273,6 +321,21 @@ public final class TestCluster {
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.redirectInput(ProcessBuilder.Redirect.PIPE);
     return pb.start();
+  }
+
+  /** target/hadoop-V/nodemanager-classes, beside this class's target/hadoop-V/classes. */
+  private static File nodeManagerClasses() throws IOException {
+    try {
+      File classes = new File(
+          TestCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      File dir = new File(classes.getParentFile(), "nodemanager-classes");
+      if (!new File(dir, "org/apache/hadoop/io/SecureIOUtils.class").isFile()) {
+        throw new IOException(dir + " lacks SecureIOUtils: build with scripts/cluster build");
+      }
+      return dir;
+    } catch (java.net.URISyntaxException e) {
+      throw new IOException(e);
+    }
   }
 
   /** Closes the NodeManager's stdin; it then stops every container and exits. */
@@ -348,6 +411,38 @@ public final class TestCluster {
           + " " + ph.info().commandLine().orElse(""));
       ph.destroyForcibly();
     }
+  }
+
+  /** cluster.json's fields of a secure cluster (each followed by a comma). */
+  private static String secureFields(SecureMode k, Long tokenRenewMs, Long tokenMaxMs) {
+    StringBuilder b = new StringBuilder();
+    b.append("\"secure\":true,");
+    b.append(field("realm", SecureMode.REALM)).append(',');
+    b.append(field("kdc", k.kdcAddress())).append(',');
+    b.append(field("krb5_conf", k.krb5Conf.getPath())).append(',');
+    b.append(field("krb5ccname", "FILE:" + k.credentialCache.getPath())).append(',');
+    b.append(field("test_user", SecureMode.USER)).append(',');
+    b.append(field("test_principal", SecureMode.principal(SecureMode.USER))).append(',');
+    b.append(field("test_keytab", k.keytab(SecureMode.USER).getPath())).append(',');
+    b.append(field("test_user2", SecureMode.USER2)).append(',');
+    b.append(field("test_principal2", SecureMode.principal(SecureMode.USER2))).append(',');
+    b.append(field("test_keytab2", k.keytab(SecureMode.USER2).getPath())).append(',');
+    b.append(field("rm_principal", SecureMode.principal(SecureMode.SERVICE))).append(',');
+    b.append(field("nn_principal", SecureMode.principal(SecureMode.SERVICE))).append(',');
+    b.append(field("nm_principal", SecureMode.principal(SecureMode.NODE_MANAGER))).append(',');
+    b.append(field("http_principal", SecureMode.principal(SecureMode.HTTP))).append(',');
+    b.append(field("service_keytab", k.keytab("hadoop").getPath())).append(',');
+    b.append(field("http_keytab", k.keytab("HTTP").getPath())).append(',');
+    b.append("\"ticket_lifetime_s\":").append(k.ticketLifetimeSeconds).append(',');
+    b.append("\"token_renew_interval_ms\":")
+        .append(tokenRenewMs == null ? 86_400_000L : tokenRenewMs).append(',');
+    b.append("\"token_max_lifetime_ms\":")
+        .append(tokenMaxMs == null ? 604_800_000L : tokenMaxMs).append(',');
+    return b.toString();
+  }
+
+  private static Long seconds(String value) {
+    return value == null ? null : Long.parseLong(value) * 1000L;
   }
 
   private static String field(String name, String value) {
