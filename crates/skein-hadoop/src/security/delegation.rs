@@ -14,7 +14,9 @@
 //! side: Hadoop's token selectors pick a token by (kind, service) — `HDFS_DELEGATION_TOKEN`
 //! and the NameNode's RPC address for Java clients, and hdfs-native the same kind with the
 //! service it computes from `fs.defaultFS` — and the RM chooses how to renew a token at
-//! submission by its kind (a `WEBHDFS delegation` token would be renewed over HTTP). So
+//! submission by its kind (a `WEBHDFS delegation` token is renewed over HTTP at its service,
+//! the RPC port: the test cluster's RM fails such an application with "Failed to renew
+//! token: Kind: WEBHDFS delegation"). So
 //! [`hdfs_rpc_tokens`] relabels the token `HDFS_DELEGATION_TOKEN` for each service a reader
 //! may look for: `ha-hdfs:<nameservice>` under HA; otherwise `<ip>:<port>` (Java's
 //! `SecurityUtil.buildTokenService`, `hadoop.security.token.service.use_ip=true`) and, when
@@ -136,7 +138,11 @@ pub async fn submission_credentials(
     for (alias, token) in hdfs_rpc_tokens(&webhdfs, config) {
         credentials.add_token(alias, token);
     }
-    let rm_token = fetch_rm_token(rm, &renewer).await?;
+    let mut rm_token = fetch_rm_token(rm, &renewer).await?;
+    // The RM hands it out with an empty service, and renews the tokens of a submission by
+    // their service: without one it fails the application ("Does not contain a valid
+    // host:port authority").
+    rm_token.set_service(rm_token_service(config));
     credentials.add_token(rm_token.service().to_string(), rm_token);
     Ok(credentials)
 }

@@ -281,7 +281,11 @@ impl KerberosError {
             }
             _ => {}
         }
-        // The krb5 mechanism's own codes (KG_*) have no public header: match their text.
+        // Through SPNEGO (and MIT's mechglue in general) minor codes arrive remapped, and the
+        // krb5 mechanism's own codes (KG_*) have no public header: match com_err's text.
+        if let Some(error) = Self::classify_text(&lower, &detail, context) {
+            return error;
+        }
         if lower.contains("credential cache is empty")
             || lower.contains("no kerberos credentials available")
             || lower.contains("credential cache has no tgt")
@@ -313,6 +317,83 @@ impl KerberosError {
             };
         }
         KerberosError::Gss { operation, detail }
+    }
+}
+
+impl KerberosError {
+    /// The MIT krb5 messages (`krb5_err.et`, as gss_display_status shows them) of the causes
+    /// above.
+    fn classify_text(lower: &str, detail: &str, context: &Context) -> Option<Self> {
+        let detail = || detail.to_string();
+        let cache = || {
+            context
+                .cache
+                .clone()
+                .unwrap_or_else(default_cache_description)
+        };
+        let principal = || context.principal.clone().unwrap_or_else(|| "?".into());
+        let keytab = || context.keytab.clone().unwrap_or_else(|| "?".into());
+        let with_keytab = context.keytab.is_some();
+        Some(if lower.contains("ticket expired") {
+            KerberosError::TicketExpired {
+                cache: cache(),
+                detail: detail(),
+            }
+        } else if lower.contains("cannot contact any kdc") {
+            KerberosError::KdcUnreachable {
+                principal: context.principal.clone(),
+                krb5_conf: krb5_conf(),
+                detail: detail(),
+            }
+        } else if lower.contains("cannot find kdc for")
+            || lower.contains("configuration file does not specify default realm")
+        {
+            KerberosError::UnknownRealm {
+                principal: context.principal.clone(),
+                krb5_conf: krb5_conf(),
+                detail: detail(),
+            }
+        } else if lower.contains("clock skew too great") {
+            KerberosError::ClockSkew { detail: detail() }
+        } else if lower.contains("not found in kerberos database") && lower.contains("server ") {
+            KerberosError::ServerPrincipalUnknown {
+                service: context.service.clone().unwrap_or_else(|| "?".into()),
+                detail: detail(),
+            }
+        } else if lower.contains("not found in kerberos database") && lower.contains("client ") {
+            KerberosError::ClientPrincipalUnknown {
+                principal: principal(),
+                detail: detail(),
+            }
+        } else if with_keytab
+            && (lower.contains("key table entry not found")
+                || lower.contains("no principal in keytab matches"))
+        {
+            KerberosError::PrincipalNotInKeytab {
+                principal: principal(),
+                keytab: keytab(),
+                detail: detail(),
+            }
+        } else if with_keytab
+            && (lower.contains("preauthentication failed")
+                || lower.contains("integrity check failed"))
+        {
+            KerberosError::KeytabOutdated {
+                principal: principal(),
+                keytab: keytab(),
+                detail: detail(),
+            }
+        } else if lower.contains("no credentials cache found")
+            || lower.contains("matching credential not found")
+        {
+            KerberosError::NoTicket {
+                cache: cache(),
+                principal: context.principal.clone(),
+                detail: detail(),
+            }
+        } else {
+            return None;
+        })
     }
 }
 
@@ -477,6 +558,48 @@ mod tests {
                 .starts_with("the KDC knows no principal for service HTTP@10.0.0.1"),
             "{e}"
         );
+    }
+
+    /// What MIT's mechglue hands over through SPNEGO: a remapped minor code, the cause only
+    /// in the text (messages seen against the test cluster's KDC).
+    #[test]
+    fn remapped_minor_codes_are_classified_by_text() {
+        let service = Context {
+            service: Some("HTTP@127.0.0.1".into()),
+            ..Context::default()
+        };
+        type Expect = fn(&KerberosError) -> bool;
+        let cases: [(&str, &Context, Expect); 5] = [
+            (
+                "Unspecified GSS failure.  Minor code may provide more information (Server HTTP/127.0.0.1@EXAMPLE.COM not found in Kerberos database)",
+                &service,
+                |e| matches!(e, KerberosError::ServerPrincipalUnknown { .. }),
+            ),
+            (
+                "Unspecified GSS failure.  Minor code may provide more information (Ticket expired)",
+                &service,
+                |e| matches!(e, KerberosError::TicketExpired { .. }),
+            ),
+            (
+                "Unspecified GSS failure.  Minor code may provide more information (Cannot contact any KDC for realm 'EXAMPLE.COM')",
+                &service,
+                |e| matches!(e, KerberosError::KdcUnreachable { .. }),
+            ),
+            (
+                "Unspecified GSS failure.  Minor code may provide more information (Clock skew too great)",
+                &service,
+                |e| matches!(e, KerberosError::ClockSkew { .. }),
+            ),
+            (
+                "Unspecified GSS failure.  Minor code may provide more information (Client 'x@EXAMPLE.COM' not found in Kerberos database)",
+                &service,
+                |e| matches!(e, KerberosError::ClientPrincipalUnknown { .. }),
+            ),
+        ];
+        for (text, context, expected) in cases {
+            let e = classify(MajorFlags::GSS_S_FAILURE, 100_001, text, context);
+            assert!(expected(&e), "{text}: {e:?}");
+        }
     }
 
     #[test]

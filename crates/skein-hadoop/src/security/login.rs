@@ -66,8 +66,9 @@ impl KerberosCredentials {
         self.acquire_for(&GSS_MECH_SPNEGO_BYTES).map(Some)
     }
 
-    /// Checks that these credentials hold a valid ticket (or, for a keytab, can get one now)
-    /// and says for whom and for how long.
+    /// Checks that these credentials hold a valid ticket (for a keytab: that it can get one;
+    /// an expired ticket, renewed at its next use, shows as zero lifetime) and says for whom
+    /// and for how long.
     ///
     /// # Errors
     /// As [`Self::acquire`]; a ticket with no lifetime left is [`KerberosError::TicketExpired`].
@@ -82,7 +83,9 @@ impl KerberosCredentials {
             .display_name()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
-        if info.lifetime.is_zero() {
+        // Expired keytab tickets are renewed at their next use: not an error.
+        let renewable = matches!(self, KerberosCredentials::Keytab { .. });
+        if info.lifetime.is_zero() && !renewable {
             return Err(KerberosError::TicketExpired {
                 cache: context
                     .cache
@@ -116,7 +119,7 @@ impl KerberosCredentials {
                 keytab,
                 cache,
             } => {
-                check_keytab_readable(keytab)?;
+                check_keytab(keytab, principal)?;
                 let keytab = keytab.display().to_string();
                 acquire_from(
                     Some(principal),
@@ -136,6 +139,14 @@ impl KerberosCredentials {
 /// [`KerberosError::NoTicket`], [`KerberosError::TicketExpired`] and the other causes.
 pub fn check_default_credentials() -> Result<TicketInfo, KerberosError> {
     KerberosCredentials::Default.check()
+}
+
+/// The principal of the process's default credentials, if there are valid ones.
+pub fn default_principal() -> Option<String> {
+    KerberosCredentials::Default
+        .check()
+        .ok()
+        .map(|i| i.principal)
 }
 
 /// A keytab login: tickets for one principal in a private cache, renewed from the keytab.
@@ -173,6 +184,14 @@ impl KeytabLogin {
             keytab,
             cache_file,
         };
+        // A fresh login, as kinit makes: MIT refreshes expired tickets from the client keytab
+        // when a context is made, not when credentials are acquired, so an expired cache left
+        // by an earlier run would make this first check fail.
+        match std::fs::remove_file(&login.cache_file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(setup(&login.cache_file, e)),
+        }
         let info = login.credentials().check()?;
         if login.cache_file.exists() {
             std::fs::set_permissions(&login.cache_file, std::fs::Permissions::from_mode(0o600))
@@ -243,13 +262,27 @@ impl KeytabLogin {
     }
 }
 
-fn check_keytab_readable(keytab: &Path) -> Result<(), KerberosError> {
-    std::fs::File::open(keytab)
-        .map(|_| ())
-        .map_err(|e| KerberosError::KeytabUnreadable {
-            keytab: keytab.display().to_string(),
-            reason: e.to_string(),
-        })
+/// Reads the keytab before GSSAPI does: MIT reports a missing key as "no credentials cache
+/// found" once a cred store names a cache, which would send the user after the wrong file.
+fn check_keytab(keytab: &Path, principal: &str) -> Result<(), KerberosError> {
+    let unreadable = |reason: String| KerberosError::KeytabUnreadable {
+        keytab: keytab.display().to_string(),
+        reason,
+    };
+    let bytes = std::fs::read(keytab).map_err(|e| unreadable(e.to_string()))?;
+    let found = super::keytab::principals(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    if super::keytab::contains(&found, principal) {
+        return Ok(());
+    }
+    Err(KerberosError::PrincipalNotInKeytab {
+        principal: principal.to_string(),
+        keytab: keytab.display().to_string(),
+        detail: if found.is_empty() {
+            "the keytab holds no keys".to_string()
+        } else {
+            format!("it holds keys for {}", found.join(", "))
+        },
+    })
 }
 
 // The DER bodies of the mechanism OIDs, for the raw cred-store call.

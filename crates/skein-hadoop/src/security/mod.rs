@@ -8,13 +8,14 @@
 //! * [`token`], [`credentials`], [`writable`]: Hadoop's token and token-file formats (pure).
 //! * [`principal`]: principals, `_HOST`, the server principals named in the configuration.
 //! * [`spnego`]: `Authorization: Negotiate` and the `hadoop.auth` cookie for reqwest.
-//! * [`login`]: ticket-cache checks and keytab logins into a private cache.
+//! * [`login`], [`keytab`]: ticket-cache checks and keytab logins into a private cache.
 //! * [`delegation`]: fetching HDFS (WebHDFS) and ResourceManager delegation tokens.
 //! * [`error`]: [`KerberosError`], GSSAPI failures mapped to causes and fixes.
 
 pub mod credentials;
 pub mod delegation;
 pub mod error;
+pub mod keytab;
 pub mod login;
 pub mod principal;
 pub mod spnego;

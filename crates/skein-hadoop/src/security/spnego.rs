@@ -184,7 +184,7 @@ fn initial_token(
     credentials: &KerberosCredentials,
     host: &str,
 ) -> Result<(ClientCtx, Vec<u8>), KerberosError> {
-    let service = format!("HTTP@{host}");
+    let service = format!("HTTP@{}", service_host(host));
     let mut context = credentials.error_context();
     context.service = Some(service.clone());
     let cred = credentials.acquire()?;
@@ -202,6 +202,65 @@ fn initial_token(
         .map(|buf| buf.to_vec())
         .unwrap_or_default();
     Ok((ctx, token))
+}
+
+/// The host of the server's `HTTP/<host>` principal, as Hadoop's own client names it
+/// (`KerberosUtil.getServicePrincipal`): lower case, and an IP address replaced by its host
+/// name (reverse lookup; Java's `getCanonicalHostName`), since host-based principals name
+/// hosts, never addresses. Other names are left to krb5.conf's `dns_canonicalize_hostname`.
+fn service_host(host: &str) -> String {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    match literal.parse::<std::net::IpAddr>() {
+        Ok(ip) => reverse_lookup(ip).unwrap_or_else(|| literal.to_string()),
+        Err(_) => host.to_ascii_lowercase(),
+    }
+}
+
+/// `getnameinfo(NI_NAMEREQD)`: the name of an address, if it has one.
+fn reverse_lookup(ip: std::net::IpAddr) -> Option<String> {
+    use std::mem::{size_of, zeroed};
+    let mut name = [0 as libc::c_char; 1025];
+    // SAFETY: the socket addresses are zero-initialised plain C structs filled with valid
+    // fields; getnameinfo reads `len` bytes of them and writes a NUL-terminated string of at
+    // most `name.len()` bytes into `name`.
+    let rc = unsafe {
+        match ip {
+            std::net::IpAddr::V4(v4) => {
+                let mut sin: libc::sockaddr_in = zeroed();
+                sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                sin.sin_addr.s_addr = u32::from_ne_bytes(v4.octets());
+                libc::getnameinfo(
+                    (&raw const sin).cast(),
+                    size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                    name.as_mut_ptr(),
+                    name.len() as libc::socklen_t,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::NI_NAMEREQD,
+                )
+            }
+            std::net::IpAddr::V6(v6) => {
+                let mut sin6: libc::sockaddr_in6 = zeroed();
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_addr.s6_addr = v6.octets();
+                libc::getnameinfo(
+                    (&raw const sin6).cast(),
+                    size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                    name.as_mut_ptr(),
+                    name.len() as libc::socklen_t,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::NI_NAMEREQD,
+                )
+            }
+        }
+    };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: on success getnameinfo wrote a NUL-terminated string into `name`.
+    let text = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+    text.to_str().ok().map(str::to_ascii_lowercase)
 }
 
 /// The server's token in `WWW-Authenticate: Negotiate <base64>`, if any.
@@ -319,6 +378,14 @@ mod tests {
         assert_eq!(negotiate_token("negotiate  AQID "), Some(vec![1, 2, 3]));
         assert_eq!(negotiate_token("Negotiate"), None);
         assert_eq!(negotiate_token("Basic AQID"), None);
+    }
+
+    #[test]
+    fn service_hosts_are_names_in_lower_case() {
+        assert_eq!(service_host("RM1.Example.COM"), "rm1.example.com");
+        // /etc/hosts names the loopback address on every Linux.
+        let loopback = service_host("127.0.0.1");
+        assert!(loopback.starts_with("localhost"), "{loopback}");
     }
 
     #[test]
