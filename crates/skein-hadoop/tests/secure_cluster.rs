@@ -713,6 +713,7 @@ async fn spnego_refused() {
         .await
         .expect("bind");
     let port = listener.local_addr().expect("addr").port();
+    let (heads, mut seen) = tokio::sync::mpsc::unbounded_channel::<String>();
     let server = tokio::spawn(async move {
         // Answer every request 401, as a server whose keytab does not match would.
         for _ in 0..2 {
@@ -720,7 +721,8 @@ async fn spnego_refused() {
                 return;
             };
             let mut buf = vec![0u8; 65536];
-            let _ = socket.read(&mut buf).await;
+            let n = socket.read(&mut buf).await.unwrap_or(0);
+            let _ = heads.send(String::from_utf8_lossy(&buf[..n]).into_owned());
             let body =
                 "<html><head><title>Error 401 GSSException: Checksum failed</title></head></html>";
             let answer = format!(
@@ -736,9 +738,21 @@ async fn spnego_refused() {
         Default::default(),
     )
     .expect("rm")
-    .with_auth(Auth::kerberos(KerberosCredentials::Default));
+    .with_auth(Auth::kerberos(KerberosCredentials::Default))
+    .acting_as("alice");
     let err = rm.cluster_info().await.expect_err("refused");
     println!("refused: {err}");
+    // What went on the wire: doAs kept, no user.name, a Negotiate token.
+    let head = seen.recv().await.expect("a request");
+    let request_line = head.lines().next().unwrap_or_default();
+    println!("request: {request_line}");
+    assert_eq!(request_line, "GET /ws/v1/cluster/info?doAs=alice HTTP/1.1");
+    assert!(
+        head.lines().any(|l| l
+            .to_ascii_lowercase()
+            .starts_with("authorization: negotiate ")),
+        "{head}"
+    );
     assert!(
         matches!(
             err,
@@ -787,6 +801,8 @@ async fn tokens(c: &Cluster) {
     assert_eq!(again, webhdfs);
     for (alias, t) in delegation::hdfs_rpc_tokens(&webhdfs, &config) {
         describe(&format!("RPC token {alias}"), &t);
+        assert_eq!(t.kind(), token::HDFS_DELEGATION_KIND);
+        assert_eq!(t.service(), alias);
     }
     println!(
         "services readers look for: {:?}",

@@ -483,6 +483,42 @@ mod tests {
         assert!(err.to_string().contains("nope"), "{err}");
     }
 
+    /// Files written by Hadoop's own `DtUtilShell get hdfs://... -format java|protobuf`
+    /// against the secure test cluster (NameNode RPC tokens; owner is the full principal).
+    const JAVA_WRITABLE: &[u8] = include_bytes!("../../tests/data/tokens/dtutil-java.hdts");
+    const JAVA_PROTOBUF: &[u8] = include_bytes!("../../tests/data/tokens/dtutil-protobuf.hdts");
+
+    #[test]
+    fn reads_token_files_written_by_hadoop() {
+        for (alias, bytes) in [
+            ("hdfs-java", JAVA_WRITABLE),
+            ("hdfs-protobuf", JAVA_PROTOBUF),
+        ] {
+            let c = Credentials::from_token_storage(bytes, alias).expect(alias);
+            let aliases: Vec<&str> = c.tokens().map(|(a, _)| a).collect();
+            assert_eq!(aliases, ["127.0.0.1:39989", alias]);
+            let token = c
+                .find("HDFS_DELEGATION_TOKEN", "127.0.0.1:39989")
+                .expect("selected by kind and service");
+            let id = token.delegation_identifier().expect("identifier");
+            assert_eq!(
+                (id.owner.as_str(), id.renewer.as_str()),
+                ("skein@EXAMPLE.COM", "hadoop")
+            );
+            // DtUtilShell's -alias also names the service of its copy.
+            assert_eq!(c.token(alias).map(Token::service), Some(alias));
+            assert_eq!(c.secrets().count(), 0);
+        }
+    }
+
+    #[test]
+    fn writes_hadoops_bytes_back() {
+        let c = Credentials::from_token_storage(JAVA_WRITABLE, "java").expect("reads");
+        assert_eq!(c.to_token_storage(StorageFormat::Writable), JAVA_WRITABLE);
+        let c = Credentials::from_token_storage(JAVA_PROTOBUF, "java").expect("reads");
+        assert_eq!(c.to_token_storage(StorageFormat::Protobuf), JAVA_PROTOBUF);
+    }
+
     #[test]
     fn selection_is_by_kind_and_service() {
         let c = sample();

@@ -434,6 +434,49 @@ mod tests {
         assert_eq!(token.delegation_identifier(), Ok(sample_identifier()));
     }
 
+    /// Tokens the secure test cluster handed out (a throwaway MiniKdc realm): the NameNode's
+    /// answer to WebHDFS GETDELEGATIONTOKEN and the RM's to POST /delegation-token.
+    const WEBHDFS_URL_STRING: &str = "HwAFc2tlaW4GaGFkb29wAIoBojWXK4GKAaJZo6-BAQIUt2UYpwIpWMKoJyX6m6GUBG7WWc8SV0VCSERGUyBkZWxlZ2F0aW9uDzEyNy4wLjAuMTozOTk4OQ";
+    const RM_URL_STRING: &str = "LQoRc2tlaW5ARVhBTVBMRS5DT00SBmhhZG9vcCDg69-sozQo4PORzaU0MAM4AhR1VEjtv-_SJ8QGM7icB3VOdQyL8RNSTV9ERUxFR0FUSU9OX1RPS0VOAA";
+
+    #[test]
+    fn real_webhdfs_token_decodes_and_re_encodes_identically() {
+        let token = Token::decode_from_url_string(WEBHDFS_URL_STRING).expect("decodes");
+        assert_eq!(token.kind(), WEBHDFS_DELEGATION_KIND);
+        assert_eq!(token.service(), "127.0.0.1:39989");
+        assert_eq!(token.password().len(), 20, "an HMAC-SHA1");
+        let id = token.delegation_identifier().expect("identifier");
+        assert_eq!(
+            id,
+            DelegationTokenIdentifier {
+                owner: "skein".into(),
+                renewer: "hadoop".into(),
+                real_user: String::new(),
+                issue_date: 1_796_195_429_249,
+                max_date: 1_796_800_229_249,
+                sequence_number: 1,
+                master_key_id: 2,
+            }
+        );
+        // 7 days between issue and max date: dfs.namenode.delegation.token.max-lifetime.
+        assert_eq!(id.max_date - id.issue_date, 7 * 24 * 3600 * 1000);
+        assert_eq!(token.encode_to_url_string(), WEBHDFS_URL_STRING);
+        assert_eq!(id.to_writable(), token.identifier());
+    }
+
+    #[test]
+    fn real_rm_token_decodes_with_the_yarn_protobuf_identifier() {
+        let token = Token::decode_from_url_string(RM_URL_STRING).expect("decodes");
+        assert_eq!(token.kind(), RM_DELEGATION_KIND);
+        assert_eq!(token.service(), "", "the RM leaves the service empty");
+        let id = token.delegation_identifier().expect("identifier");
+        assert_eq!(id.owner, "skein@EXAMPLE.COM");
+        assert_eq!(id.renewer, "hadoop");
+        assert_eq!(id.sequence_number, 3);
+        assert_eq!(id.max_date - id.issue_date, 7 * 24 * 3600 * 1000);
+        assert_eq!(token.encode_to_url_string(), RM_URL_STRING);
+    }
+
     #[test]
     fn debug_output_hides_the_password() {
         let token = Token::new(vec![1], b"s3cret".to_vec(), "K", "S");
