@@ -352,6 +352,7 @@ fn hdfs_native_with_a_ticket_and_with_only_a_token_file() {
     kinit(&c, &cache, &c.principal, &c.keytab, None);
     let ticket = format!("FILE:{}", cache.display());
     expect_child_ok(&c, "hdfs_with_ticket", &dir, &ticket, &[]);
+    expect_child_ok(&c, "hdfs_proxy_users", &dir, &ticket, &[]);
     // Writes tokens.hdts (rewritten) and raw.hdts (as the NameNode labels it).
     expect_child_ok(&c, "write_token_files", &dir, &ticket, &[]);
 
@@ -441,6 +442,7 @@ fn scenario_entry() {
             "tokens" => tokens(&c).await,
             "proxy_users" => proxy_users(&c).await,
             "hdfs_with_ticket" => hdfs_with_ticket(&c).await,
+            "hdfs_proxy_users" => hdfs_proxy_users(&c).await,
             "write_token_files" => write_token_files(&c, &dir).await,
             "hdfs_with_token_only" => hdfs_with_token_only(&c).await,
             "submit_with_tokens" => submit_with_tokens(&c).await,
@@ -481,6 +483,18 @@ async fn rm_with_ticket(c: &Cluster) {
         .await
         .expect("applications over SPNEGO");
     println!("applications: {}", apps.len());
+
+    // HA failover under Kerberos: a first RM that does not answer is skipped.
+    let ha = ResourceManager::new(
+        vec!["http://localhost:1".into(), rm.active_url().to_string()],
+        "skein",
+        Default::default(),
+    )
+    .expect("rm")
+    .with_auth(rm.auth().clone());
+    ha.cluster_info().await.expect("the second RM answers");
+    assert_eq!(ha.active_url(), rm.active_url());
+    println!("failover to {}: ok", ha.active_url());
     let spnego = rm.auth().spnego().expect("Kerberos mode");
     let cookie = spnego
         .cookie(&rm_authority(&rm))
@@ -887,10 +901,10 @@ async fn proxy_users(c: &Cluster) {
     );
 }
 
-async fn hdfs_roundtrip(label: &str) {
+async fn hdfs_roundtrip(label: &str, user: &str) {
     let config = HadoopConfig::load().expect("HADOOP_CONF_DIR");
-    let hdfs = Hdfs::connect(&config, "skein").expect("client");
-    let dir = format!("/user/skein/krb-{label}-{}", std::process::id());
+    let hdfs = Hdfs::connect(&config, user).expect("client");
+    let dir = format!("/user/{user}/krb-{label}-{}", std::process::id());
     let data = bytes::Bytes::from(format!("written with {label}"));
     hdfs.write_file(&format!("{dir}/hello.txt"), data.clone(), 0o644)
         .await
@@ -921,7 +935,29 @@ async fn hdfs_roundtrip(label: &str) {
 }
 
 async fn hdfs_with_ticket(_c: &Cluster) {
-    hdfs_roundtrip("ticket").await;
+    hdfs_roundtrip("ticket", "skein").await;
+}
+
+async fn hdfs_proxy_users(_c: &Cluster) {
+    // skein@EXAMPLE.COM's ticket, acting as alice (hadoop.proxyuser.skein.users=alice).
+    hdfs_roundtrip("proxy", "alice").await;
+    let config = HadoopConfig::load().expect("HADOOP_CONF_DIR");
+    // The NameNode refuses bob at connection ("skein@EXAMPLE.COM is not allowed to
+    // impersonate bob"); hdfs-native takes that for a dropped connection and retries, so
+    // the refusal shows as no answer.
+    let bob = Hdfs::connect(&config, "bob")
+        .expect("client")
+        .with_timeout(Duration::from_secs(5));
+    let err = bob
+        .timed("list", "/user", bob.client().list_status("/user", false))
+        .await
+        .expect_err("bob refused");
+    println!("as bob: {err}");
+    assert!(
+        matches!(err, skein_hadoop::hdfs::HdfsError::Timeout { .. })
+            || err.to_string().contains("not allowed to impersonate bob"),
+        "{err}"
+    );
 }
 
 async fn write_token_files(c: &Cluster, dir: &Path) {
@@ -962,7 +998,7 @@ async fn hdfs_with_token_only(_c: &Cluster) {
             println!("  {alias}: {} {}", t.kind(), t.service());
         }
     }
-    hdfs_roundtrip("token").await;
+    hdfs_roundtrip("token", "skein").await;
 }
 
 async fn wait_for_state(rm: &ResourceManager, id: &str) -> (String, String) {

@@ -121,6 +121,12 @@ impl Hdfs {
         })
     }
 
+    /// This client with another limit per call (60 s by default).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// The default filesystem URI (`hdfs://nn:port`).
     pub fn default_fs(&self) -> &str {
         &self.default_fs
