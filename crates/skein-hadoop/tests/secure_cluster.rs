@@ -255,6 +255,16 @@ fn keytab_login_uses_a_private_cache_and_renews_expired_tickets() {
         &expired,
         &[("KRB5_CLIENT_KTNAME", c.keytab.clone())],
     );
+    // The same for a proxy user: the login's user must be known with an expired ticket too.
+    kinit(&c, &cache, &c.principal, &c.keytab, Some("2s"));
+    std::thread::sleep(Duration::from_secs(4));
+    expect_child_ok(
+        &c,
+        "hdfs_proxy_users",
+        &dir,
+        &expired,
+        &[("KRB5_CLIENT_KTNAME", c.keytab.clone())],
+    );
 }
 
 /// Keytab and configuration mistakes are classified with their fix.
@@ -388,7 +398,8 @@ fn hdfs_native_with_a_ticket_and_with_only_a_token_file() {
     }
 }
 
-/// A submission carrying our tokens is accepted (the RM renews them at submit); the RM fails
+/// A submission carrying our tokens is accepted (the RM renews them at submit) and its AM's
+/// token file holds them, enough for hdfs-native without a ticket; the RM fails
 /// one carrying the NameNode's WebHDFS-labelled token as it comes, and one whose tokens name
 /// a renewer other than the RM.
 #[test]
@@ -403,6 +414,17 @@ fn the_rm_accepts_our_tokens_at_submission() {
         &dir,
         &format!("FILE:{}", cache.display()),
         &[],
+    );
+    // What every container of the application can do with that file alone.
+    expect_child_ok(
+        &c,
+        "hdfs_with_token_only",
+        &dir,
+        &format!("FILE:{}", dir.join("absent").display()),
+        &[(
+            "HADOOP_TOKEN_FILE_LOCATION",
+            dir.join("am-tokens.hdts").display().to_string(),
+        )],
     );
 }
 
@@ -445,7 +467,7 @@ fn scenario_entry() {
             "hdfs_proxy_users" => hdfs_proxy_users(&c).await,
             "write_token_files" => write_token_files(&c, &dir).await,
             "hdfs_with_token_only" => hdfs_with_token_only(&c).await,
-            "submit_with_tokens" => submit_with_tokens(&c).await,
+            "submit_with_tokens" => submit_with_tokens(&c, &dir).await,
             other => panic!("unknown scenario {other}"),
         }
     });
@@ -1013,6 +1035,15 @@ async fn wait_for_state(rm: &ResourceManager, id: &str) -> (String, String) {
 }
 
 async fn submit_sleep(rm: &ResourceManager, credentials: &Credentials, name: &str) -> String {
+    submit_command(rm, credentials, name, "sleep 1").await
+}
+
+async fn submit_command(
+    rm: &ResourceManager,
+    credentials: &Credentials,
+    name: &str,
+    command: &str,
+) -> String {
     let app = rm.new_application().await.expect("new application");
     let context = SubmissionContext {
         application_id: app.application_id.clone(),
@@ -1025,7 +1056,7 @@ async fn submit_sleep(rm: &ResourceManager, credentials: &Credentials, name: &st
         application_type: "skein-krb-test".into(),
         am_container_spec: ContainerLaunchContext {
             commands: Commands {
-                command: vec!["sleep 1".into()],
+                command: vec![command.into()],
             },
             credentials: Some(credentials.to_rest()),
             ..Default::default()
@@ -1036,15 +1067,42 @@ async fn submit_sleep(rm: &ResourceManager, credentials: &Credentials, name: &st
     app.application_id
 }
 
-async fn submit_with_tokens(c: &Cluster) {
+async fn submit_with_tokens(c: &Cluster, dir: &Path) {
     let config = config(c);
     let rm = rm(c);
     let good = delegation::submission_credentials(&config, &rm, None)
         .await
         .expect("tokens");
-    let id = submit_sleep(&rm, &good, "krb-good-tokens").await;
+    // The AM copies the token file the NodeManager wrote for it.
+    let copy = dir.join("am-tokens.hdts");
+    let command = format!("cp \"$HADOOP_TOKEN_FILE_LOCATION\" {}", copy.display());
+    let id = submit_command(&rm, &good, "krb-good-tokens", &command).await;
     let (state, diagnostics) = wait_for_state(&rm, &id).await;
     println!("{id} with our tokens: {state} {diagnostics:?}");
+    assert!(state != "FAILED", "{state}: {diagnostics}");
+    for _ in 0..240 {
+        if copy.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let am = Credentials::read_token_storage_file(&copy).expect("the AM's token file");
+    for (alias, t) in am.tokens() {
+        println!("AM token file: {alias}: {} {}", t.kind(), t.service());
+    }
+    for (alias, t) in good.tokens() {
+        assert_eq!(am.token(alias), Some(t), "{alias} reaches the AM unchanged");
+    }
+    assert!(am.tokens().any(|(_, t)| t.kind() == "YARN_AM_RM_TOKEN"));
+
+    // The RM's short name works as well as its principal (the servers map both to it).
+    let short = delegation::submission_credentials(&config, &rm, Some("hadoop"))
+        .await
+        .expect("tokens");
+    let id = submit_sleep(&rm, &short, "krb-short-renewer").await;
+    let (state, diagnostics) = wait_for_state(&rm, &id).await;
+    println!("{id} with renewer \"hadoop\": {state} {diagnostics:?}");
     assert!(state != "FAILED", "{state}: {diagnostics}");
     let _ = rm.kill(&id).await;
 
