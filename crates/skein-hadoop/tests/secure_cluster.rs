@@ -542,9 +542,16 @@ async fn rm_with_ticket(c: &Cluster) {
 }
 
 async fn rm_without_ticket(c: &Cluster) {
-    let err = login::check_default_credentials().expect_err("no ticket");
-    println!("check: {err}");
-    assert!(matches!(err, KerberosError::NoTicket { .. }), "{err:?}");
+    let err = login::login_at_startup(&config(c), None, Path::new("/nonexistent"))
+        .expect_err("no ticket");
+    println!("start-up: {err}");
+    assert!(
+        matches!(
+            err,
+            login::LoginError::Kerberos(KerberosError::NoTicket { .. })
+        ),
+        "{err:?}"
+    );
     let err = rm(c).cluster_info().await.expect_err("no ticket");
     println!("RM call: {err}");
     let text = err.to_string();
@@ -578,11 +585,16 @@ async fn keytab_login(c: &Cluster, dir: &Path) {
         PathBuf::from(&c.keytab),
         dir.join("login"),
     );
-    let login =
-        tokio::task::spawn_blocking(move || KeytabLogin::login(&principal, &keytab, &cache_dir))
-            .await
-            .expect("join")
-            .expect("keytab login");
+    let hadoop = config(c);
+    let login = tokio::task::spawn_blocking(move || {
+        login::login_at_startup(&hadoop, Some((&principal, &keytab)), &cache_dir)
+    })
+    .await
+    .expect("join")
+    .expect("keytab login");
+    let login::Login::Keytab(login) = login else {
+        panic!("a Kerberos cluster gives a keytab login: {login:?}")
+    };
     let mode = std::fs::metadata(login.cache_file())
         .expect("cache file")
         .permissions()

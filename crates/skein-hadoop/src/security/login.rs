@@ -13,8 +13,8 @@
 //!   KRB5_CLIENT_KTNAME, for code that only uses default credentials: hdfs-native (which
 //!   dlopens the same libgssapi_krb5) and child processes.
 //!
-//! All functions here block (they may talk to the KDC): call them from
-//! `tokio::task::spawn_blocking` inside a runtime.
+//! [`login_at_startup`] is the driver's entry point. All functions here block (they may talk
+//! to the KDC): call them before starting the runtime or from `tokio::task::spawn_blocking`.
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -139,6 +139,52 @@ impl KerberosCredentials {
 /// [`KerberosError::NoTicket`], [`KerberosError::TicketExpired`] and the other causes.
 pub fn check_default_credentials() -> Result<TicketInfo, KerberosError> {
     KerberosCredentials::Default.check()
+}
+
+/// How the process is logged in, after [`login_at_startup`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    /// Simple authentication: no Kerberos.
+    Simple,
+    /// Kerberos with the tickets of the default cache (`kinit`).
+    TicketCache(TicketInfo),
+    /// Kerberos with a keytab login into a private cache.
+    Keytab(KeytabLogin),
+}
+
+/// Why the start-up login failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LoginError {
+    /// The security settings are invalid.
+    #[error(transparent)]
+    Config(#[from] super::SecurityConfigError),
+    /// Kerberos failed.
+    #[error(transparent)]
+    Kerberos(#[from] KerberosError),
+}
+
+/// The driver's login, whatever the security mode: nothing in simple mode; in Kerberos mode
+/// a [`KeytabLogin`] into `cache_dir` when `keytab` (principal, keytab file) is given, else a
+/// check of the ticket cache, which says to run kinit or pass `--principal`/`--keytab` when
+/// there is no valid ticket. A keytab login still has to be made the process's default
+/// ([`KeytabLogin::install_in_process_env`]) for hdfs-native.
+///
+/// # Errors
+/// See [`LoginError`].
+pub fn login_at_startup(
+    config: &crate::conf::HadoopConfig,
+    keytab: Option<(&str, &Path)>,
+    cache_dir: &Path,
+) -> Result<Login, LoginError> {
+    if super::SecurityMode::from_config(config)? == super::SecurityMode::Simple {
+        return Ok(Login::Simple);
+    }
+    Ok(match keytab {
+        Some((principal, keytab)) => {
+            Login::Keytab(KeytabLogin::login(principal, keytab, cache_dir)?)
+        }
+        None => Login::TicketCache(check_default_credentials()?),
+    })
 }
 
 /// The principal of the process's default credentials, if there are valid ones.
@@ -388,4 +434,38 @@ fn acquire_from(
     }
     // SAFETY: `cred` is a fresh credential that nothing else owns.
     Ok(unsafe { Cred::from_c(cred) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_mode_needs_no_kerberos() {
+        let config = crate::conf::HadoopConfig::default();
+        let dir = Path::new("/nonexistent/never-created");
+        let login = login_at_startup(&config, Some(("x@R", Path::new("/no/keytab"))), dir);
+        assert_eq!(login.ok(), Some(Login::Simple));
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_missing_keytab_fails_before_gssapi() {
+        let mut config = crate::conf::HadoopConfig::default();
+        config.set("hadoop.security.authentication", "kerberos");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = login_at_startup(
+            &config,
+            Some(("skein@EXAMPLE.COM", &dir.path().join("none.keytab"))),
+            &dir.path().join("cache"),
+        )
+        .expect_err("no keytab");
+        assert!(
+            matches!(
+                err,
+                LoginError::Kerberos(KerberosError::KeytabUnreadable { .. })
+            ),
+            "{err:?}"
+        );
+    }
 }

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 pub use credentials::{Credentials, StorageFormat};
 pub use error::KerberosError;
-pub use login::{KerberosCredentials, KeytabLogin};
+pub use login::{KerberosCredentials, KeytabLogin, Login, login_at_startup};
 pub use spnego::Spnego;
 pub use token::{DelegationTokenIdentifier, Token};
 
