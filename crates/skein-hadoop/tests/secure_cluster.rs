@@ -38,6 +38,7 @@ struct Cluster {
     keytab: String,
     principal2: String,
     rm_principal: String,
+    ticket_lifetime_s: u64,
 }
 
 fn cluster() -> Option<Cluster> {
@@ -63,6 +64,7 @@ fn cluster() -> Option<Cluster> {
         keytab: field("test_keytab"),
         principal2: field("test_principal2"),
         rm_principal: field("rm_principal"),
+        ticket_lifetime_s: json["ticket_lifetime_s"].as_u64().unwrap_or(86400),
         conf_dir,
     })
 }
@@ -267,6 +269,30 @@ fn keytab_login_uses_a_private_cache_and_renews_expired_tickets() {
     );
 }
 
+/// On a cluster whose KDC hands out short tickets (`scripts/cluster up --secure
+/// --ticket-lifetime 15`), a keytab login keeps working for several ticket lifetimes, for
+/// SPNEGO and (through the process environment) hdfs-native, each call negotiating anew.
+#[test]
+fn keytab_login_outlives_short_tickets() {
+    let Some(c) = cluster() else { return };
+    if c.ticket_lifetime_s > 60 {
+        eprintln!(
+            "skipped: tickets last {} s on this cluster; start it with --ticket-lifetime 15 to run this test",
+            c.ticket_lifetime_s
+        );
+        return;
+    }
+    let dir = scratch("short-tickets");
+    let cache = dir.join("login").join("krb5cc");
+    expect_child_ok(
+        &c,
+        "short_tickets",
+        &dir,
+        &format!("FILE:{}", cache.display()),
+        &[("KRB5_CLIENT_KTNAME", c.keytab.clone())],
+    );
+}
+
 /// Keytab and configuration mistakes are classified with their fix.
 #[test]
 fn kerberos_mistakes_are_classified() {
@@ -465,6 +491,7 @@ fn scenario_entry() {
             "proxy_users" => proxy_users(&c).await,
             "hdfs_with_ticket" => hdfs_with_ticket(&c).await,
             "hdfs_proxy_users" => hdfs_proxy_users(&c).await,
+            "short_tickets" => short_tickets(&c, &dir).await,
             "write_token_files" => write_token_files(&c, &dir).await,
             "hdfs_with_token_only" => hdfs_with_token_only(&c).await,
             "submit_with_tokens" => submit_with_tokens(&c, &dir).await,
@@ -629,6 +656,56 @@ async fn keytab_login(c: &Cluster, dir: &Path) {
         .expect("SPNEGO from the keytab login");
     println!("cluster {} via keytab login", info.id);
     println!("LOGIN ok");
+}
+
+async fn short_tickets(c: &Cluster, dir: &Path) {
+    let (principal, keytab, cache_dir) = (
+        c.principal.clone(),
+        PathBuf::from(&c.keytab),
+        dir.join("login"),
+    );
+    let hadoop = config(c);
+    let login = tokio::task::spawn_blocking(move || {
+        login::login_at_startup(&hadoop, Some((&principal, &keytab)), &cache_dir)
+    })
+    .await
+    .expect("join")
+    .expect("keytab login");
+    let login::Login::Keytab(login) = login else {
+        panic!("{login:?}")
+    };
+    // The parent pointed KRB5CCNAME/KRB5_CLIENT_KTNAME at this login (process_env).
+    assert_eq!(
+        std::env::var("KRB5CCNAME").ok().as_deref(),
+        Some(login.cache_name().as_str())
+    );
+    let rm = ResourceManager::from_config(&config(c), "skein")
+        .expect("rm")
+        .with_auth(Auth::kerberos(login.credentials()));
+    let spnego = rm.auth().spnego().expect("Kerberos");
+    let lifetime = c.ticket_lifetime_s;
+    let start = std::time::Instant::now();
+    let mut rounds = 0;
+    while start.elapsed() < Duration::from_secs(3 * lifetime + 2) {
+        spnego.clear_cookies();
+        rm.cluster_info()
+            .await
+            .expect("SPNEGO with a renewed ticket");
+        hdfs_roundtrip(&format!("short-{rounds}"), "skein").await;
+        let credentials = login.credentials();
+        let info = tokio::task::spawn_blocking(move || credentials.check())
+            .await
+            .expect("join")
+            .expect("renewable");
+        println!(
+            "after {:>3} s: RM and HDFS ok, ticket left {:?}",
+            start.elapsed().as_secs(),
+            info.lifetime
+        );
+        rounds += 1;
+        tokio::time::sleep(Duration::from_secs(lifetime.div_ceil(2))).await;
+    }
+    assert!(rounds >= 6, "{rounds} rounds");
 }
 
 async fn keytab_renews(c: &Cluster, dir: &Path) {

@@ -1,9 +1,16 @@
 //! Hadoop security: Kerberos logins, SPNEGO for Hadoop's web endpoints, and delegation tokens.
 //!
-//! The driver asks for clients through [`Auth`] and never branches on the security mode:
-//! [`Auth::from_config`] reads `hadoop.security.authentication`; in simple mode requests carry
-//! `user.name`, in Kerberos mode they authenticate with SPNEGO from the process's Kerberos
-//! credentials (a ticket cache, or a keytab login made with [`login::KeytabLogin`]).
+//! The driver never branches on the security mode: [`Auth::from_config`] reads
+//! `hadoop.security.authentication`; in simple mode requests carry `user.name`, in Kerberos
+//! mode they authenticate with SPNEGO from the process's Kerberos credentials (a ticket cache,
+//! or a keytab login made with [`login::KeytabLogin`]).
+//!
+//! Where to start: [`login_at_startup`] once (and, for a keytab login,
+//! [`KeytabLogin::install_in_process_env`] before the runtime starts, for hdfs-native); then
+//! `yarn::ResourceManager::from_config(config, user).acting_as(proxy_user)` and
+//! `hdfs::Hdfs::connect(config, user)` as in simple mode; at submission
+//! [`delegation::submission_credentials`], whose [`Credentials::to_rest`] goes into the
+//! AM's `am-container-spec.credentials` (empty in simple mode).
 //!
 //! * [`token`], [`credentials`], [`writable`]: Hadoop's token and token-file formats (pure).
 //! * [`principal`]: principals, `_HOST`, the server principals named in the configuration.
