@@ -62,8 +62,8 @@ impl KerberosCredentials {
     ///
     /// # Errors
     /// A [`KerberosError`] naming the cause: no ticket, expired, keytab problems, KDC...
-    pub fn acquire(&self) -> Result<Option<Cred>, KerberosError> {
-        self.acquire_for(&GSS_MECH_SPNEGO_BYTES).map(Some)
+    pub fn acquire(&self) -> Result<Cred, KerberosError> {
+        self.acquire_for(&GSS_MECH_SPNEGO_BYTES)
     }
 
     /// Checks that these credentials hold a valid ticket (for a keytab: that it can get one;

@@ -191,7 +191,7 @@ fn initial_token(
     let name = Name::new(service.as_bytes(), Some(GSS_NT_HOSTBASED_SERVICE))
         .map_err(|e| KerberosError::from_gss("naming the HTTP service", &e, &context))?;
     let mut ctx = ClientCtx::new(
-        cred,
+        Some(cred),
         name,
         CtxFlags::GSS_C_MUTUAL_FLAG,
         Some(GSS_MECH_SPNEGO),
