@@ -5,12 +5,15 @@
 //!   HA failover).
 //! * [`hdfs`]: HDFS through hdfs-native: the staging folder, the content cache and YARN's
 //!   aggregated logs.
+//! * [`security`]: Kerberos (SPNEGO, keytab logins, error classification) and Hadoop
+//!   delegation tokens and token files.
 //!
 //! Where to start: [`conf::HadoopConfig::load`], then [`yarn::ResourceManager`] and
 //! [`hdfs::Hdfs`], both built from that configuration.
 
 pub mod conf;
 pub mod hdfs;
+pub mod security;
 pub mod yarn;
 
 /// Installs ring as the process-wide rustls crypto provider unless one is installed already.

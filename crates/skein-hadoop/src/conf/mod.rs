@@ -265,6 +265,60 @@ impl HadoopConfig {
             .unwrap_or_else(|| "file:///".to_string())
     }
 
+    /// The name service of the default filesystem when it is one (`hdfs://<ns>` with
+    /// `dfs.ha.namenodes.<ns>` set): HDFS HA.
+    pub fn default_nameservice(&self) -> Option<String> {
+        let fs = reqwest::Url::parse(&self.default_fs()).ok()?;
+        let host = fs.host_str()?;
+        (fs.port().is_none()
+            && !self
+                .get_list(&format!("dfs.ha.namenodes.{host}"))
+                .is_empty())
+        .then(|| host.to_string())
+    }
+
+    /// The NameNode web (WebHDFS) base URLs of the default filesystem, `http(s)://host:port`:
+    /// one per NameNode of its name service under HA (`dfs.namenode.http-address.<ns>.<nn>`),
+    /// else `dfs.namenode.http-address` (default port 9870; with `dfs.http.policy=HTTPS_ONLY`
+    /// the `https-address`, 9871). A wildcard host is the NameNode's RPC host, as Hadoop's
+    /// `DFSUtil.substituteForWildcardAddress`.
+    pub fn namenode_web_urls(&self) -> Vec<String> {
+        let https = self.get_or("dfs.http.policy", "HTTP_ONLY") == "HTTPS_ONLY";
+        let (key, port, scheme) = if https {
+            ("dfs.namenode.https-address", 9871, "https")
+        } else {
+            ("dfs.namenode.http-address", 9870, "http")
+        };
+        let fs = reqwest::Url::parse(&self.default_fs()).ok();
+        let rpc_host = fs
+            .as_ref()
+            .and_then(|u| u.host_str())
+            .unwrap_or("localhost")
+            .to_string();
+        let with_scheme = |address: String| {
+            let address = match address.strip_prefix("0.0.0.0:") {
+                Some(p) => format!("{rpc_host}:{p}"),
+                None => address,
+            };
+            format!("{scheme}://{address}")
+        };
+        if let Some(ns) = self.default_nameservice() {
+            return self
+                .get_list(&format!("dfs.ha.namenodes.{ns}"))
+                .iter()
+                .filter_map(|nn| self.get(&format!("{key}.{ns}.{nn}")))
+                .filter(|a| !a.is_empty())
+                .map(with_scheme)
+                .collect();
+        }
+        let address = self
+            .get(&format!("{key}.{rpc_host}"))
+            .or_else(|| self.get(key))
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| format!("0.0.0.0:{port}"));
+        vec![with_scheme(address)]
+    }
+
     /// Whether Hadoop security (Kerberos) is on.
     pub fn security_enabled(&self) -> bool {
         self.get_or("hadoop.security.authentication", "simple")
@@ -298,7 +352,7 @@ fn connectable(address: &str) -> String {
     }
 }
 
-fn local_hostname() -> String {
+pub(crate) fn local_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()
@@ -432,6 +486,40 @@ mod tests {
             </configuration>"#,
         );
         assert_eq!(c.resourcemanager_web_urls(), vec!["https://rm:8090"]);
+    }
+
+    #[test]
+    fn namenode_web_urls_single_wildcard_and_ha() {
+        let c = config(
+            r#"<configuration><property><name>fs.defaultFS</name><value>hdfs://nn.example.com:8020</value></property></configuration>"#,
+        );
+        assert_eq!(c.namenode_web_urls(), vec!["http://nn.example.com:9870"]);
+        assert_eq!(c.default_nameservice(), None);
+        let c = config(
+            r#"<configuration>
+              <property><name>fs.defaultFS</name><value>hdfs://localhost:9000</value></property>
+              <property><name>dfs.namenode.http-address</name><value>localhost:50070</value></property>
+            </configuration>"#,
+        );
+        assert_eq!(c.namenode_web_urls(), vec!["http://localhost:50070"]);
+        let ha = config(
+            r#"<configuration>
+              <property><name>fs.defaultFS</name><value>hdfs://ns1</value></property>
+              <property><name>dfs.nameservices</name><value>ns1</value></property>
+              <property><name>dfs.ha.namenodes.ns1</name><value>nn1,nn2</value></property>
+              <property><name>dfs.namenode.http-address.ns1.nn1</name><value>a:9870</value></property>
+              <property><name>dfs.namenode.http-address.ns1.nn2</name><value>b:9870</value></property>
+              <property><name>dfs.namenode.https-address.ns1.nn1</name><value>a:9871</value></property>
+            </configuration>"#,
+        );
+        assert_eq!(ha.default_nameservice().as_deref(), Some("ns1"));
+        assert_eq!(
+            ha.namenode_web_urls(),
+            vec!["http://a:9870", "http://b:9870"]
+        );
+        let mut https = ha.clone();
+        https.set("dfs.http.policy", "HTTPS_ONLY");
+        assert_eq!(https.namenode_web_urls(), vec!["https://a:9871"]);
     }
 
     #[test]

@@ -48,6 +48,21 @@ pub enum HdfsError {
     },
 }
 
+/// Whether acting as `user` under Kerberos is an impersonation. The ticket names the caller:
+/// hdfs-native sends a `with_user` name as the effective user beside the principal's short
+/// name, and the NameNode compares it with the full principal (`skein@REALM`), so naming
+/// the principal's own user would be refused as impersonation ("skein@REALM is not allowed
+/// to impersonate skein"). Without a ticket (a YARN container with a token file) the token
+/// names the user.
+fn is_impersonation(user: &str) -> bool {
+    match crate::security::login::default_principal() {
+        Some(principal) => {
+            principal != user && crate::security::principal::short_name(&principal) != user
+        }
+        None => false,
+    }
+}
+
 /// An HDFS client acting as one user.
 pub struct Hdfs {
     client: hdfs_native::Client,
@@ -67,7 +82,9 @@ impl std::fmt::Debug for Hdfs {
 
 impl Hdfs {
     /// A client of the configuration's default filesystem, as `user`. Call it inside a tokio
-    /// runtime: the client runs its IO on the caller's runtime.
+    /// runtime: the client runs its IO on the caller's runtime. Under Kerberos the process's
+    /// default credentials authenticate, and `user` is impersonated (a proxy user) only when
+    /// it is not the ticket's own user.
     ///
     /// # Errors
     /// When hdfs-native rejects the configuration (e.g. an unknown name service).
@@ -83,8 +100,10 @@ impl Hdfs {
             .or_insert_with(|| "3".into());
         let mut builder = hdfs_native::ClientBuilder::new()
             .with_url(&default_fs)
-            .with_config(settings)
-            .with_user(user);
+            .with_config(settings);
+        if !config.security_enabled() || is_impersonation(user) {
+            builder = builder.with_user(user);
+        }
         // Without a runtime handle hdfs-native makes a runtime of its own, which panics when
         // dropped inside ours: always lend it the caller's.
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
@@ -100,6 +119,12 @@ impl Hdfs {
             user: user.to_string(),
             timeout: Duration::from_secs(60),
         })
+    }
+
+    /// This client with another limit per call (60 s by default).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The default filesystem URI (`hdfs://nn:port`).

@@ -3,8 +3,12 @@
 //!
 //! Every call has a timeout and a bounded number of retries. Under ResourceManager HA the
 //! client keeps the index of the RM that answered last, and moves to the next one when an RM
-//! cannot be reached, answers 503, or redirects to an active RM it does not name. Requests
-//! carry `user.name=<user>`: the simple-authentication identity of Hadoop's web endpoints.
+//! cannot be reached, answers 503, or redirects to an active RM it does not name.
+//!
+//! Authentication follows the cluster's [`Auth`]: in simple mode requests carry
+//! `user.name=<user>`, the simple-authentication identity of Hadoop's web endpoints; in
+//! Kerberos mode they authenticate with SPNEGO (and its `hadoop.auth` cookie) and never send
+//! `user.name`. In both modes `doAs=<user>` asks for Hadoop's proxy-user impersonation.
 
 mod skein_apps;
 mod states;
@@ -24,6 +28,8 @@ pub use types::{
 };
 
 use crate::conf::HadoopConfig;
+use crate::security::spnego::SendError;
+use crate::security::{Auth, KerberosError, SecurityConfigError};
 
 /// Why a ResourceManager call failed.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +68,12 @@ pub enum YarnError {
         "no ResourceManager web address: set yarn.resourcemanager.webapp.address (or yarn.resourcemanager.hostname) in yarn-site.xml"
     )]
     NoAddress,
+    /// The security settings of the configuration are invalid.
+    #[error(transparent)]
+    Security(#[from] SecurityConfigError),
+    /// Kerberos (SPNEGO) authentication to the ResourceManager failed.
+    #[error(transparent)]
+    Kerberos(#[from] KerberosError),
 }
 
 impl YarnError {
@@ -126,19 +138,25 @@ pub struct ResourceManager {
     /// The user impersonated with `doAs=` (Hadoop proxy users), if any.
     do_as: Option<String>,
     options: ClientOptions,
+    auth: Auth,
 }
 
 impl ResourceManager {
-    /// A client for the RMs named in `config`, acting as `user`.
+    /// A client for the RMs named in `config`, acting as `user`, authenticating as the
+    /// configuration says ([`Auth::from_config`]: in Kerberos mode with the process's default
+    /// Kerberos credentials; `user` then only names the client in logs and errors, the RM
+    /// takes the identity from the Kerberos ticket).
     ///
     /// # Errors
-    /// When the configuration names no RM or the HTTP client cannot be built.
+    /// When the configuration names no RM, has an unknown security mode, or the HTTP client
+    /// cannot be built.
     pub fn from_config(config: &HadoopConfig, user: &str) -> Result<Self, YarnError> {
-        Self::new(
+        Ok(Self::new(
             config.resourcemanager_web_urls(),
             user,
             ClientOptions::default(),
-        )
+        )?
+        .with_auth(Auth::from_config(config)?))
     }
 
     /// A client for explicit RM web base URLs (`http://host:port`).
@@ -168,7 +186,20 @@ impl ResourceManager {
             user: user.to_string(),
             do_as: None,
             options,
+            auth: Auth::Simple,
         })
+    }
+
+    /// This client with another authentication (a client from [`Self::new`] uses simple
+    /// authentication).
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// How requests authenticate.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
     }
 
     /// This client acting for `user` through Hadoop's proxy-user mechanism (`doAs=<user>` on
@@ -183,6 +214,7 @@ impl ResourceManager {
             user: self.user.clone(),
             do_as,
             options: self.options.clone(),
+            auth: self.auth.clone(),
         }
     }
 
@@ -194,6 +226,11 @@ impl ResourceManager {
     /// The user requests are made as.
     pub fn user(&self) -> &str {
         &self.user
+    }
+
+    /// The user impersonated with `doAs=`, if any.
+    pub fn do_as(&self) -> Option<&str> {
+        self.do_as.as_deref()
     }
 
     /// The base URL of the RM that answered last (the active one under HA).
@@ -360,7 +397,7 @@ impl ResourceManager {
             .await
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -399,10 +436,13 @@ impl ResourceManager {
                 Some(location) => location,
                 None => format!("{}{}", self.bases[index], path),
             };
-            let mut request = self
-                .http
-                .request(method.clone(), &url)
-                .query(&[("user.name", self.user.as_str())])
+            let mut request = self.http.request(method.clone(), &url);
+            // user.name is simple authentication's identity; with Kerberos the ticket names
+            // the caller, so it is only sent in simple mode.
+            if matches!(self.auth, Auth::Simple) {
+                request = request.query(&[("user.name", self.user.as_str())]);
+            }
+            let mut request = request
                 .query(query)
                 .header(reqwest::header::ACCEPT, "application/json");
             if let Some(user) = &self.do_as {
@@ -413,13 +453,18 @@ impl ResourceManager {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone());
             }
-            let response = match request.send().await {
+            let sent = match request.build() {
+                Ok(request) => self.auth.send(&self.http, request).await,
+                Err(e) => Err(SendError::Http(e)),
+            };
+            let response = match sent {
                 Ok(r) => r,
-                Err(e) => {
+                Err(SendError::Http(e)) => {
                     last_error = format!("{url}: {e}");
                     self.fail_over(index);
                     continue;
                 }
+                Err(SendError::Kerberos(e)) => return Err(YarnError::Kerberos(e)),
             };
             let status = response.status();
             if status == StatusCode::TEMPORARY_REDIRECT {
