@@ -1125,7 +1125,7 @@ async fn wait_for_state(rm: &ResourceManager, id: &str) -> (String, String) {
     for _ in 0..120 {
         let app = rm.application(id).await.expect("report");
         if !matches!(app.state.as_str(), "NEW" | "NEW_SAVING" | "SUBMITTED") {
-            return (app.state, app.diagnostics);
+            return (app.state.to_string(), app.diagnostics);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
