@@ -80,3 +80,27 @@ async fn the_cache_uploads_a_content_once() {
         .expect("other");
     assert_ne!(other.resource.resource, first.resource.resource);
 }
+
+#[tokio::test]
+async fn concurrent_uploads_of_one_content_from_one_process_agree() {
+    // A driver serves several submits at once: after a new build, the first ones all miss the
+    // cache and upload the same binary. Each must get the one cached copy, unchanged after.
+    let fs = hdfs();
+    let content = Bytes::from(format!(
+        "concurrent {} {:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    let (a, b, c) = tokio::join!(
+        fs.stage_cached("skein", content.clone()),
+        fs.stage_cached("skein", content.clone()),
+        fs.stage_cached("skein", content.clone()),
+    );
+    let staged: Vec<_> = [a, b, c]
+        .into_iter()
+        .map(|s| s.expect("a concurrent stage").resource)
+        .collect();
+    assert!(staged.iter().all(|r| *r == staged[0]), "{staged:#?}");
+    let again = fs.stage_cached("skein", content).await.expect("cached");
+    assert_eq!(again.resource, staged[0], "the cached copy was replaced");
+}
