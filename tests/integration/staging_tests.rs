@@ -2,16 +2,13 @@
 //! the content cache that uploads a binary once.
 
 use bytes::Bytes;
-use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::Hdfs;
 use skein_hadoop::hdfs::staging::{DIR_MODE, FILE_MODE};
 
-use crate::cluster;
+use crate::fixtures::{current_user, hdfs_as};
 
 fn hdfs() -> Hdfs {
-    let c = cluster::shared();
-    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
-    Hdfs::connect(&config, &skein_hadoop::conf::current_user()).expect("hdfs")
+    hdfs_as(&current_user())
 }
 
 #[tokio::test]
