@@ -2,33 +2,29 @@
 //! to completion through AMRMClientAsync/NMClientAsync; a killed shim or a killed Rust AM fails
 //! the application quickly with a diagnostic naming which side died, and leaves no container
 //! running; with attempts left, a killed Rust AM is retried.
-//!
-//! The tests stage what the driver stages (see `am_staging`) and submit through the
-//! ResourceManager REST API.
 
+use serde_json::json;
 use skein_hadoop::yarn::{ApplicationState, FinalStatus};
 use std::time::{Duration, Instant};
 
-use crate::am_staging::{
-    TestApp, TestService, logs_of, resource_manager, staging_exists, submit_app, submit_one,
-    wait_until_finished,
+use crate::fixtures::{
+    app, cwd_of, kill, logs_of, process_of, processes_of, resource_manager, service,
+    staging_exists, submit, submit_one, wait_for, wait_until_finished,
 };
-use crate::cluster::{self, wait_for};
 
 #[tokio::test]
 async fn a_hello_world_service_runs_under_the_rust_application_master() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
+    let rm = resource_manager();
     let marker = format!("hello-from-skein-am-{}", std::process::id());
-    let id = submit_one(&c.info, &rm, "hello world", &format!("echo {marker}\n")).await;
+    let id = submit_one("hello world", &format!("echo {marker}\n")).await;
     let app = wait_until_finished(&rm, &id, Duration::from_secs(180)).await;
     if (&app.state, &app.final_status) != (&ApplicationState::Finished, &FinalStatus::Succeeded) {
-        panic!("{app:?}\n{}", logs_of(&c.info, &rm, &id).await);
+        panic!("{app:?}\n{}", logs_of(&rm, &id).await);
     }
     assert_eq!(app.diagnostics, "Application completed successfully.");
     assert_eq!(app.application_type, "skein");
 
-    let logs = logs_of(&c.info, &rm, &id).await;
+    let logs = logs_of(&rm, &id).await;
     assert!(
         logs.contains("LogType:svc.log") && logs.contains(&marker),
         "the service's log did not show {marker}:\n{logs}"
@@ -45,65 +41,22 @@ fn shim_process_of(id: &str) -> Option<u32> {
     process_of(id, "skeinrs.shim.Shim")
 }
 
-/// The pid of a process of application `id` whose command line contains `needle`.
-pub fn process_of(id: &str, needle: &str) -> Option<u32> {
-    let entries = std::fs::read_dir("/proc").ok()?;
-    for entry in entries.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        if !String::from_utf8_lossy(&cmdline).contains(needle) {
-            continue;
-        }
-        let cwd = std::fs::read_link(entry.path().join("cwd")).unwrap_or_default();
-        if cwd.to_string_lossy().contains(id) {
-            return Some(pid);
-        }
-    }
-    None
-}
-
 /// The Rust AM process of application `id` (not the `bash -c` around it, whose command line
 /// also names it).
 fn rust_am_process_of(id: &str) -> Option<u32> {
     process_of(id, "./skein\0application-master\0")
 }
 
-/// Every process working in one of application `id`'s containers.
-fn processes_of(id: &str) -> Vec<(u32, String)> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
-            let cwd = std::fs::read_link(entry.path().join("cwd")).ok()?;
-            if !cwd.to_string_lossy().contains(id) {
-                return None;
-            }
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            Some((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")))
-        })
-        .collect()
-}
-
 /// Submits a one-service application (`sleep 600`) and waits until it runs: registered, the
 /// shim up and the service container's `sleep` started.
 async fn running_sleeper(
-    c: &cluster::TestCluster,
     rm: &skein_hadoop::yarn::ResourceManager,
-    name: &'static str,
+    name: &str,
     max_attempts: i32,
 ) -> String {
-    let app = TestApp {
-        name,
-        services: vec![TestService::new("svc", "sleep 600\n")],
-        max_attempts,
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, rm, &app).await;
+    let mut spec = app(name, json!({"svc": service("sleep 600\n")}));
+    spec["max_attempts"] = json!(max_attempts);
+    let id = submit(&spec).await;
     wait_for(
         "the application, its shim and its service to run",
         Duration::from_secs(180),
@@ -117,14 +70,6 @@ async fn running_sleeper(
     )
     .await;
     id
-}
-
-fn kill9(pid: u32) {
-    let killed = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success(), "kill -9 {pid}");
 }
 
 /// After the application ended, the NodeManager stops every container of it: no process is
@@ -149,10 +94,9 @@ async fn assert_no_container_left(id: &str) {
 
 #[tokio::test]
 async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let id = running_sleeper(c, &rm, "shim killed", 1).await;
-    kill9(shim_process_of(&id).expect("the shim JVM"));
+    let rm = resource_manager();
+    let id = running_sleeper(&rm, "shim killed", 1).await;
+    kill("-9", shim_process_of(&id).expect("the shim JVM"));
     let start = Instant::now();
     let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
     let took = start.elapsed();
@@ -166,19 +110,15 @@ async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it
     assert!(took < Duration::from_secs(30), "took {took:?}");
     assert_no_container_left(&id).await;
     // The only attempt failed: the AM still removed the staging folder.
-    assert!(
-        !staging_exists(&c.info, &id).await,
-        "{id}'s staging folder is left"
-    );
+    assert!(!staging_exists(&id).await, "{id}'s staging folder is left");
 }
 
 #[tokio::test]
 async fn a_killed_rust_application_master_fails_the_application_quickly_with_a_diagnostic_naming_it()
  {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let id = running_sleeper(c, &rm, "am killed", 1).await;
-    kill9(rust_am_process_of(&id).expect("the skein AM process"));
+    let rm = resource_manager();
+    let id = running_sleeper(&rm, "am killed", 1).await;
+    kill("-9", rust_am_process_of(&id).expect("the skein AM process"));
     let start = Instant::now();
     let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
     let took = start.elapsed();
@@ -199,12 +139,11 @@ async fn a_killed_rust_application_master_fails_the_application_quickly_with_a_d
 
 #[tokio::test]
 async fn a_killed_rust_application_master_is_retried_when_attempts_remain() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
+    let rm = resource_manager();
     // The cluster allows 2 attempts.
-    let id = running_sleeper(c, &rm, "am killed, retried", 2).await;
+    let id = running_sleeper(&rm, "am killed, retried", 2).await;
     let first = rust_am_process_of(&id).expect("the skein AM process");
-    kill9(first);
+    kill("-9", first);
     // The first attempt's shim does not unregister: YARN starts attempt 2, whose AM runs the
     // service again.
     wait_for(
@@ -219,7 +158,7 @@ async fn a_killed_rust_application_master_is_retried_when_attempts_remain() {
     )
     .await;
     let shim = shim_process_of(&id).expect("the second attempt's shim");
-    let cwd = std::fs::read_link(format!("/proc/{shim}/cwd")).expect("cwd");
+    let cwd = cwd_of(shim).expect("cwd");
     assert!(
         cwd.to_string_lossy().contains("_02_000001"),
         "the shim does not run in attempt 2's AM container: {}",

@@ -1,41 +1,28 @@
 //! User stories of skein applications under the Rust ApplicationMaster on the real cluster,
-//! driven through its `skein.AppMaster` gRPC service with the application's key pair.
+//! submitted through the driver and driven through the AM's `skein.AppMaster` gRPC service with
+//! the application's key pair.
 
+use serde_json::json;
 use skein_hadoop::yarn::FinalStatus;
 use std::time::Duration;
 
 use skein::proto::{self, container::State};
 
-use crate::am_staging::{
-    TestApp, TestService, cli, connect, containers, get_key, logs_of, resource_manager,
-    staging_exists, submit_app, wait_running, wait_until_finished,
+use crate::fixtures::{
+    Cli, LONG, app, connect, containers, get_key, kill, logs_of, process_of, resource_manager,
+    service, shutdown_request, staging_exists, submit, wait_for, wait_running, wait_until_finished,
+    with_skein,
 };
-use crate::cluster::{self, wait_for};
-
-const LONG: Duration = Duration::from_secs(180);
-
-fn shutdown_request(status: proto::final_status::Type, text: &str) -> proto::ShutdownRequest {
-    proto::ShutdownRequest {
-        final_status: status as i32,
-        diagnostics: text.into(),
-    }
-}
 
 #[tokio::test]
 async fn a_dependent_service_starts_after_its_dependency_and_shutdown_ends_the_app() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
+    let rm = resource_manager();
     // `a` starts with no instance: `b` must wait until `a` is scaled up and allocated.
-    let mut a = TestService::new("a", "sleep 600\n");
-    a.instances = 0;
-    let mut b = TestService::new("b", "sleep 600\n");
-    b.depends = vec!["a".into()];
-    let app = TestApp {
-        name: "depends",
-        services: vec![a, b],
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let mut a = service("sleep 600\n");
+    a["instances"] = json!(0);
+    let mut b = service("sleep 600\n");
+    b["depends"] = json!(["a"]);
+    let id = submit(&app("depends", json!({"a": a, "b": b}))).await;
     let mut am = connect(&rm, &id).await;
     // Registration (which `connect` waits for) comes just before the services start.
     wait_for("b's container", LONG, || {
@@ -128,16 +115,11 @@ async fn a_dependent_service_starts_after_its_dependency_and_shutdown_ends_the_a
     .expect("remove");
 
     // The CLI reaches the AM of an application id through the driver's getStatus.
-    let listed = cli(&c.info, &["container", "ls", &id]);
+    let cli = Cli::with_app_credentials();
+    let listed = cli.stdout(&["container", "ls", &id]);
     assert!(listed.contains("a_0") && listed.contains("b_0"), "{listed}");
-    cli(
-        &c.info,
-        &["kv", "put", &id, "--key", "from-cli", "--value", "v"],
-    );
-    assert_eq!(
-        cli(&c.info, &["kv", "get", &id, "--key", "from-cli"]),
-        "v\n"
-    );
+    cli.stdout(&["kv", "put", &id, "--key", "from-cli", "--value", "v"]);
+    assert_eq!(cli.stdout(&["kv", "get", &id, "--key", "from-cli"]), "v\n");
 
     am.shutdown(shutdown_request(
         proto::final_status::Type::Killed,
@@ -152,16 +134,10 @@ async fn a_dependent_service_starts_after_its_dependency_and_shutdown_ends_the_a
 
 #[tokio::test]
 async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let mut svc = TestService::new("svc", "sleep 600\n");
-    svc.max_restarts = 1;
-    let app = TestApp {
-        name: "scale",
-        services: vec![svc],
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let rm = resource_manager();
+    let mut svc = service("sleep 600\n");
+    svc["max_restarts"] = json!(1);
+    let id = submit(&app("scale", json!({"svc": svc}))).await;
     let mut am = connect(&rm, &id).await;
     wait_running(&mut am, "svc", 1).await;
 
@@ -214,15 +190,11 @@ async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
     assert!(!yarn_id.is_empty(), "{running:?}");
     // RUNNING from allocation on (as in Skein): the process may not have started yet.
     let pid = wait_for("the service's sleep", LONG, || {
-        let found = process_in_container(&yarn_id, "sleep");
+        let found = process_of(&yarn_id, "sleep\x00600");
         async move { found }
     })
     .await;
-    let status = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    kill("-9", pid);
     let restarted = wait_for("a restart", LONG, || {
         let mut am = am.clone();
         async move {
@@ -244,33 +216,10 @@ async fn scaling_changes_the_containers_and_a_killed_container_is_restarted() {
     assert_eq!(report.diagnostics, "Shutdown requested by user.");
 }
 
-/// The pid of a process running in YARN container `yarn_id` whose command line has `needle`.
-fn process_in_container(yarn_id: &str, needle: &str) -> Option<u32> {
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cwd = std::fs::read_link(entry.path().join("cwd")).unwrap_or_default();
-        if String::from_utf8_lossy(&cmdline).starts_with(needle)
-            && cwd.to_string_lossy().contains(yarn_id)
-        {
-            return Some(pid);
-        }
-    }
-    None
-}
-
 #[tokio::test]
 async fn a_failing_service_fails_the_application() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let app = TestApp {
-        name: "failing",
-        services: vec![TestService::new("broken", "exit 1\n")],
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let rm = resource_manager();
+    let id = submit(&app("failing", json!({"broken": service("exit 1\n")}))).await;
     let report = wait_until_finished(&rm, &id, LONG).await;
     assert_eq!(report.final_status, FinalStatus::Failed, "{report:?}");
     assert_eq!(
@@ -281,63 +230,48 @@ async fn a_failing_service_fails_the_application() {
 
 #[tokio::test]
 async fn a_master_script_decides_the_applications_status() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let app = TestApp {
-        name: "driver",
-        services: vec![],
-        master_script: Some(
-            "echo \"driver at $SKEIN_APPMASTER_ADDRESS mem $SKEIN_RESOURCE_MEMORY \
-             cp=${CLASSPATH:-none}\"\nls .skein.crt .skein.pem\nexit 3\n"
-                .into(),
-        ),
-        // YARN rounds the AM container up to the 32 MiB minimum allocation's multiple: the
-        // script sees what the container got (256), as in Skein, not what was asked.
-        master_memory: 250,
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let rm = resource_manager();
+    let mut spec = app("driver", json!({}));
+    spec["master"]["script"] = json!(
+        "echo \"driver at $SKEIN_APPMASTER_ADDRESS mem $SKEIN_RESOURCE_MEMORY \
+         cp=${CLASSPATH:-none}\"\nls .skein.crt .skein.pem\nexit 3\n"
+    );
+    // YARN rounds the AM container up to the 32 MiB minimum allocation's multiple: the
+    // script sees what the container got (256), as in Skein, not what was asked.
+    spec["master"]["resources"]["memory"] = json!(250);
+    let id = submit(&spec).await;
     let report = wait_until_finished(&rm, &id, LONG).await;
     assert_eq!(report.final_status, FinalStatus::Failed, "{report:?}");
     assert_eq!(
         report.diagnostics,
         "Application driver failed with exit code 3, see logs for more information."
     );
-    let logs = logs_of(&c.info, &rm, &id).await;
+    let logs = logs_of(&rm, &id).await;
     assert!(logs.contains("LogType:application.driver.log"), "{logs}");
     assert!(logs.contains("mem 256 cp=none"), "{logs}");
     assert!(logs.contains(".skein.pem"), "{logs}");
     // The staging folder is gone at the application's end.
-    assert!(
-        !staging_exists(&c.info, &id).await,
-        "{id}'s staging folder is left"
-    );
+    assert!(!staging_exists(&id).await, "{id}'s staging folder is left");
 }
 
 #[tokio::test]
 async fn a_master_script_exiting_zero_succeeds_and_drives_the_app_with_the_cli() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let app = TestApp {
-        name: "driver ok",
-        services: vec![TestService::new("svc", "sleep 600\n")],
-        master_script: Some(
-            "set -ex\n./skein kv put current --key done --value yes\n\
-             ./skein kv get current --key done\n./skein kv ls current\n\
-             ./skein kv del current --key done\n\
-             printf piped | ./skein kv put current --key piped\n\
-             test \"$(./skein kv get current --key piped)\" = piped\n\
-             ./skein container scale current -s svc -n 2\n\
-             ./skein container kill current --id svc_0\n\
-             ./skein container ls current --all\n\
-             ! ./skein kv get current --key missing\n"
-                .into(),
-        ),
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let rm = resource_manager();
+    let mut spec = app("driver ok", json!({"svc": service("sleep 600\n")}));
+    spec["master"]["script"] = json!(
+        "set -ex\n./skein kv put current --key done --value yes\n\
+         ./skein kv get current --key done\n./skein kv ls current\n\
+         ./skein kv del current --key done\n\
+         printf piped | ./skein kv put current --key piped\n\
+         test \"$(./skein kv get current --key piped)\" = piped\n\
+         ./skein container scale current -s svc -n 2\n\
+         ./skein container kill current --id svc_0\n\
+         ./skein container ls current --all\n\
+         ! ./skein kv get current --key missing\n"
+    );
+    let id = submit(&spec).await;
     let report = wait_until_finished(&rm, &id, LONG).await;
-    let logs = logs_of(&c.info, &rm, &id).await;
+    let logs = logs_of(&rm, &id).await;
     assert_eq!(
         (report.final_status.as_str(), report.diagnostics.as_str()),
         ("SUCCEEDED", "Application driver completed successfully."),
@@ -351,27 +285,17 @@ async fn a_master_script_exiting_zero_succeeds_and_drives_the_app_with_the_cli()
 
 #[tokio::test]
 async fn sigterm_fails_the_application_with_skeins_diagnostic() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let app = TestApp {
-        name: "sigterm",
-        services: vec![TestService::new("svc", "sleep 600\n")],
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let rm = resource_manager();
+    let id = submit(&app("sigterm", json!({"svc": service("sleep 600\n")}))).await;
     let mut am = connect(&rm, &id).await;
     wait_running(&mut am, "svc", 1).await;
     // The AM process itself, not the `bash -c` YARN wraps its command in.
-    let pid = crate::am_tests::process_of(&id, "./skein\0application-master\0").expect("the AM");
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    let pid = process_of(&id, "./skein\0application-master\0").expect("the AM");
+    kill("-TERM", pid);
     let report = wait_until_finished(&rm, &id, LONG).await;
     assert_eq!(report.final_status, FinalStatus::Failed, "{report:?}");
     assert_eq!(report.diagnostics, skein::am::container::EXTERNAL_SIGNAL);
-    let logs = logs_of(&c.info, &rm, &id).await;
+    let logs = logs_of(&rm, &id).await;
     assert!(
         logs.contains("Application master exiting with code 143"),
         "{logs}"
@@ -380,19 +304,14 @@ async fn sigterm_fails_the_application_with_skeins_diagnostic() {
 
 #[tokio::test]
 async fn a_failed_attempt_is_retried_up_to_the_clusters_maximum() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let app = TestApp {
-        name: "retries",
-        services: vec![TestService::new("broken", "exit 1\n")],
-        // The cluster allows 2.
-        max_attempts: 10,
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let rm = resource_manager();
+    let mut spec = app("retries", json!({"broken": service("exit 1\n")}));
+    // The cluster allows 2.
+    spec["max_attempts"] = json!(10);
+    let id = submit(&spec).await;
     let report = wait_until_finished(&rm, &id, Duration::from_secs(300)).await;
     assert_eq!(report.final_status, FinalStatus::Failed, "{report:?}");
-    let logs = logs_of(&c.info, &rm, &id).await;
+    let logs = logs_of(&rm, &id).await;
     assert!(
         logs.contains("Application attempt 1 out of 2 failed, will retry"),
         "{logs}"
@@ -407,25 +326,16 @@ async fn a_failed_attempt_is_retried_up_to_the_clusters_maximum() {
 
 #[tokio::test]
 async fn containers_share_keys_through_the_cli() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let mut waiter = TestService::new(
-        "waiter",
+    let rm = resource_manager();
+    let waiter = with_skein(service(
         "set -e\nv=$(./skein kv get current --key greeting --wait)\n\
          ./skein kv put current --key answer --value \"got $v\"\nsleep 600\n",
-    );
-    waiter.with_skein = true;
-    let mut publisher = TestService::new(
-        "publisher",
+    ));
+    let publisher = with_skein(service(
         "set -e\nsleep 3\n./skein kv put current --key greeting --value hello\nsleep 600\n",
-    );
-    publisher.with_skein = true;
-    let app = TestApp {
-        name: "kv cli",
-        services: vec![waiter, publisher],
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    ));
+    let spec = app("kv cli", json!({"waiter": waiter, "publisher": publisher}));
+    let id = submit(&spec).await;
     let mut am = connect(&rm, &id).await;
     let answer = wait_for("the waiter's answer", LONG, || {
         let mut am = am.clone();

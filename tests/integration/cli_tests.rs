@@ -2,44 +2,8 @@
 //! submitted from a file, listed, moved, killed, waited for, and nodes and queues listed.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::cluster;
-
-struct Cli {
-    config: tempfile::TempDir,
-    conf_dir: std::path::PathBuf,
-}
-
-impl Cli {
-    fn new() -> Cli {
-        Cli {
-            config: tempfile::tempdir().expect("config dir"),
-            conf_dir: cluster::shared().info.conf_dir.clone(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_skein"))
-            .args(args)
-            .env("SKEIN_CONFIG", self.config.path())
-            .env("HADOOP_CONF_DIR", &self.conf_dir)
-            .env_remove("SKEIN_APPLICATION_ID")
-            .output()
-            .expect("run skein");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).trim().to_string(),
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        )
-    }
-}
-
-impl Drop for Cli {
-    fn drop(&mut self) {
-        let _ = self.run(&["driver", "stop", "--force"]);
-    }
-}
+use crate::fixtures::Cli;
 
 #[test]
 fn a_spec_submitted_with_the_cli_is_listed_moved_killed_and_waited_for() {
@@ -156,5 +120,5 @@ fn nodes_and_queues_are_listed() {
     for queue in ["root", "default", "fruit", "apples", "bananas"] {
         assert!(queues.contains(&format!("queue: {queue}")), "{queues}");
     }
-    assert!(Path::new(&cli.config.path().join("skein.crt")).exists());
+    assert!(Path::new(&cli.config_dir().join("skein.crt")).exists());
 }

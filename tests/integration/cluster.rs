@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -109,52 +109,4 @@ pub fn start(dir: &Path, extra_args: &[&str]) -> (ClusterInfo, ChildStdin, Child
     };
     let info: ClusterInfo = serde_json::from_str(&json).expect("READY line is JSON");
     (info, stdin, child)
-}
-
-/// Polls `check` until it returns Some, or panics after `timeout` naming `what`.
-pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Runs a Hadoop command-line tool (e.g. `yarn logs`) against the cluster, with its own
-/// classpath and configuration: `scripts/cluster hadoop CLASS ARGS...`.
-pub fn hadoop_tool(conf_dir: &Path, class: &str, args: &[&str]) -> std::process::Output {
-    Command::new(repo_root().join("scripts/cluster"))
-        .arg("hadoop")
-        .arg(class)
-        .args(args)
-        .env("HADOOP_CONF_DIR", conf_dir)
-        .output()
-        .expect("run scripts/cluster hadoop")
-}
-
-/// Writes `bytes` to `path` on the cluster's HDFS (with the library's staging code) and
-/// returns it as a YARN local resource.
-pub async fn upload(
-    info: &ClusterInfo,
-    path: &str,
-    bytes: Vec<u8>,
-) -> skein_hadoop::yarn::LocalResource {
-    let config = skein_hadoop::conf::HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
-    let fs = skein_hadoop::hdfs::Hdfs::connect(&config, &skein_hadoop::conf::current_user())
-        .expect("hdfs");
-    let file = fs
-        .write_file(path, bytes::Bytes::from(bytes), 0o644)
-        .await
-        .unwrap_or_else(|e| panic!("upload {path}: {e}"));
-    skein_hadoop::yarn::LocalResource::from(&file)
 }

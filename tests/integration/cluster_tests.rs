@@ -7,19 +7,15 @@ use std::time::Duration;
 
 use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::yarn::{
-    AppInfo, Commands, ContainerLaunchContext, ResourceInfo, ResourceManager, SubmissionContext,
+    Commands, ContainerLaunchContext, ResourceInfo, ResourceManager, SubmissionContext,
 };
 
-use crate::cluster::{self, hadoop_tool, wait_for};
-use crate::shell_app::{resource_manager, submit_shell};
-
-async fn wait_until_finished(rm: &ResourceManager, id: &str, timeout: Duration) -> AppInfo {
-    wait_for(&format!("{id} to finish"), timeout, || async {
-        let app = rm.application(id).await.expect("report");
-        app.state.is_terminal().then_some(app)
-    })
-    .await
-}
+use crate::cluster;
+use crate::fixtures::{
+    all_processes, cwd_of, resource_manager, resource_manager_at, wait_for,
+    wait_for_log_aggregation, wait_until_finished, wait_until_state, yarn_logs,
+};
+use crate::shell_app::submit_shell;
 
 #[tokio::test]
 async fn resourcemanager_is_started_and_a_node_is_running() {
@@ -73,7 +69,7 @@ async fn hdfs_stores_and_returns_a_file() {
 #[tokio::test]
 async fn a_shell_application_succeeds_and_its_output_is_in_the_aggregated_logs() {
     let c = cluster::shared();
-    let rm = resource_manager(&c.info.rm_webapp);
+    let rm = resource_manager();
     let marker = format!("hello-from-yarn-{}", std::process::id());
     let id = submit_shell(
         &c.info,
@@ -92,16 +88,9 @@ async fn a_shell_application_succeeds_and_its_output_is_in_the_aggregated_logs()
     assert_eq!(app.tags(), vec!["skein-rs-test"]);
 
     // Aggregation to HDFS finishes shortly after the application does.
-    wait_for("log aggregation", Duration::from_secs(60), || async {
-        let app = rm.application(&id).await.expect("report");
-        (app.log_aggregation_status == "SUCCEEDED").then_some(())
-    })
-    .await;
-    let out = hadoop_tool(
-        &c.info.conf_dir,
-        "org.apache.hadoop.yarn.client.cli.LogsCLI",
-        &["-applicationId", &id],
-    );
+    let app = wait_for_log_aggregation(&rm, &id).await;
+    assert_eq!(app.log_aggregation_status, "SUCCEEDED", "{app:?}");
+    let out = yarn_logs(&c.info.conf_dir, &id);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains(&marker),
@@ -113,7 +102,7 @@ async fn a_shell_application_succeeds_and_its_output_is_in_the_aggregated_logs()
 #[tokio::test]
 async fn a_failing_command_ends_failed() {
     let c = cluster::shared();
-    let rm = resource_manager(&c.info.rm_webapp);
+    let rm = resource_manager();
     let id = submit_shell(&c.info, "shell-test", "exit 3", "exit 3").await;
     let app = wait_until_finished(&rm, &id, Duration::from_secs(120)).await;
     assert_eq!(
@@ -130,8 +119,7 @@ async fn a_failing_command_ends_failed() {
 
 #[tokio::test]
 async fn more_vcores_than_the_cluster_maximum_is_refused_at_submit() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info.rm_webapp);
+    let rm = resource_manager();
     let app = rm.new_application().await.expect("new-application");
     let max = app.maximum_resource_capability;
     let context = SubmissionContext {
@@ -160,32 +148,11 @@ fn processes_of(work_dir: &Path) -> Vec<(u32, String)> {
     all_processes()
         .into_iter()
         .filter(|(pid, cmdline)| {
-            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-            cwd.as_deref().is_some_and(|d| d.starts_with(work_dir))
+            cwd_of(*pid).is_some_and(|d| d.starts_with(work_dir))
                 || cmdline.contains(&*work_dir.to_string_lossy())
         })
+        .map(|(pid, cmdline)| (pid, cmdline.replace('\0', " ")))
         .collect()
-}
-
-/// (pid, command line) of every process but this one.
-fn all_processes() -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if pid == std::process::id() {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        found.push((pid, cmdline));
-    }
-    found
 }
 
 #[tokio::test]
@@ -196,7 +163,7 @@ async fn stopping_a_cluster_leaves_no_java_or_container_process() {
         .join(format!("stop-test-cluster-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (info, stdin, mut child) = cluster::start(&dir, &[]);
-    let rm = resource_manager(&info.rm_webapp);
+    let rm = resource_manager_at(&info.rm_webapp);
     let marker = format!("skein-rs-sleeper-{}", std::process::id());
     let id = submit_shell(
         &info,
@@ -205,11 +172,7 @@ async fn stopping_a_cluster_leaves_no_java_or_container_process() {
         &format!("exec -a {marker} sleep 600"),
     )
     .await;
-    wait_for("the sleeper to run", Duration::from_secs(120), || async {
-        let app = rm.application(&id).await.expect("report");
-        (app.state == ApplicationState::Running).then_some(())
-    })
-    .await;
+    wait_until_state(&rm, &id, ApplicationState::Running).await;
     wait_for("the sleeper process", Duration::from_secs(30), || {
         let seen = processes_of(&dir)
             .iter()

@@ -1,22 +1,24 @@
 //! The Driver RPCs against the real cluster, called on the service itself (the gRPC transport
 //! and mTLS are tested on their own): reports, filters, nodes, queues, move, kill, waitForStart,
-//! and Skein's error codes and messages.
+//! logs, and Skein's error codes and messages, on applications the driver submitted.
 
 use std::time::{Duration, Instant};
 
+use serde_json::json;
 use skein::driver::service::YarnDriver;
 use skein::proto::driver_server::Driver;
 use skein::proto::{self, application_state::Type as AppState};
 use skein_hadoop::conf::HadoopConfig;
 use tonic::{Code, Request};
 
-use crate::cluster::{self, wait_for};
+use crate::cluster;
+use crate::fixtures::{
+    app as app_spec, current_user, driver_as, driver_with, service, submit_with, wait_for,
+};
 use crate::shell_app::submit_shell;
 
 fn driver() -> YarnDriver {
-    let c = cluster::shared();
-    let config = HadoopConfig::from_dir(&c.info.conf_dir).map_err(|e| e.to_string());
-    YarnDriver::new(config, &skein_hadoop::conf::current_user())
+    driver_as(&current_user())
 }
 
 fn app(id: &str) -> Request<proto::Application> {
@@ -116,10 +118,13 @@ async fn nodes_and_queues_are_reported() {
 
 #[tokio::test]
 async fn a_skein_application_is_listed_moved_and_killed() {
-    let c = cluster::shared();
     let d = driver();
     let marker = format!("driver-test-{}", std::process::id());
-    let id = submit_shell(&c.info, "skein", &marker, "sleep 300").await;
+    let id = submit_with(
+        &d,
+        &app_spec(&marker, json!({"sleeper": service("sleep 300")})),
+    )
+    .await;
 
     let started = Instant::now();
     let report = d
@@ -244,10 +249,11 @@ async fn a_driver_without_configuration_still_answers_ping() {
 
 #[tokio::test]
 async fn logs_of_a_finished_application_come_from_the_aggregated_files() {
-    let c = cluster::shared();
     let d = driver();
     let marker = format!("logs-via-driver-{}", std::process::id());
-    let id = submit_shell(&c.info, "skein", "logs", &format!("echo {marker}")).await;
+    // Written to the container's `stdout` log file (the service's own output goes to svc.log).
+    let script = format!("echo {marker} >\"${{LOG_DIRS%%,*}}/stdout\"");
+    let id = submit_with(&d, &app_spec("logs", json!({"svc": service(&script)}))).await;
     let logs_request = || {
         Request::new(proto::LogsRequest {
             id: id.clone(),
@@ -312,19 +318,19 @@ async fn under_ha_the_driver_fails_over_from_a_dead_resourcemanager() {
     let (_dir, config) = ha_config_with_a_dead_first_rm();
     let urls = config.resourcemanager_web_urls();
     assert_eq!(urls.len(), 2, "{urls:?}");
-    let rm = skein_hadoop::yarn::ResourceManager::from_config(
-        &config,
-        &skein_hadoop::conf::current_user(),
-    )
-    .expect("client");
+    let rm =
+        skein_hadoop::yarn::ResourceManager::from_config(&config, &current_user()).expect("client");
     assert_eq!(rm.active_url(), urls[0]);
     rm.cluster_info().await.expect("answered by rm2");
     assert_eq!(rm.active_url(), urls[1], "the client did not move to rm2");
 
     // The whole driver path, writes included, works through the failover.
-    let d = YarnDriver::new(Ok(config), &skein_hadoop::conf::current_user());
-    let c = cluster::shared();
-    let id = submit_shell(&c.info, "skein", "ha", "sleep 600").await;
+    let d = driver_with(Ok(config), &current_user());
+    let id = submit_with(
+        &d,
+        &app_spec("ha", json!({"sleeper": service("sleep 600")})),
+    )
+    .await;
     let report = d
         .get_status(app(&id))
         .await

@@ -2,6 +2,7 @@
 //! the application's key pair and through `skein kv watch`: puts, watches, compare-and-swap
 //! transactions from concurrent clients, keys owned by a container deleted when it ends.
 
+use serde_json::json;
 use skein_hadoop::yarn::FinalStatus;
 use std::io::BufRead;
 use std::time::Duration;
@@ -9,13 +10,10 @@ use std::time::Duration;
 use skein::proto;
 use tokio_stream::StreamExt;
 
-use crate::am_staging::{
-    TestApp, TestService, cli_command, connect, get_key, resource_manager, submit_app,
-    wait_running, wait_until_finished,
+use crate::fixtures::{
+    Cli, LONG, app, connect, get_key, resource_manager, service, submit, wait_running,
+    wait_until_finished,
 };
-use crate::cluster;
-
-const LONG: Duration = Duration::from_secs(180);
 
 fn put(key: &str, value: &[u8]) -> proto::PutKeyRequest {
     proto::PutKeyRequest {
@@ -74,20 +72,15 @@ async fn increment(am: &mut proto::app_master_client::AppMasterClient<tonic::tra
 
 #[tokio::test]
 async fn the_key_value_store_serves_puts_watches_transactions_and_owned_keys() {
-    let c = cluster::shared();
-    let rm = resource_manager(&c.info);
-    let app = TestApp {
-        name: "kv",
-        services: vec![TestService::new("owner", "sleep 600\n")],
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let rm = resource_manager();
+    let id = submit(&app("kv", json!({"owner": service("sleep 600\n")}))).await;
     let mut am = connect(&rm, &id).await;
     let owner = wait_running(&mut am, "owner", 1).await;
 
     // `skein kv watch` prints every change; the pings tell when its watch is in place.
-    let (mut command, _config) = cli_command(&c.info, &["kv", "watch", &id]);
-    let mut watcher = command
+    let cli = Cli::with_app_credentials();
+    let mut watcher = cli
+        .command(&["kv", "watch", &id])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("skein kv watch");

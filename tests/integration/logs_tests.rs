@@ -3,14 +3,14 @@
 //! what Hadoop's own `yarn logs` prints.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::Hdfs;
 use skein_hadoop::hdfs::aggregated_logs::{LogsError, read_application_logs};
 
-use crate::cluster::{self, hadoop_tool, wait_for};
-use crate::shell_app::{resource_manager, submit_shell};
+use crate::cluster;
+use crate::fixtures::{resource_manager, wait_for_log_aggregation, yarn_logs};
+use crate::shell_app::submit_shell;
 
 /// The `(container, log name) -> contents` blocks of a logs dump, found by each block's
 /// `LogType:` and `LogLength:` lines; `container` comes from `Container: <id> on ...` lines in
@@ -62,28 +62,14 @@ fn blocks(text: &[u8], container: Option<&str>) -> BTreeMap<(String, String), St
 }
 
 async fn wait_for_aggregated_logs(rm: &skein_hadoop::yarn::ResourceManager, id: &str) {
-    wait_for(
-        &format!("{id} to finish and its logs to be aggregated"),
-        Duration::from_secs(180),
-        || async {
-            let app = rm.application(id).await.expect("report");
-            (app.state.is_terminal()
-                && matches!(
-                    app.log_aggregation_status.as_str(),
-                    "SUCCEEDED" | "FAILED" | "TIME_OUT"
-                ))
-            .then_some(app)
-        },
-    )
-    .await;
-    let app = rm.application(id).await.expect("report");
+    let app = wait_for_log_aggregation(rm, id).await;
     assert_eq!(app.log_aggregation_status, "SUCCEEDED", "{app:?}");
 }
 
 #[tokio::test]
 async fn two_applications_logs_read_in_rust_match_yarn_logs() {
     let c = cluster::shared();
-    let rm = resource_manager(&c.info.rm_webapp);
+    let rm = resource_manager();
     let marker = format!("logs-marker-{}", std::process::id());
     let first = submit_shell(
         &c.info,
@@ -141,11 +127,7 @@ async fn two_applications_logs_read_in_rust_match_yarn_logs() {
             );
         }
 
-        let out = hadoop_tool(
-            &c.info.conf_dir,
-            "org.apache.hadoop.yarn.client.cli.LogsCLI",
-            &["-applicationId", id],
-        );
+        let out = yarn_logs(&c.info.conf_dir, id);
         assert!(
             out.status.success(),
             "{}",

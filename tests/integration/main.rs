@@ -1,13 +1,13 @@
 //! Integration tests against a real Hadoop (HDFS + YARN) started from Hadoop's own Maven
 //! artifacts (tests/cluster). One test binary, so that one cluster serves every test.
 
-mod am_staging;
 mod am_tests;
 mod app_tests;
 mod cli_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;
+mod fixtures;
 mod kv_app_tests;
 mod logs_tests;
 mod shell_app;

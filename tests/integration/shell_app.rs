@@ -1,26 +1,18 @@
-//! Applications for tests that need one before skein's own AM exists: a shell command run by
-//! tests/cluster's minimal Java ApplicationMaster, submitted through the REST API.
+//! YARN applications that are not skein's: a shell command run by tests/cluster's minimal Java
+//! ApplicationMaster, submitted through the REST API. The cluster and log tests use them, and
+//! the driver's tests where an application of another type is the point. Skein applications
+//! are submitted through the driver (see `fixtures`).
 
 use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::yarn::{
-    ClientOptions, Commands, ContainerLaunchContext, LocalResource, ResourceInfo, ResourceManager,
-    SubmissionContext, Tags,
+    Commands, ContainerLaunchContext, LocalResource, ResourceInfo, SubmissionContext, Tags,
 };
 
 use crate::cluster;
+use crate::fixtures::{current_user, resource_manager_at};
 
-/// A REST client of the test cluster's RM, as the current user.
-pub fn resource_manager(rm_webapp: &str) -> ResourceManager {
-    ResourceManager::new(
-        vec![rm_webapp.to_string()],
-        &skein_hadoop::conf::current_user(),
-        ClientOptions::default(),
-    )
-    .expect("a client")
-}
-
-/// Uploads the test cluster's jar (holding `ShellAppMaster`) next to the application, as the
-/// driver will stage the AM shim, and returns it as a local resource.
+/// Uploads the test cluster's jar (holding `ShellAppMaster`) for the application and returns it
+/// as a local resource.
 async fn stage_shell_am(info: &cluster::ClusterInfo, app_id: &str) -> LocalResource {
     let jar = cluster::repo_root().join(format!(
         "tests/cluster/target/hadoop-{}/skein-test-cluster-0.1.0.jar",
@@ -28,7 +20,13 @@ async fn stage_shell_am(info: &cluster::ClusterInfo, app_id: &str) -> LocalResou
     ));
     let bytes = std::fs::read(&jar).unwrap_or_else(|e| panic!("{}: {e}", jar.display()));
     let path = format!("/tmp/skein-rs-test/{app_id}/shell-am.jar");
-    cluster::upload(info, &path, bytes).await
+    let config = HadoopConfig::from_dir(&info.conf_dir).expect("configuration");
+    let fs = skein_hadoop::hdfs::Hdfs::connect(&config, &current_user()).expect("hdfs");
+    let file = fs
+        .write_file(&path, bytes::Bytes::from(bytes), 0o644)
+        .await
+        .unwrap_or_else(|e| panic!("upload {path}: {e}"));
+    LocalResource::from(&file)
 }
 
 /// A shell command run by a minimal Java ApplicationMaster (tests/cluster's ShellAppMaster),
@@ -39,7 +37,7 @@ pub async fn submit_shell(
     name: &str,
     command: &str,
 ) -> String {
-    let rm = resource_manager(&info.rm_webapp);
+    let rm = resource_manager_at(&info.rm_webapp);
     let app = rm.new_application().await.expect("new-application");
     assert!(app.application_id.starts_with("application_"), "{app:?}");
     let jar = stage_shell_am(info, &app.application_id).await;

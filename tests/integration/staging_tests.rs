@@ -2,16 +2,13 @@
 //! the content cache that uploads a binary once.
 
 use bytes::Bytes;
-use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::Hdfs;
 use skein_hadoop::hdfs::staging::{DIR_MODE, FILE_MODE};
 
-use crate::cluster;
+use crate::fixtures::{current_user, hdfs_as};
 
 fn hdfs() -> Hdfs {
-    let c = cluster::shared();
-    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
-    Hdfs::connect(&config, &skein_hadoop::conf::current_user()).expect("hdfs")
+    hdfs_as(&current_user())
 }
 
 #[tokio::test]
@@ -79,4 +76,28 @@ async fn the_cache_uploads_a_content_once() {
         .await
         .expect("other");
     assert_ne!(other.file.source, first.file.source);
+}
+
+#[tokio::test]
+async fn concurrent_uploads_of_one_content_from_one_process_agree() {
+    // A driver serves several submits at once: after a new build, the first ones all miss the
+    // cache and upload the same binary. Each must get the one cached copy, unchanged after.
+    let fs = hdfs();
+    let content = Bytes::from(format!(
+        "concurrent {} {:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    let (a, b, c) = tokio::join!(
+        fs.stage_cached("skein", content.clone()),
+        fs.stage_cached("skein", content.clone()),
+        fs.stage_cached("skein", content.clone()),
+    );
+    let staged: Vec<_> = [a, b, c]
+        .into_iter()
+        .map(|s| s.expect("a concurrent stage").file)
+        .collect();
+    assert!(staged.iter().all(|r| *r == staged[0]), "{staged:#?}");
+    let again = fs.stage_cached("skein", content).await.expect("cached");
+    assert_eq!(again.file, staged[0], "the cached copy was replaced");
 }

@@ -2,38 +2,13 @@
 //! permissions, that a refused submit leaves nothing behind, and that the AM binary is uploaded
 //! once per content.
 
-use std::path::PathBuf;
-
 use prost::Message;
-use skein::driver::service::YarnDriver;
 use skein::proto::driver_server::Driver;
 use skein::proto::{self, application_state::Type as AppState};
-use skein::security::Credentials;
-use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::Hdfs;
 use tonic::{Code, Request};
 
-use crate::cluster;
-
-fn driver_as(user: &str) -> YarnDriver {
-    let c = cluster::shared();
-    let config = HadoopConfig::from_dir(&c.info.conf_dir).map_err(|e| e.to_string());
-    YarnDriver::new(config, user)
-        .with_credentials(Credentials::generate().expect("credentials"))
-        .with_am_binary(PathBuf::from(env!("CARGO_BIN_EXE_skein")))
-}
-
-fn hdfs_as(user: &str) -> Hdfs {
-    let c = cluster::shared();
-    let config = HadoopConfig::from_dir(&c.info.conf_dir).expect("configuration");
-    Hdfs::connect(&config, user).expect("hdfs")
-}
-
-fn spec(yaml: &str) -> proto::ApplicationSpec {
-    let model = skein_core::spec::from_yaml_str(yaml, "test.yaml", std::path::Path::new("/"))
-        .expect("a valid spec");
-    proto::ApplicationSpec::from(&model)
-}
+use crate::fixtures::{current_user, driver_as, hdfs_as, spec_from_yaml as spec, wait_for};
 
 async fn entries(fs: &Hdfs, dir: &str) -> Vec<hdfs_native::client::FileStatus> {
     fs.client()
@@ -44,7 +19,7 @@ async fn entries(fs: &Hdfs, dir: &str) -> Vec<hdfs_native::client::FileStatus> {
 
 #[tokio::test]
 async fn a_submitted_spec_lands_in_yarn_and_its_files_are_staged_privately() {
-    let user = skein_hadoop::conf::current_user();
+    let user = current_user();
     let d = driver_as(&user);
     let yaml = format!(
         "name: landing-{pid}\nqueue: apples\ntags: [one, two]\nmaster:\n  resources:\n    memory: 200 MiB\n    vcores: 1\n\
@@ -201,8 +176,7 @@ async fn a_second_submit_uploads_no_second_copy_of_the_am_binary() {
 
 #[tokio::test]
 async fn a_driver_submitted_application_runs_with_its_am_resources_and_environment() {
-    crate::am_staging::shim_jar(); // the driver stages the jar Maven builds there
-    let user = skein_hadoop::conf::current_user();
+    let user = current_user();
     let d = driver_as(&user);
     let yaml = format!(
         "name: env-check-{pid}\nmaster:\n  resources:\n    memory: 256 MiB\n    vcores: 2\n  env:\n    GREETING: hello-from-master-env\n  script: |\n    echo \"GREETING=$GREETING\"\n    echo \"SKEIN_APPLICATION_ID=$SKEIN_APPLICATION_ID\"\n    echo \"HADOOP_USER_NAME=$HADOOP_USER_NAME\"\n    echo \"CLASSPATH=${{CLASSPATH:-unset}}\"\n    sleep 4\n",
@@ -231,7 +205,7 @@ async fn a_driver_submitted_application_runs_with_its_am_resources_and_environme
         "the AM container: {used:?}"
     );
 
-    let finished = crate::cluster::wait_for(
+    let finished = wait_for(
         "the application to end",
         std::time::Duration::from_secs(120),
         || async {
@@ -253,7 +227,7 @@ async fn a_driver_submitted_application_runs_with_its_am_resources_and_environme
         finished.diagnostics,
         "Application driver completed successfully."
     );
-    let logs = crate::cluster::wait_for(
+    let logs = wait_for(
         "the aggregated logs",
         std::time::Duration::from_secs(120),
         || async {
@@ -289,7 +263,7 @@ async fn a_driver_submitted_application_runs_with_its_am_resources_and_environme
 
 /// A home of `user` on HDFS, as an administrator makes it (the test runs as the superuser).
 async fn make_home(user: &str) {
-    let fs = hdfs_as(&skein_hadoop::conf::current_user());
+    let fs = hdfs_as(&current_user());
     let home = format!("/user/{user}");
     fs.client()
         .mkdirs(&home, 0o755, true)
@@ -305,7 +279,7 @@ async fn make_home(user: &str) {
 async fn a_proxy_user_submission_runs_as_that_user_and_is_killed_as_that_user() {
     // The test cluster lets the current user act as `alice` (hadoop.proxyuser.<user>.users).
     make_home("alice").await;
-    let d = driver_as(&skein_hadoop::conf::current_user());
+    let d = driver_as(&current_user());
     let yaml = "name: proxied\nuser: alice\nservices:\n  sleeper:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n";
     let id = d
         .submit(Request::new(spec(yaml)))
@@ -353,7 +327,7 @@ async fn a_proxy_user_submission_runs_as_that_user_and_is_killed_as_that_user() 
 #[tokio::test]
 async fn a_refused_proxy_user_submission_names_both_users_and_stages_nothing() {
     make_home("bob").await;
-    let me = skein_hadoop::conf::current_user();
+    let me = current_user();
     let d = driver_as(&me);
     let yaml = "user: bob\nservices:\n  sleeper:\n    resources:\n      memory: 32\n      vcores: 1\n    script: sleep 600\n";
     let err = d

@@ -1,6 +1,7 @@
 //! The ApplicationMaster's web UI, as a user sees it: through the ResourceManager's web proxy
 //! (`<rm web>/proxy/<app id>/...`, authenticated with `?user.name=`), like Skein's test_ui.py.
 
+use serde_json::json;
 use skein_hadoop::yarn::FinalStatus;
 use std::net::{IpAddr, UdpSocket};
 use std::path::Path;
@@ -8,13 +9,11 @@ use std::time::Duration;
 
 use skein::proto;
 
-use crate::am_staging::{
-    TestApp, TestService, connect, get_key, resource_manager, submit_app, wait_running,
-    wait_until_finished,
+use crate::cluster;
+use crate::fixtures::{
+    LONG, app, connect, get_key, resource_manager, service, shutdown_request, submit, wait_for,
+    wait_running, wait_until_finished, with_skein,
 };
-use crate::cluster::{self, wait_for};
-
-const LONG: Duration = Duration::from_secs(180);
 
 /// An HTTP client that follows redirects (as a browser does) or not.
 fn http(follow_redirects: bool) -> reqwest::Client {
@@ -41,13 +40,6 @@ async fn get(client: &reqwest::Client, url: &str) -> (u16, String) {
         .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     let status = response.status().as_u16();
     (status, response.text().await.unwrap_or_default())
-}
-
-fn shutdown(status: proto::final_status::Type) -> proto::ShutdownRequest {
-    proto::ShutdownRequest {
-        final_status: status as i32,
-        diagnostics: String::new(),
-    }
 }
 
 /// The port of the AM's web UI, from its log (`Serving the web UI on http://host:port/`): YARN's
@@ -86,11 +78,10 @@ fn non_loopback_address() -> Option<IpAddr> {
 #[tokio::test]
 async fn the_web_ui_shows_the_application_and_its_pages_through_the_resourcemanager_proxy() {
     let c = cluster::shared();
-    let rm = resource_manager(&c.info);
+    let rm = resource_manager();
     // A service with a page of its own: python3's http.server on a free port, published in
     // the key-value store.
-    let mut web = TestService::new(
-        "web",
+    let web = with_skein(service(
         "set -e\nmkdir -p site/sub\n\
          echo 'hello from the service page' > site/index.html\n\
          echo 'a file deep inside' > site/sub/file.txt\n\
@@ -99,14 +90,8 @@ async fn the_web_ui_shows_the_application_and_its_pages_through_the_resourcemana
          (cd site && exec python3 -m http.server \"$port\") &\n\
          ./skein kv put current --key web.port --value \"$port\"\n\
          wait\n",
-    );
-    web.with_skein = true;
-    let app = TestApp {
-        name: "web <ui>",
-        services: vec![web],
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    ));
+    let id = submit(&app("web <ui>", json!({"web": web}))).await;
     let mut am = connect(&rm, &id).await;
     wait_running(&mut am, "web", 1).await;
 
@@ -281,7 +266,7 @@ async fn the_web_ui_shows_the_application_and_its_pages_through_the_resourcemana
         None => eprintln!("no non-loopback address: the direct-access check is skipped"),
     }
 
-    am.shutdown(shutdown(proto::final_status::Type::Succeeded))
+    am.shutdown(shutdown_request(proto::final_status::Type::Succeeded, ""))
         .await
         .expect("shutdown");
     let report = wait_until_finished(&rm, &id, LONG).await;
@@ -291,19 +276,12 @@ async fn the_web_ui_shows_the_application_and_its_pages_through_the_resourcemana
 #[tokio::test]
 async fn with_ui_acls_only_the_listed_users_and_the_owner_see_the_ui() {
     let c = cluster::shared();
-    let rm = resource_manager(&c.info);
+    let rm = resource_manager();
     // Skein's ACL test application: a master script and no service.
-    let app = TestApp {
-        name: "web ui acls",
-        master_script: Some("sleep 600\n".into()),
-        acls: Some(proto::Acls {
-            enable: true,
-            ui_users: vec!["alice".into()],
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let id = submit_app(&c.info, &rm, &app).await;
+    let mut spec = app("web ui acls", json!({}));
+    spec["master"]["script"] = json!("sleep 600\n");
+    spec["acls"] = json!({"enable": true, "ui_users": ["alice"]});
+    let id = submit(&spec).await;
     let mut am = connect(&rm, &id).await;
     let browser = http(true);
     let base = format!("{}/proxy/{id}", c.info.rm_webapp);
@@ -326,7 +304,7 @@ async fn with_ui_acls_only_the_listed_users_and_the_owner_see_the_ui() {
             }
         }
     }
-    am.shutdown(shutdown(proto::final_status::Type::Succeeded))
+    am.shutdown(shutdown_request(proto::final_status::Type::Succeeded, ""))
         .await
         .expect("shutdown");
     wait_until_finished(&rm, &id, LONG).await;

@@ -3,6 +3,7 @@
 //! the AM binary and the shim jar are uploaded once per content, not once per submit.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
@@ -90,8 +91,9 @@ impl Hdfs {
     }
 
     /// Stages `data` under its content hash in the cache folder, uploading only when the cache
-    /// does not hold it yet. Concurrent submits are safe: an upload goes to a temporary name
-    /// and is renamed into place.
+    /// does not hold it yet. Concurrent submits are safe, from one process (a driver serving
+    /// several clients) or several: each upload goes to a temporary name of its own and is
+    /// renamed into place unless another upload got there first, whose copy is then used.
     ///
     /// # Errors
     /// When the NameNode or a DataNode fails, or does not answer in time.
@@ -137,18 +139,40 @@ impl Hdfs {
         hash: &str,
         data: Bytes,
     ) -> Result<Staged, HdfsError> {
+        static UPLOADS: AtomicU64 = AtomicU64::new(0);
         let dir = self.cache_dir();
         let path = format!("{dir}/{hash}-{name}");
         self.create_dir(&dir, DIR_MODE).await?;
-        let temporary = format!("{path}.{}.tmp", std::process::id());
+        let temporary = format!(
+            "{path}.{}-{}.tmp",
+            std::process::id(),
+            UPLOADS.fetch_add(1, Ordering::Relaxed)
+        );
         let uploaded = data.len() as u64;
         self.write_file(&temporary, data, FILE_MODE).await?;
-        self.timed(
-            "rename",
-            &temporary,
-            self.client.rename(&temporary, &path, true),
-        )
-        .await?;
+        // Never over a complete copy: an application submitted a moment ago names it with its
+        // timestamp, and YARN refuses to localize a resource that changed since.
+        let renamed = self
+            .timed(
+                "rename",
+                &temporary,
+                self.client.rename(&temporary, &path, false),
+            )
+            .await;
+        if renamed.is_err() {
+            // Another upload of this content finished first: use its copy.
+            if let Some(other) = self.cached(name, hash, uploaded).await {
+                let _ = self.client.delete(&temporary, false).await;
+                return Ok(other);
+            }
+            // A damaged copy (of another size) is replaced.
+            self.timed(
+                "rename",
+                &temporary,
+                self.client.rename(&temporary, &path, true),
+            )
+            .await?;
+        }
         Ok(Staged {
             file: self.describe(&path, FileType::File).await?,
             uploaded_bytes: uploaded,

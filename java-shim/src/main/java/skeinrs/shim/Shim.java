@@ -13,10 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,7 +46,8 @@ import org.apache.hadoop.yarn.security.AMRMTokenIdentifier;
 /**
  * The skein-rs ApplicationMaster's bridge to YARN: AMRMClientAsync and NMClientAsync, driven by
  * newline-delimited JSON commands on stdin, reporting newline-delimited JSON events on stdout.
- * It holds no application logic; README.md documents the protocol.
+ * It holds no application logic; README.md documents the protocol, {@link Commands} reads the
+ * commands and {@link Events} writes the events.
  *
  * <p>The callback interfaces used are the Hadoop 2 ones (deprecated, still present in 3.x) and
  * only Hadoop 2.6+ record APIs, so that one jar runs on old and new clusters alike.
@@ -155,23 +154,15 @@ public final class Shim {
     System.err.flush();
   }
 
-  private synchronized void send(String type, Object... fields) {
-    Map<String, Object> msg = new LinkedHashMap<>();
-    msg.put("type", type);
-    for (int i = 0; i + 1 < fields.length; i += 2) {
-      msg.put((String) fields[i], fields[i + 1]);
-    }
-    events.print(Json.write(msg));
+  /** Writes one event line (made by {@link Events}). */
+  private synchronized void send(String line) {
+    events.print(line);
     events.print('\n');
     events.flush();
   }
 
   private int run() throws IOException {
-    send(
-        "hello",
-        "protocol", PROTOCOL,
-        "hadoop_version", VersionInfo.getVersion(),
-        "java_version", System.getProperty("java.version"));
+    send(Events.hello(PROTOCOL, VersionInfo.getVersion(), System.getProperty("java.version")));
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String first = in.readLine();
@@ -179,31 +170,31 @@ public final class Shim {
       log("stdin closed before the hello message; exiting");
       return 1;
     }
-    Map<String, Object> hello = asMap(Json.parse(first));
-    if (!"hello".equals(hello.get("type")) || num(hello, "protocol", -1) != PROTOCOL) {
+    Fields hello = new Fields(Json.parse(first));
+    if (!"hello".equals(hello.type()) || new Commands.Hello(hello).protocol != PROTOCOL) {
       String message = "protocol mismatch: this shim speaks version " + PROTOCOL + ", got " + first;
-      send("error", "fatal", true, "message", message);
+      send(Events.error(true, message));
       log(message);
       return 2;
     }
     String line;
     while ((line = in.readLine()) != null) {
-      Map<String, Object> cmd;
+      Fields cmd;
       try {
-        cmd = asMap(Json.parse(line));
+        cmd = new Fields(Json.parse(line));
       } catch (RuntimeException e) {
-        send("error", "fatal", false, "message", "unreadable command: " + e.getMessage());
+        send(Events.error(false, "unreadable command: " + e.getMessage()));
         continue;
       }
-      String type = String.valueOf(cmd.get("type"));
+      String type = cmd.type();
       if ("exit".equals(type)) {
         stopClients();
-        return (int) num(cmd, "code", 0);
+        return new Commands.Exit(cmd).code;
       }
       try {
         handle(type, cmd);
       } catch (Exception | LinkageError e) {
-        send("error", "fatal", false, "message", type + " failed: " + describe(e));
+        send(Events.error(false, type + " failed: " + describe(e)));
       }
     }
     // stdin EOF: the Rust side is gone (crashed or killed) without saying goodbye.
@@ -226,23 +217,25 @@ public final class Shim {
     return unregistered ? 0 : 1;
   }
 
-  private void handle(String type, Map<String, Object> cmd) throws Exception {
+  private void handle(String type, Fields cmd) throws Exception {
+    // Each command is read where it was always read: a malformed `request` or `start` is
+    // answered by its own failure event, inside request() and start().
     switch (type) {
       case "register":
-        register(cmd);
+        register(new Commands.Register(cmd));
         break;
       case "progress":
-        progress = (float) dbl(cmd, "progress");
+        progress = new Commands.Progress(cmd).progress;
         break;
       case "heartbeat_interval":
-        rm.setHeartbeatInterval((int) num(cmd, "ms", 1000));
+        rm.setHeartbeatInterval(new Commands.HeartbeatInterval(cmd).ms);
         break;
       case "request":
         request(cmd);
         break;
       case "remove_request":
         {
-          ContainerRequest req = requests.remove(num(cmd, "priority", -1));
+          ContainerRequest req = requests.remove(new Commands.RemoveRequest(cmd).priority);
           if (req != null) {
             rm.removeContainerRequest(req);
           }
@@ -250,7 +243,7 @@ public final class Shim {
         break;
       case "release":
         {
-          String id = str(cmd, "container_id");
+          String id = new Commands.Release(cmd).containerId;
           Container c = containers.remove(id);
           rm.releaseAssignedContainer(c != null ? c.getId() : ContainerId.fromString(id));
         }
@@ -260,53 +253,54 @@ public final class Shim {
         break;
       case "stop":
         {
-          String id = str(cmd, "container_id");
+          String id = new Commands.Stop(cmd).containerId;
           Container c = containers.get(id);
           if (c == null) {
-            send("stop_failed", "container_id", id, "message", "unknown container " + id);
+            send(Events.stopFailed(id, "unknown container " + id));
           } else {
             nm.stopContainerAsync(c.getId(), c.getNodeId());
           }
         }
         break;
       case "unregister":
-        rm.unregisterApplicationMaster(
-            FinalApplicationStatus.valueOf(str(cmd, "final_status")),
-            str(cmd, "diagnostics"),
-            emptyToNull(str(cmd, "tracking_url")));
-        unregistered = true;
-        send("unregistered");
+        {
+          Commands.Unregister u = new Commands.Unregister(cmd);
+          rm.unregisterApplicationMaster(
+              FinalApplicationStatus.valueOf(u.finalStatus),
+              u.diagnostics,
+              emptyToNull(u.trackingUrl));
+          unregistered = true;
+          send(Events.unregistered());
+        }
         break;
       default:
-        send("error", "fatal", false, "message", "unknown command type " + type);
+        send(Events.error(false, "unknown command type " + type));
     }
   }
 
-  private void register(Map<String, Object> cmd) throws Exception {
+  private void register(Commands.Register cmd) throws Exception {
     YarnConfiguration conf = new YarnConfiguration();
     containerTokens = tokensForContainers();
-    rm = AMRMClientAsync.createAMRMClientAsync((int) num(cmd, "heartbeat_interval_ms", 1000),
-        new RmHandler());
+    rm = AMRMClientAsync.createAMRMClientAsync(cmd.heartbeatIntervalMs, new RmHandler());
     rm.init(conf);
     rm.start();
     nm = NMClientAsync.createNMClientAsync(new NmHandler());
     nm.init(conf);
     nm.start();
-    lastAttempt = bool(cmd, "last_attempt", true);
-    String host = str(cmd, "host");
+    lastAttempt = cmd.lastAttempt;
+    String host = cmd.host;
     if (host.isEmpty()) {
       host = System.getenv("NM_HOST");
     }
     RegisterApplicationMasterResponse r =
-        rm.registerApplicationMaster(
-            host, (int) num(cmd, "rpc_port", 0), emptyToNull(str(cmd, "tracking_url")));
+        rm.registerApplicationMaster(host, cmd.rpcPort, emptyToNull(cmd.trackingUrl));
     Resource max = r.getMaximumResourceCapability();
     send(
-        "registered",
-        "max_memory_mb", (long) max.getMemory(),
-        "max_vcores", (long) max.getVirtualCores(),
-        "queue", r.getQueue() == null ? "" : r.getQueue(),
-        "previous_containers", (long) r.getContainersFromPreviousAttempts().size());
+        Events.registered(
+            (long) max.getMemory(),
+            (long) max.getVirtualCores(),
+            r.getQueue() == null ? "" : r.getQueue(),
+            (long) r.getContainersFromPreviousAttempts().size()));
   }
 
   /** The AM's credentials minus its AMRM token, which must never reach other containers. */
@@ -323,77 +317,66 @@ public final class Shim {
     return ByteBuffer.wrap(out.getData(), 0, out.getLength());
   }
 
-  private void request(Map<String, Object> cmd) {
-    long priority = num(cmd, "priority", -1);
+  private void request(Fields fields) {
+    // Read apart from the rest, which may be malformed: the failure names the request.
+    long priority = fields.num("priority", -1);
     try {
-      Resource capability =
-          Resource.newInstance((int) num(cmd, "memory_mb", 0), (int) num(cmd, "vcores", 1));
-      long gpus = num(cmd, "gpus", 0);
-      long fpgas = num(cmd, "fpgas", 0);
-      if (gpus > 0) {
-        capability.setResourceValue("yarn.io/gpu", gpus);
+      Commands.Request cmd = new Commands.Request(fields);
+      Resource capability = Resource.newInstance(cmd.memoryMb, cmd.vcores);
+      if (cmd.gpus > 0) {
+        capability.setResourceValue("yarn.io/gpu", cmd.gpus);
       }
-      if (fpgas > 0) {
-        capability.setResourceValue("yarn.io/fpga", fpgas);
+      if (cmd.fpgas > 0) {
+        capability.setResourceValue("yarn.io/fpga", cmd.fpgas);
       }
-      String[] nodes = strings(cmd, "nodes");
-      String[] racks = strings(cmd, "racks");
       ContainerRequest req =
           new ContainerRequest(
               capability,
-              nodes,
-              racks,
-              Priority.newInstance((int) priority),
-              bool(cmd, "relax_locality", true),
-              emptyToNull(str(cmd, "node_label")));
+              orNull(cmd.nodes),
+              orNull(cmd.racks),
+              Priority.newInstance((int) cmd.priority),
+              cmd.relaxLocality,
+              emptyToNull(cmd.nodeLabel));
       rm.addContainerRequest(req);
-      requests.put(priority, req);
+      requests.put(cmd.priority, req);
     } catch (Exception | LinkageError e) {
-      send("request_failed", "priority", priority, "message", describe(e));
+      send(Events.requestFailed(priority, describe(e)));
     }
   }
 
-  private void start(Map<String, Object> cmd) {
-    String id = str(cmd, "container_id");
+  private void start(Fields fields) {
+    String id = fields.str("container_id");
     Container container = containers.get(id);
     if (container == null) {
-      send("start_failed", "container_id", id, "message", "unknown container " + id);
+      send(Events.startFailed(id, "unknown container " + id));
       return;
     }
     try {
+      Commands.Start cmd = new Commands.Start(fields);
       Map<String, LocalResource> resources = new HashMap<>();
-      for (Map.Entry<String, Object> e : asMap(cmd.get("local_resources")).entrySet()) {
-        Map<String, Object> r = asMap(e.getValue());
-        Map<String, Object> url = asMap(r.get("url"));
+      for (Map.Entry<String, Commands.Resource> e : cmd.localResources.entrySet()) {
+        Commands.Resource r = e.getValue();
         resources.put(
             e.getKey(),
             LocalResource.newInstance(
-                URL.newInstance(
-                    str(url, "scheme"), emptyToNull(str(url, "host")),
-                    (int) num(url, "port", -1), str(url, "file")),
-                LocalResourceType.valueOf(str(r, "type")),
-                LocalResourceVisibility.valueOf(str(r, "visibility")),
-                num(r, "size", 0),
-                num(r, "timestamp", 0)));
+                URL.newInstance(r.url.scheme, emptyToNull(r.url.host), r.url.port, r.url.file),
+                LocalResourceType.valueOf(r.type),
+                LocalResourceVisibility.valueOf(r.visibility),
+                r.size,
+                r.timestamp));
       }
-      Map<String, String> env = new HashMap<>();
-      for (Map.Entry<String, Object> e : asMap(cmd.get("env")).entrySet()) {
-        env.put(e.getKey(), String.valueOf(e.getValue()));
-      }
-      List<String> commands = new ArrayList<>();
-      for (Object o : asList(cmd.get("commands"))) {
-        commands.add(String.valueOf(o));
-      }
+      Map<String, String> env = new HashMap<>(cmd.env);
+      List<String> commands = new ArrayList<>(cmd.commands);
       Map<ApplicationAccessType, String> acls = new HashMap<>();
-      for (Map.Entry<String, Object> e : asMap(cmd.get("acls")).entrySet()) {
-        acls.put(ApplicationAccessType.valueOf(e.getKey()), String.valueOf(e.getValue()));
+      for (Map.Entry<String, String> e : cmd.acls.entrySet()) {
+        acls.put(ApplicationAccessType.valueOf(e.getKey()), e.getValue());
       }
       ContainerLaunchContext ctx =
           ContainerLaunchContext.newInstance(
               resources, env, commands, null, containerTokens.duplicate(), acls);
       nm.startContainerAsync(container, ctx);
     } catch (Exception | LinkageError e) {
-      send("start_failed", "container_id", id, "message", describe(e));
+      send(Events.startFailed(id, describe(e)));
     }
   }
 
@@ -417,16 +400,16 @@ public final class Shim {
       List<Object> list = new ArrayList<>();
       for (Container c : allocated) {
         containers.put(c.getId().toString(), c);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("container_id", c.getId().toString());
-        m.put("node_id", c.getNodeId().toString());
-        m.put("node_http_address", c.getNodeHttpAddress());
-        m.put("priority", (long) c.getPriority().getPriority());
-        m.put("memory_mb", (long) c.getResource().getMemory());
-        m.put("vcores", (long) c.getResource().getVirtualCores());
-        list.add(m);
+        list.add(
+            Events.allocatedContainer(
+                c.getId().toString(),
+                c.getNodeId().toString(),
+                c.getNodeHttpAddress(),
+                (long) c.getPriority().getPriority(),
+                (long) c.getResource().getMemory(),
+                (long) c.getResource().getVirtualCores()));
       }
-      send("allocated", "containers", list);
+      send(Events.allocated(list));
     }
 
     @Override
@@ -434,20 +417,20 @@ public final class Shim {
       List<Object> list = new ArrayList<>();
       for (ContainerStatus s : statuses) {
         containers.remove(s.getContainerId().toString());
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("container_id", s.getContainerId().toString());
-        m.put("state", String.valueOf(s.getState()));
-        m.put("exit_status", (long) s.getExitStatus());
-        m.put("diagnostics", s.getDiagnostics() == null ? "" : s.getDiagnostics());
-        list.add(m);
+        list.add(
+            Events.completedContainer(
+                s.getContainerId().toString(),
+                String.valueOf(s.getState()),
+                (long) s.getExitStatus(),
+                s.getDiagnostics() == null ? "" : s.getDiagnostics()));
       }
-      send("completed", "containers", list);
+      send(Events.completed(list));
     }
 
     @Override
     public void onShutdownRequest() {
-      send("shutdown_requested", "reason", "the ResourceManager asked the application master to"
-          + " shut down (AM_SHUTDOWN, or AM_RESYNC on Hadoop versions that do not resync)");
+      send(Events.shutdownRequested("the ResourceManager asked the application master to"
+          + " shut down (AM_SHUTDOWN, or AM_RESYNC on Hadoop versions that do not resync)"));
     }
 
     @Override
@@ -461,29 +444,29 @@ public final class Shim {
     @Override
     public void onError(Throwable e) {
       // AMRMClientAsync stops heartbeating after this: the Rust side must end the application.
-      send("error", "fatal", true, "message", "ResourceManager heartbeat failed: " + describe(e));
+      send(Events.error(true, "ResourceManager heartbeat failed: " + describe(e)));
     }
   }
 
   private final class NmHandler implements NMClientAsync.CallbackHandler {
     @Override
     public void onContainerStarted(ContainerId id, Map<String, ByteBuffer> serviceData) {
-      send("started", "container_id", id.toString());
+      send(Events.started(id.toString()));
     }
 
     @Override
     public void onStartContainerError(ContainerId id, Throwable e) {
-      send("start_failed", "container_id", id.toString(), "message", describe(e));
+      send(Events.startFailed(id.toString(), describe(e)));
     }
 
     @Override
     public void onContainerStopped(ContainerId id) {
-      send("stopped", "container_id", id.toString());
+      send(Events.stopped(id.toString()));
     }
 
     @Override
     public void onStopContainerError(ContainerId id, Throwable e) {
-      send("stop_failed", "container_id", id.toString(), "message", describe(e));
+      send(Events.stopFailed(id.toString(), describe(e)));
     }
 
     @Override
@@ -498,58 +481,9 @@ public final class Shim {
     return e.getClass().getName() + (msg == null ? "" : ": " + msg);
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> asMap(Object o) {
-    if (o == null) {
-      return Collections.emptyMap();
-    }
-    if (!(o instanceof Map)) {
-      throw new IllegalArgumentException("expected a JSON object, got " + o);
-    }
-    return (Map<String, Object>) o;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static List<Object> asList(Object o) {
-    if (o == null) {
-      return Collections.emptyList();
-    }
-    if (!(o instanceof List)) {
-      throw new IllegalArgumentException("expected a JSON array, got " + o);
-    }
-    return (List<Object>) o;
-  }
-
-  private static String str(Map<String, Object> m, String key) {
-    Object v = m.get(key);
-    return v == null ? "" : String.valueOf(v);
-  }
-
-  private static long num(Map<String, Object> m, String key, long dflt) {
-    Object v = m.get(key);
-    return v instanceof Number ? ((Number) v).longValue() : dflt;
-  }
-
-  private static double dbl(Map<String, Object> m, String key) {
-    Object v = m.get(key);
-    return v instanceof Number ? ((Number) v).doubleValue() : 0.0;
-  }
-
-  private static boolean bool(Map<String, Object> m, String key, boolean dflt) {
-    Object v = m.get(key);
-    return v instanceof Boolean ? (Boolean) v : dflt;
-  }
-
-  private static String[] strings(Map<String, Object> m, String key) {
-    List<Object> list = asList(m.get(key));
-    if (list.isEmpty()) {
-      return null; // YARN's "no constraint"
-    }
-    String[] out = new String[list.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = String.valueOf(list.get(i));
-    }
-    return out;
+  /** YARN's "no constraint" for an empty list of nodes or racks. */
+  private static String[] orNull(List<String> list) {
+    return list.isEmpty() ? null : list.toArray(new String[0]);
   }
 
   private static String emptyToNull(String s) {
