@@ -6,7 +6,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use prost::Message;
-use skein::proto;
+use skein_proto as proto;
 use skein_core::spec::{
     Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
     Visibility,

@@ -41,7 +41,7 @@ fn valid_specs_load_and_round_trip() {
             "{}: YAML was\n{yaml}",
             path.display()
         );
-        let wire = skein::proto::ApplicationSpec::from(&loaded);
+        let wire = skein_proto::ApplicationSpec::from(&loaded);
         assert_eq!(
             spec::ApplicationSpec::try_from(wire).as_ref(),
             Ok(&loaded),
