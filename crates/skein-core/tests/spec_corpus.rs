@@ -82,7 +82,9 @@ fn invalid_specs_fail_with_their_exact_messages() {
 #[test]
 fn the_examples_users_copy_are_valid() {
     let mut count = 0;
-    for entry in std::fs::read_dir("examples").expect("examples/") {
+    // The repository's examples/, two levels above this crate.
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    for entry in std::fs::read_dir(&examples).expect("examples/") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "yaml") {
             spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
