@@ -28,9 +28,7 @@ pub struct AppConnection {
 /// cluster's configuration in HADOOP_CONF_DIR), as the driver's `getStatus` would give it: no
 /// driver daemon is needed for it.
 pub async fn connect(app_id: &str) -> anyhow::Result<AppConnection> {
-    let credentials = super::default_credentials()?;
     let address = if app_id == "current" {
-        // Inside a container the credentials are the localized `.skein.crt`/`.skein.pem`.
         std::env::var("SKEIN_APPMASTER_ADDRESS")
             .ok()
             .filter(|a| !a.is_empty())
@@ -38,6 +36,8 @@ pub async fn connect(app_id: &str) -> anyhow::Result<AppConnection> {
     } else {
         appmaster_address(app_id).await?
     };
+    // Inside a container these are the localized `.skein.crt`/`.skein.pem`.
+    let credentials = super::default_credentials()?;
     let client = crate::client::connect_app_master(&address, &credentials).await?;
     Ok(AppConnection { client })
 }
