@@ -6,11 +6,11 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use prost::Message;
-use skein_proto as proto;
 use skein_core::spec::{
     Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
     Visibility,
 };
+use skein_proto as proto;
 
 /// Text a user might write, including what YAML would read as another type if unquoted.
 fn text() -> impl Strategy<Value = String> {
