@@ -1,15 +1,13 @@
 //! The driver daemon's lifecycle: the launch handshake, the global driver file, and the
 //! `skein driver ...` commands run as a user would.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{RunningDriver, credentials};
+use crate::common::{RunningDriver, credentials};
 use skein::client::discovery::{GlobalDriver, read_global_driver, write_global_driver};
 use skein::driver::ServeOptions;
 use skein::proto::Empty;

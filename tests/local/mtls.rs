@@ -1,9 +1,7 @@
 //! Mutual TLS between skein-rs clients and the driver: only holders of the shared key pair get
 //! in, and clients only talk to a server holding it.
 
-mod common;
-
-use common::{RunningDriver, credentials, foreign_credentials};
+use crate::common::{RunningDriver, credentials, foreign_credentials};
 use skein::client::{self, ClientError};
 use skein::driver::ServeOptions;
 use skein::proto::Empty;
