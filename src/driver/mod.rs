@@ -67,7 +67,7 @@ impl DriverLogin {
 #[derive(Debug, thiserror::Error)]
 pub enum DriverLoginError {
     /// The keytab login failed.
-    #[error("cannot log in as {principal} with keytab {keytab}: {source}")]
+    #[error("cannot log in as {principal} with keytab {keytab}")]
     Keytab {
         /// `--principal`.
         principal: String,

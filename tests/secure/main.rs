@@ -276,11 +276,22 @@ fn the_driver_logs_in_with_principal_and_keytab() {
         std::panic::resume_unwind(panic);
     }
     assert!(stopped.status.success(), "driver stop: {}", text(&stopped));
-    // The private cache went with the driver.
-    let left: Vec<_> = std::fs::read_dir(config_dir.join("kerberos"))
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    // The private cache goes with the driver (`driver stop` only sends SIGTERM: give the
+    // daemon a moment to exit).
+    let start = Instant::now();
+    loop {
+        let left: Vec<_> = std::fs::read_dir(config_dir.join("kerberos"))
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "left behind: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
