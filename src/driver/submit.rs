@@ -630,6 +630,31 @@ mod tests {
     }
 
     #[test]
+    fn a_token_refusal_names_the_user_and_how_to_allow_the_impersonation() {
+        use skein_hadoop::security::delegation::DelegationError;
+        let refused = SubmitError::DelegationTokens {
+            user: "bob".into(),
+            real_user: "skein".into(),
+            source: Box::new(DelegationError::Remote {
+                url: "http://nn:9870/webhdfs/v1/".into(),
+                status: 403,
+                exception: "SecurityException".into(),
+                message: "User: skein is not allowed to impersonate bob".into(),
+            }),
+        };
+        let message = refused.to_string();
+        assert!(
+            message.starts_with("cannot get the delegation tokens of bob"),
+            "{message}"
+        );
+        assert!(
+            message.contains("hadoop.proxyuser.skein.users"),
+            "{message}"
+        );
+        assert!(!refused.is_invalid_argument());
+    }
+
+    #[test]
     fn requests_above_the_cluster_maximum_are_refused_naming_the_service() {
         let mut spec = spec(
             "master: {resources: {memory: 512, vcores: 1}}\n\
