@@ -353,3 +353,76 @@ fn a_wrong_keytab_fails_the_driver_start() {
         text(&started)
     );
 }
+
+/// The Python interpreter with `skein` 0.8.2: `$SKEIN_TEST_PYTHON`, else the venv
+/// `tests/python/setup-venv.sh` makes (scripts/run-tests makes it before this section).
+fn python_with_skein() -> Option<PathBuf> {
+    let candidate = std::env::var_os("SKEIN_TEST_PYTHON")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/.venv/bin/python")
+        });
+    candidate.is_file().then_some(candidate)
+}
+
+#[test]
+fn the_python_client_starts_a_driver_with_principal_and_keytab() {
+    let test = "the_python_client_starts_a_driver_with_principal_and_keytab";
+    let Some(c) = cluster(test) else {
+        return;
+    };
+    let Some(python) = python_with_skein() else {
+        eprintln!("{test}: skipped: no Python with skein (tests/python/setup-venv.sh)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let java_home = dir.path().join("java-home");
+    let shim = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(["driver", "install-python-shim"])
+        .arg(&java_home)
+        .output()
+        .expect("install-python-shim");
+    assert!(shim.status.success(), "{}", text(&shim));
+    let log = dir.path().join("driver.log");
+    let script = format!(
+        "import os, skein\n\
+         c = skein.Client(principal=os.environ['P'], keytab=os.environ['K'], log={log:?})\n\
+         print('listed', len(c.get_applications(states=['FINISHED', 'RUNNING'])))\n\
+         c.close()\n",
+        log = log.display().to_string(),
+    );
+    let path = format!(
+        "{}/bin:{}",
+        java_home.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new(python)
+        .args(["-W", "ignore", "-c", &script])
+        .env("JAVA_HOME", &java_home)
+        .env("PATH", path)
+        .env("P", &c.test_principal)
+        .env("K", &c.test_keytab)
+        .env("SKEIN_CONFIG", dir.path().join("skein"))
+        .env("HADOOP_CONF_DIR", &c.conf_dir)
+        .env("KRB5_CONFIG", &c.krb5_conf)
+        // No ticket but what the keytab gives.
+        .env(
+            "KRB5CCNAME",
+            format!("FILE:{}", dir.path().join("no-ticket").display()),
+        )
+        .env_remove("SKEIN_CERTIFICATE")
+        .env_remove("SKEIN_KEY")
+        .output()
+        .expect("run python");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("listed"),
+        "{}\ndriver log:\n{logged}",
+        text(&output)
+    );
+    assert!(
+        logged.contains(&format!("logged in as {} from keytab", c.test_principal)),
+        "the driver log: {logged}"
+    );
+}
