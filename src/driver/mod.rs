@@ -121,7 +121,7 @@ pub unsafe fn login(service: &ServiceConfig) -> Result<DriverLogin, DriverLoginE
         _ => None,
     };
     let cache_dir = match keytab {
-        Some(_) => {
+        Some(_) if config.security_enabled() => {
             use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
             let parent = crate::security::config_dir()?.join("kerberos");
             let made = std::fs::DirBuilder::new()
@@ -137,7 +137,7 @@ pub unsafe fn login(service: &ServiceConfig) -> Result<DriverLogin, DriverLoginE
             })?;
             Some(parent.join(format!("driver-{}", std::process::id())))
         }
-        None => None,
+        _ => None,
     };
     let scratch = cache_dir.clone().unwrap_or_default();
     match skein_hadoop::security::login_at_startup(&config, keytab, &scratch) {
