@@ -140,15 +140,34 @@ impl Hdfs {
         let dir = self.cache_dir();
         let path = format!("{dir}/{hash}-{name}");
         self.create_dir(&dir, DIR_MODE).await?;
-        let temporary = format!("{path}.{}.tmp", std::process::id());
+        // One temporary per upload: a driver serves concurrent submissions, which may upload
+        // the same content at the same time.
+        static UPLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let temporary = format!(
+            "{path}.{}.{}.tmp",
+            std::process::id(),
+            UPLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let uploaded = data.len() as u64;
+        let len = uploaded;
         self.write_file(&temporary, data, FILE_MODE).await?;
-        self.timed(
-            "rename",
-            &temporary,
-            self.client.rename(&temporary, &path, true),
-        )
-        .await?;
+        // Never replace a cached file: an application submitted with it names its timestamp,
+        // and YARN refuses to localize a file that changed since. When another upload of the
+        // same content won the race, use its file.
+        if let Err(e) = self
+            .timed(
+                "rename",
+                &temporary,
+                self.client.rename(&temporary, &path, false),
+            )
+            .await
+        {
+            let _ = self.client.delete(&temporary, false).await;
+            return match self.cached(name, hash, len).await {
+                Some(hit) => Ok(hit),
+                None => Err(e),
+            };
+        }
         Ok(Staged {
             file: self.describe(&path, FileType::File).await?,
             uploaded_bytes: uploaded,
