@@ -201,6 +201,72 @@ async fn proxy_user_alice_is_allowed_and_bob_refused() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_to_get_tokens_is_reported_and_stages_nothing() {
+    let Some(c) = cluster("a_failure_to_get_tokens_is_reported_and_stages_nothing") else {
+        return;
+    };
+    // The NameNode's web server (which hands out HDFS tokens) at a closed port; RPC still works.
+    let mut broken = config(&c);
+    broken.set("dfs.namenode.http-address", "127.0.0.1:1");
+    let d = YarnDriver::new(Ok(broken), &c.test_user)
+        .with_credentials(Credentials::generate().expect("credentials"))
+        .with_am_binary(PathBuf::from(env!("CARGO_BIN_EXE_skein")));
+    let yaml = format!(
+        "name: krb-no-tokens-{}\nservices:\n  s:\n    resources:\n      memory: 64\n      \
+         vcores: 1\n    script: echo never\n",
+        std::process::id()
+    );
+    let refused = d
+        .submit(Request::new(spec(&yaml)))
+        .await
+        .expect_err("no HDFS token, no submission");
+    let message = refused.message();
+    assert!(
+        message.contains("cannot get the delegation tokens of skein")
+            && message.contains("127.0.0.1:1"),
+        "the error says which tokens and where: {message}"
+    );
+    // Nothing of this submission stays in the staging area: every application folder there
+    // belongs to an application YARN knows (other tests submit concurrently: their folders
+    // exist a moment before their submission, so look again for a while).
+    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
+    let root = format!("/user/{}/.skein", c.test_user);
+    let start = Instant::now();
+    loop {
+        let all = proto::ApplicationsRequest {
+            states: (0..=7).collect(),
+            ..Default::default()
+        };
+        let known: Vec<String> = d
+            .get_applications(Request::new(all))
+            .await
+            .expect("applications")
+            .into_inner()
+            .reports
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        let unknown: Vec<String> = fs
+            .client()
+            .list_status(&root, false)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.path.rsplit('/').next().unwrap_or("").to_string())
+            .filter(|name| name.starts_with("application_") && !known.contains(name))
+            .collect();
+        if unknown.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "staged but never submitted: {unknown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Runs the `skein` CLI with the cluster's configuration, `SKEIN_CONFIG=config_dir` and the
 /// Kerberos ticket cache `ccache`.
 fn skein(c: &Cluster, config_dir: &Path, ccache: &str, args: &[&str]) -> Output {
