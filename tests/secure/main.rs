@@ -331,6 +331,44 @@ fn the_driver_logs_in_with_principal_and_keytab() {
         assert_eq!(mode & 0o777, 0o700, "{}", cache_dir.display());
         let listed = skein(&c, &config_dir, &ccache, &["application", "ls", "-a"]);
         assert!(listed.status.success(), "application ls: {}", text(&listed));
+        // A submission stages on HDFS: hdfs-native authenticates with the keytab login's
+        // cache, which the driver made its default credentials.
+        let spec_file = dir.path().join("app.yaml");
+        std::fs::write(
+            &spec_file,
+            "name: krb-keytab-driver\nmaster:\n  resources:\n    memory: 256\n    vcores: 1\n\
+             services:\n  s:\n    resources:\n      memory: 64\n      vcores: 1\n    \
+             script: echo keytab\n",
+        )
+        .expect("write the spec");
+        let spec_arg = spec_file.display().to_string();
+        let submitted = skein(
+            &c,
+            &config_dir,
+            &ccache,
+            &["application", "submit", &spec_arg],
+        );
+        assert!(submitted.status.success(), "submit: {}", text(&submitted));
+        let id = String::from_utf8_lossy(&submitted.stdout)
+            .trim()
+            .to_string();
+        let start = Instant::now();
+        let status = loop {
+            let status = skein(&c, &config_dir, &ccache, &["application", "status", &id]);
+            let out = String::from_utf8_lossy(&status.stdout).to_string();
+            if ["FINISHED", "FAILED", "KILLED"]
+                .iter()
+                .any(|s| out.contains(s))
+                || start.elapsed() > Duration::from_secs(90)
+            {
+                break out;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        assert!(
+            status.contains("FINISHED") && status.contains("SUCCEEDED"),
+            "{id}: {status}"
+        );
         let logged = std::fs::read_to_string(&log).unwrap_or_default();
         assert!(
             logged.contains(&format!("logged in as {} from keytab", c.test_principal)),
