@@ -207,26 +207,40 @@ fn daemon_credentials() -> anyhow::Result<Credentials> {
 
 fn serve_foreground(args: ServeArgs) -> anyhow::Result<()> {
     init_stderr_logging(level_or_env(args.log_level)?);
+    let config = ServiceConfig {
+        keytab: args.keytab,
+        principal: args.principal,
+    };
+    // SAFETY: nothing has started a thread yet (logging does not, the runtime comes later).
+    let login = unsafe { crate::driver::login(&config) }?;
+    let result = serve_with_login(args.global, args.daemon, &config, &login);
+    login.cleanup();
+    result
+}
+
+fn serve_with_login(
+    global: bool,
+    daemon: bool,
+    config: &ServiceConfig,
+    login: &crate::driver::DriverLogin,
+) -> anyhow::Result<()> {
     let credentials = daemon_credentials()?;
     let callback = callback_port_from_env()?;
-    let options = if args.global {
+    let options = if global {
         let dir = config_dir()?;
         refuse_if_a_global_driver_answers(&dir, &credentials)?;
         ServeOptions::global(dir).with_callback(callback)
     } else {
         match callback {
-            Some(port) => ServeOptions::spawned(port, args.daemon),
+            Some(port) => ServeOptions::spawned(port, daemon),
             None => bail!(
                 "`skein driver serve` needs --global, or SKEIN_CALLBACK_PORT set by a launching \
                  client; to run the global driver use `skein driver serve --global`"
             ),
         }
     };
-    let config = ServiceConfig {
-        keytab: args.keytab,
-        principal: args.principal,
-    };
-    super::runtime()?.block_on(serve(service(&config, &credentials), options, &credentials))?;
+    let driver = service(config, login, &credentials);
+    super::runtime()?.block_on(serve(driver, options, &credentials))?;
     Ok(())
 }
 
@@ -259,16 +273,29 @@ fn jvm_compat_driver(java_args: &[String]) -> anyhow::Result<()> {
     if !args.ignored_jvm_options.is_empty() {
         tracing::debug!(options = ?args.ignored_jvm_options, "ignoring JVM options");
     }
+    let config = ServiceConfig {
+        keytab: args.keytab.clone(),
+        principal: args.principal.clone(),
+    };
+    // SAFETY: nothing has started a thread yet (logging does not, the runtime comes later).
+    let login = unsafe { crate::driver::login(&config) }?;
+    let result = jvm_compat_serve(&args, &config, &login);
+    login.cleanup();
+    result
+}
+
+fn jvm_compat_serve(
+    args: &JvmDriverArgs,
+    config: &ServiceConfig,
+    login: &crate::driver::DriverLogin,
+) -> anyhow::Result<()> {
     let credentials = Credentials::from_env()?.context(
         "SKEIN_CERTIFICATE and SKEIN_KEY must be set by the launching client (Python Skein does)",
     )?;
     let port = callback_port_from_env()?
         .context("SKEIN_CALLBACK_PORT must be set by the launching client (Python Skein does)")?;
-    let config = ServiceConfig {
-        keytab: args.keytab,
-        principal: args.principal,
-    };
     let options = ServeOptions::spawned(port, args.daemon);
-    super::runtime()?.block_on(serve(service(&config, &credentials), options, &credentials))?;
+    let driver = service(config, login, &credentials);
+    super::runtime()?.block_on(serve(driver, options, &credentials))?;
     Ok(())
 }

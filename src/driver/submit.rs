@@ -160,6 +160,17 @@ pub enum SubmitError {
     /// A service's script is missing from the staged scripts (a bug, named rather than hidden).
     #[error("the script of service '{0}' was not staged")]
     ScriptNotStaged(String),
+    /// The delegation tokens the application needs (Kerberos mode: HDFS and the
+    /// ResourceManager) could not be obtained.
+    #[error("{}", tokens_message(.user, .source, .real_user))]
+    DelegationTokens {
+        /// The user the tokens were asked for.
+        user: String,
+        /// The driver's own user (who would need the proxy-user rights).
+        real_user: String,
+        /// Why.
+        source: Box<skein_hadoop::security::delegation::DelegationError>,
+    },
     /// The driver was started without a key pair to give applications.
     #[error("the driver has no credentials to give the application")]
     NoCredentials,
@@ -212,6 +223,19 @@ fn with_proxy_user_hint(message: String, real_user: &str) -> String {
     } else {
         message
     }
+}
+
+fn tokens_message(
+    user: &str,
+    source: &skein_hadoop::security::delegation::DelegationError,
+    real_user: &str,
+) -> String {
+    with_proxy_user_hint(
+        format!(
+            "cannot get the delegation tokens of {user} (HDFS and the ResourceManager): {source}"
+        ),
+        real_user,
+    )
 }
 
 /// The containers the spec asks for, the AM's first and then each service's, with their
@@ -323,12 +347,14 @@ impl Submitter<'_> {
         }));
         let shim_jar = find_shim_jar()?;
         // hdfs-native's futures are large: joined on the stack they overflow it, so box them.
-        let (security, scripts, binary, jar) = tokio::join!(
+        let (tokens, security, scripts, binary, jar) = tokio::join!(
+            Box::pin(self.delegation_tokens(&spec)),
             Box::pin(self.stage_security(id, spec.master.security.as_ref())),
             scripts,
             Box::pin(self.hdfs.stage_cached_file("skein", self.am_binary)),
             Box::pin(self.hdfs.stage_cached_file("skein-shim.jar", &shim_jar)),
         );
+        let tokens = tokens?;
         let (cert, key) = security?;
         let mut scripts: BTreeMap<String, File> = scripts?.into_iter().collect();
         let (binary, jar) = (binary?, jar?);
@@ -376,11 +402,45 @@ impl Submitter<'_> {
             )
             .await?;
 
-        let context = self.submission_context(id, &spec, &spec_file, &cert, &key, lang);
+        let mut context = self.submission_context(id, &spec, &spec_file, &cert, &key, lang);
+        context.am_container_spec.credentials = tokens;
         self.rm
             .submit(&context)
             .await
             .map_err(|source| self.rm_error(source))
+    }
+
+    /// The application's delegation tokens, obtained for the user the ResourceManager client
+    /// acts for (a proxy user's tokens are that user's): none in simple mode; in Kerberos mode
+    /// HDFS (the default filesystem) and the ResourceManager, renewable by the RM.
+    async fn delegation_tokens(
+        &self,
+        spec: &ApplicationSpec,
+    ) -> Result<Option<skein_hadoop::yarn::Credentials>, SubmitError> {
+        if !self.config.security_enabled() {
+            return Ok(None);
+        }
+        for fs in &spec.file_systems {
+            if !self.on_default_fs(fs) {
+                tracing::warn!(
+                    "no delegation token is fetched for the extra filesystem {fs} \
+                     (skein-rs gets tokens for the default filesystem only)"
+                );
+            }
+        }
+        let credentials =
+            skein_hadoop::security::delegation::submission_credentials(self.config, self.rm, None)
+                .await
+                .map_err(|source| SubmitError::DelegationTokens {
+                    user: self.rm.effective_user().to_string(),
+                    real_user: self.rm.user().to_string(),
+                    source: Box::new(source),
+                })?;
+        tracing::debug!(
+            tokens = ?credentials.tokens().map(|(alias, _)| alias).collect::<Vec<_>>(),
+            "delegation tokens for the application"
+        );
+        Ok(Some(credentials.to_rest()))
     }
 
     /// The application's key pair, staged as `.skein.crt` / `.skein.pem`: the spec's own, or
@@ -567,6 +627,31 @@ mod tests {
 
     fn spec(yaml: &str) -> ApplicationSpec {
         skein_core::spec::from_yaml_str(yaml, "test.yaml", Path::new("/")).expect("a valid spec")
+    }
+
+    #[test]
+    fn a_token_refusal_names_the_user_and_how_to_allow_the_impersonation() {
+        use skein_hadoop::security::delegation::DelegationError;
+        let refused = SubmitError::DelegationTokens {
+            user: "bob".into(),
+            real_user: "skein".into(),
+            source: Box::new(DelegationError::Remote {
+                url: "http://nn:9870/webhdfs/v1/".into(),
+                status: 403,
+                exception: "SecurityException".into(),
+                message: "User: skein is not allowed to impersonate bob".into(),
+            }),
+        };
+        let message = refused.to_string();
+        assert!(
+            message.starts_with("cannot get the delegation tokens of bob"),
+            "{message}"
+        );
+        assert!(
+            message.contains("hadoop.proxyuser.skein.users"),
+            "{message}"
+        );
+        assert!(!refused.is_invalid_argument());
     }
 
     #[test]

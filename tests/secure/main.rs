@@ -1,0 +1,532 @@
+//! End-to-end tests of skein-rs on the Kerberized test cluster: the driver's login (ticket
+//! cache, `--principal`/`--keytab`, no ticket), delegation tokens at submission, the AM and
+//! its services running on those tokens alone, and proxy users.
+//!
+//! They run when `SKEIN_SECURE_TEST_CLUSTER` names the configuration folder of a running
+//! `scripts/cluster up --secure` and the test process has its Kerberos environment with a
+//! ticket for the test principal:
+//!
+//! ```text
+//! SKEIN_CLUSTER_DIR=target/secure scripts/cluster up --secure
+//! eval "$(SKEIN_CLUSTER_DIR=target/secure scripts/cluster env --secure)"
+//! kinit -kt "$SKEIN_TEST_KEYTAB" "$SKEIN_TEST_PRINCIPAL"
+//! SKEIN_SECURE_TEST_CLUSTER=$HADOOP_CONF_DIR cargo test --test secure
+//! ```
+//!
+//! Otherwise every test prints why it is skipped and passes. `scripts/run-tests` does all of
+//! this in its secure section.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use skein::driver::service::YarnDriver;
+use skein::proto::driver_server::Driver;
+use skein::proto::{self, final_status::Type as FinalStatus};
+use skein::security::Credentials;
+use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::hdfs::Hdfs;
+use tonic::Request;
+
+/// What `cluster.json` of a secure test cluster says (the fields used here).
+#[derive(Debug, Clone, Deserialize)]
+struct Cluster {
+    conf_dir: PathBuf,
+    container_lib: PathBuf,
+    krb5_conf: PathBuf,
+    test_user: String,
+    test_principal: String,
+    test_keytab: PathBuf,
+}
+
+/// The secure cluster, or `None` (and a printed reason) when the tests are not asked for.
+fn cluster(test: &str) -> Option<Cluster> {
+    let Some(dir) = std::env::var_os("SKEIN_SECURE_TEST_CLUSTER").filter(|d| !d.is_empty()) else {
+        eprintln!(
+            "{test}: skipped: set SKEIN_SECURE_TEST_CLUSTER to the conf folder of \
+             `scripts/cluster up --secure` (scripts/run-tests does)"
+        );
+        return None;
+    };
+    let path = Path::new(&dir).join("cluster.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "SKEIN_SECURE_TEST_CLUSTER: cannot read {}: {e}",
+            path.display()
+        )
+    });
+    let cluster: Cluster = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{}: not a cluster description: {e}", path.display()));
+    assert!(
+        std::env::var_os("KRB5_CONFIG").is_some(),
+        "KRB5_CONFIG is not set: eval \"$(scripts/cluster env --secure)\" first"
+    );
+    Some(cluster)
+}
+
+fn config(c: &Cluster) -> HadoopConfig {
+    HadoopConfig::from_dir(&c.conf_dir).expect("the cluster's configuration")
+}
+
+/// An in-process driver acting as the test user with the test process's ticket cache.
+fn driver(c: &Cluster) -> YarnDriver {
+    YarnDriver::new(Ok(config(c)), &c.test_user)
+        .with_credentials(Credentials::generate().expect("credentials"))
+        .with_am_binary(PathBuf::from(env!("CARGO_BIN_EXE_skein")))
+}
+
+fn spec(yaml: &str) -> proto::ApplicationSpec {
+    let model =
+        skein_core::spec::from_yaml_str(yaml, "test.yaml", Path::new("/")).expect("a valid spec");
+    proto::ApplicationSpec::from(&model)
+}
+
+/// Polls until the application has a final status; returns its last report.
+async fn wait_finished(d: &YarnDriver, id: &str, limit: Duration) -> proto::ApplicationReport {
+    let start = Instant::now();
+    loop {
+        let report = d
+            .get_status(Request::new(proto::Application { id: id.into() }))
+            .await
+            .expect("status")
+            .into_inner();
+        if report.final_status != FinalStatus::Undefined as i32 || start.elapsed() > limit {
+            return report;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// A service script that writes `text` to `path` on HDFS with Hadoop's own client (the jars on
+/// the cluster's `yarn.application.classpath`) and nothing but the container's token file.
+fn hdfs_put_script(c: &Cluster, text: &str, path: &str) -> String {
+    format!(
+        "set -e; test -n \"$HADOOP_TOKEN_FILE_LOCATION\"; echo '{text}' > msg.txt; \
+         \"$JAVA_HOME/bin/java\" -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+         -Djava.security.krb5.conf={krb5} -cp \"$HADOOP_CONF_DIR:{lib}/*\" \
+         org.apache.hadoop.fs.FsShell -put -f msg.txt {path}",
+        krb5 = c.krb5_conf.display(),
+        lib = c.container_lib.display(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_service_application_runs_on_delegation_tokens() {
+    let Some(c) = cluster("a_two_service_application_runs_on_delegation_tokens") else {
+        return;
+    };
+    let d = driver(&c);
+    let pid = std::process::id();
+    let target = format!("/user/{}/krb-e2e-{pid}.txt", c.test_user);
+    let yaml = format!(
+        "name: krb-e2e-{pid}\nmaster:\n  resources:\n    memory: 256\n    vcores: 1\nservices:\n  \
+         writer:\n    resources:\n      memory: 384\n      vcores: 1\n    script: {writer:?}\n  \
+         plain:\n    resources:\n      memory: 64\n      vcores: 1\n    \
+         script: test -n \"$HADOOP_TOKEN_FILE_LOCATION\" && echo tokens at $HADOOP_TOKEN_FILE_LOCATION\n",
+        writer = hdfs_put_script(&c, "written on delegation tokens", &target),
+    );
+    let id = d
+        .submit(Request::new(spec(&yaml)))
+        .await
+        .expect("submit on the secure cluster")
+        .into_inner()
+        .id;
+    let report = wait_finished(&d, &id, Duration::from_secs(120)).await;
+    assert_eq!(
+        report.final_status,
+        FinalStatus::Succeeded as i32,
+        "{id} did not succeed (logs: SKEIN_CLUSTER_DIR=... scripts/cluster --secure logs {id}): {report:?}"
+    );
+
+    // The writer's file, read back with the test's own ticket.
+    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
+    let mut reader = fs.client().read(&target).await.expect("the writer's file");
+    let bytes = reader.read_bytes(reader.file_length()).await.expect("read");
+    assert_eq!(
+        String::from_utf8_lossy(&bytes).trim(),
+        "written on delegation tokens"
+    );
+    let _ = fs.client().delete(&target, false).await;
+
+    // The AM removed the staging folder with its tokens (hdfs-native, no Kerberos ticket).
+    let staging = fs.staging_dir(&id);
+    let start = Instant::now();
+    while fs.client().get_file_info(&staging).await.is_ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the AM did not remove {staging}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_user_alice_is_allowed_and_bob_refused() {
+    let Some(c) = cluster("proxy_user_alice_is_allowed_and_bob_refused") else {
+        return;
+    };
+    let d = driver(&c);
+    let pid = std::process::id();
+    let yaml = |user: &str| {
+        format!(
+            "name: krb-proxy-{user}-{pid}\nuser: {user}\nmaster:\n  resources:\n    memory: 256\n    \
+             vcores: 1\nservices:\n  whoami:\n    resources:\n      memory: 64\n      vcores: 1\n    \
+             script: test -n \"$HADOOP_TOKEN_FILE_LOCATION\" && echo \"$USER\"\n"
+        )
+    };
+
+    let refused = d
+        .submit(Request::new(spec(&yaml("bob"))))
+        .await
+        .expect_err("bob may not be impersonated");
+    let message = refused.message();
+    assert!(
+        message.contains("bob") && message.contains("hadoop.proxyuser.skein.users"),
+        "the refusal names the user and how an administrator allows it: {message}"
+    );
+
+    let id = d
+        .submit(Request::new(spec(&yaml("alice"))))
+        .await
+        .expect("alice may be impersonated")
+        .into_inner()
+        .id;
+    let report = wait_finished(&d, &id, Duration::from_secs(120)).await;
+    assert_eq!(report.user, "alice", "{report:?}");
+    assert_eq!(
+        report.final_status,
+        FinalStatus::Succeeded as i32,
+        "alice's application ran on her tokens: {report:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_to_get_tokens_is_reported_and_stages_nothing() {
+    let Some(c) = cluster("a_failure_to_get_tokens_is_reported_and_stages_nothing") else {
+        return;
+    };
+    // The NameNode's web server (which hands out HDFS tokens) at a closed port; RPC still works.
+    let mut broken = config(&c);
+    broken.set("dfs.namenode.http-address", "127.0.0.1:1");
+    let d = YarnDriver::new(Ok(broken), &c.test_user)
+        .with_credentials(Credentials::generate().expect("credentials"))
+        .with_am_binary(PathBuf::from(env!("CARGO_BIN_EXE_skein")));
+    let yaml = format!(
+        "name: krb-no-tokens-{}\nservices:\n  s:\n    resources:\n      memory: 64\n      \
+         vcores: 1\n    script: echo never\n",
+        std::process::id()
+    );
+    let refused = d
+        .submit(Request::new(spec(&yaml)))
+        .await
+        .expect_err("no HDFS token, no submission");
+    let message = refused.message();
+    assert!(
+        message.contains("cannot get the delegation tokens of skein")
+            && message.contains("127.0.0.1:1"),
+        "the error says which tokens and where: {message}"
+    );
+    // Nothing of this submission stays in the staging area: every application folder there
+    // belongs to an application YARN knows (other tests submit concurrently: their folders
+    // exist a moment before their submission, so look again for a while).
+    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
+    let root = format!("/user/{}/.skein", c.test_user);
+    let start = Instant::now();
+    loop {
+        let all = proto::ApplicationsRequest {
+            states: (0..=7).collect(),
+            ..Default::default()
+        };
+        let known: Vec<String> = d
+            .get_applications(Request::new(all))
+            .await
+            .expect("applications")
+            .into_inner()
+            .reports
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        let unknown: Vec<String> = fs
+            .client()
+            .list_status(&root, false)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.path.rsplit('/').next().unwrap_or("").to_string())
+            .filter(|name| name.starts_with("application_") && !known.contains(name))
+            .collect();
+        if unknown.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "staged but never submitted: {unknown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Runs the `skein` CLI with the cluster's configuration, `SKEIN_CONFIG=config_dir` and the
+/// Kerberos ticket cache `ccache`.
+fn skein(c: &Cluster, config_dir: &Path, ccache: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .env("SKEIN_CONFIG", config_dir)
+        .env("HADOOP_CONF_DIR", &c.conf_dir)
+        .env("KRB5_CONFIG", &c.krb5_conf)
+        .env("KRB5CCNAME", ccache)
+        .env_remove("KRB5_CLIENT_KTNAME")
+        .env_remove("SKEIN_CERTIFICATE")
+        .env_remove("SKEIN_KEY")
+        .env_remove("SKEIN_CALLBACK_PORT")
+        .output()
+        .expect("run skein")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn the_driver_logs_in_with_principal_and_keytab() {
+    let Some(c) = cluster("the_driver_logs_in_with_principal_and_keytab") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("skein");
+    // No ticket anywhere but what the keytab gives.
+    let ccache = format!("FILE:{}", dir.path().join("no-ticket").display());
+    let log = dir.path().join("driver.log");
+    let keytab = c.test_keytab.display().to_string();
+    let log_arg = log.display().to_string();
+    let started = skein(
+        &c,
+        &config_dir,
+        &ccache,
+        &[
+            "driver",
+            "start",
+            "--principal",
+            &c.test_principal,
+            "--keytab",
+            &keytab,
+            "--log",
+            &log_arg,
+        ],
+    );
+    let result = std::panic::catch_unwind(|| {
+        assert!(started.status.success(), "driver start: {}", text(&started));
+        let cache_dir = config_dir.join("kerberos");
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&cache_dir)
+                .expect("the private cache folder")
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o700, "{}", cache_dir.display());
+        let listed = skein(&c, &config_dir, &ccache, &["application", "ls", "-a"]);
+        assert!(listed.status.success(), "application ls: {}", text(&listed));
+        // A submission stages on HDFS: hdfs-native authenticates with the keytab login's
+        // cache, which the driver made its default credentials.
+        let spec_file = dir.path().join("app.yaml");
+        std::fs::write(
+            &spec_file,
+            "name: krb-keytab-driver\nmaster:\n  resources:\n    memory: 256\n    vcores: 1\n\
+             services:\n  s:\n    resources:\n      memory: 64\n      vcores: 1\n    \
+             script: echo keytab\n",
+        )
+        .expect("write the spec");
+        let spec_arg = spec_file.display().to_string();
+        let submitted = skein(
+            &c,
+            &config_dir,
+            &ccache,
+            &["application", "submit", &spec_arg],
+        );
+        assert!(submitted.status.success(), "submit: {}", text(&submitted));
+        let id = String::from_utf8_lossy(&submitted.stdout)
+            .trim()
+            .to_string();
+        let start = Instant::now();
+        let status = loop {
+            let status = skein(&c, &config_dir, &ccache, &["application", "status", &id]);
+            let out = String::from_utf8_lossy(&status.stdout).to_string();
+            if ["FINISHED", "FAILED", "KILLED"]
+                .iter()
+                .any(|s| out.contains(s))
+                || start.elapsed() > Duration::from_secs(90)
+            {
+                break out;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        assert!(
+            status.contains("FINISHED") && status.contains("SUCCEEDED"),
+            "{id}: {status}"
+        );
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            logged.contains(&format!("logged in as {} from keytab", c.test_principal)),
+            "the driver says who it is: {logged}"
+        );
+    });
+    let stopped = skein(&c, &config_dir, &ccache, &["driver", "stop"]);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    assert!(stopped.status.success(), "driver stop: {}", text(&stopped));
+    // The private cache goes with the driver (`driver stop` only sends SIGTERM: give the
+    // daemon a moment to exit).
+    let start = Instant::now();
+    loop {
+        let left: Vec<_> = std::fs::read_dir(config_dir.join("kerberos"))
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "left behind: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn without_a_ticket_the_driver_says_to_run_kinit() {
+    let Some(c) = cluster("without_a_ticket_the_driver_says_to_run_kinit") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ccache = format!("FILE:{}", dir.path().join("no-ticket").display());
+    // No global driver in this config folder: the CLI starts a private one, which stays up
+    // and answers with the login problem.
+    let listed = skein(
+        &c,
+        &dir.path().join("skein"),
+        &ccache,
+        &["application", "ls"],
+    );
+    assert!(!listed.status.success(), "{}", text(&listed));
+    let stderr = String::from_utf8_lossy(&listed.stderr);
+    assert!(
+        stderr.contains("kinit") && stderr.contains("--keytab"),
+        "the error says what to do: {}",
+        text(&listed)
+    );
+}
+
+#[test]
+fn a_wrong_keytab_fails_the_driver_start() {
+    let Some(c) = cluster("a_wrong_keytab_fails_the_driver_start") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("skein");
+    let ccache = format!("FILE:{}", dir.path().join("no-ticket").display());
+    let log = dir.path().join("driver.log");
+    let keytab = c.test_keytab.display().to_string();
+    let log_arg = log.display().to_string();
+    let started = skein(
+        &c,
+        &config_dir,
+        &ccache,
+        &[
+            "driver",
+            "start",
+            "--principal",
+            "nobody@EXAMPLE.COM",
+            "--keytab",
+            &keytab,
+            "--log",
+            &log_arg,
+        ],
+    );
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = skein(&c, &config_dir, &ccache, &["driver", "stop", "--force"]);
+    assert!(!started.status.success(), "{}", text(&started));
+    assert!(
+        logged.contains("nobody@EXAMPLE.COM") && logged.contains(&keytab),
+        "the driver log names the principal and the keytab: {logged}\n{}",
+        text(&started)
+    );
+}
+
+/// The Python interpreter with `skein` 0.8.2: `$SKEIN_TEST_PYTHON`, else the venv
+/// `tests/python/setup-venv.sh` makes (scripts/run-tests makes it before this section).
+fn python_with_skein() -> Option<PathBuf> {
+    let candidate = std::env::var_os("SKEIN_TEST_PYTHON")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/.venv/bin/python")
+        });
+    candidate.is_file().then_some(candidate)
+}
+
+#[test]
+fn the_python_client_starts_a_driver_with_principal_and_keytab() {
+    let test = "the_python_client_starts_a_driver_with_principal_and_keytab";
+    let Some(c) = cluster(test) else {
+        return;
+    };
+    let Some(python) = python_with_skein() else {
+        eprintln!("{test}: skipped: no Python with skein (tests/python/setup-venv.sh)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let java_home = dir.path().join("java-home");
+    let shim = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(["driver", "install-python-shim"])
+        .arg(&java_home)
+        .output()
+        .expect("install-python-shim");
+    assert!(shim.status.success(), "{}", text(&shim));
+    let log = dir.path().join("driver.log");
+    let script = format!(
+        "import os, skein\n\
+         c = skein.Client(principal=os.environ['P'], keytab=os.environ['K'], log={log:?})\n\
+         print('listed', len(c.get_applications(states=['FINISHED', 'RUNNING'])))\n\
+         c.close()\n",
+        log = log.display().to_string(),
+    );
+    let path = format!(
+        "{}/bin:{}",
+        java_home.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new(python)
+        .args(["-W", "ignore", "-c", &script])
+        .env("JAVA_HOME", &java_home)
+        .env("PATH", path)
+        .env("P", &c.test_principal)
+        .env("K", &c.test_keytab)
+        .env("SKEIN_CONFIG", dir.path().join("skein"))
+        .env("HADOOP_CONF_DIR", &c.conf_dir)
+        .env("KRB5_CONFIG", &c.krb5_conf)
+        // No ticket but what the keytab gives.
+        .env(
+            "KRB5CCNAME",
+            format!("FILE:{}", dir.path().join("no-ticket").display()),
+        )
+        .env_remove("SKEIN_CERTIFICATE")
+        .env_remove("SKEIN_KEY")
+        .output()
+        .expect("run python");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("listed"),
+        "{}\ndriver log:\n{logged}",
+        text(&output)
+    );
+    assert!(
+        logged.contains(&format!("logged in as {} from keytab", c.test_principal)),
+        "the driver log: {logged}"
+    );
+}
