@@ -116,7 +116,7 @@ impl WebUi {
 
     /// Whether `peer` is one of the proxy hosts' addresses (resolved at most every
     /// [`PROXY_ADDRESSES_TTL`]).
-    async fn is_proxy_address(&self, peer: IpAddr) -> Result<bool, String> {
+    async fn is_proxy_address(&self, peer: IpAddr) -> Result<bool, NoProxyHost> {
         let mut cache = self.proxy_addresses.lock().await;
         if let Some((resolved, addresses)) = cache.as_ref()
             && resolved.elapsed() < PROXY_ADDRESSES_TTL
@@ -134,7 +134,7 @@ impl WebUi {
             }
         }
         if addresses.is_empty() {
-            return Err("Could not locate any of the proxy hosts".into());
+            return Err(NoProxyHost);
         }
         let allowed = addresses.contains(&peer);
         *cache = Some((Instant::now(), addresses));
@@ -307,6 +307,11 @@ fn redirect(location: &str) -> Response {
 }
 
 /// Every request: the proxy check, the ACL check, then the page.
+/// None of the web proxy's hosts could be resolved, so no request can be checked against them.
+#[derive(Debug, thiserror::Error)]
+#[error("Could not locate any of the proxy hosts")]
+struct NoProxyHost;
+
 async fn handle(
     State(ui): State<Arc<WebUi>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -326,7 +331,7 @@ async fn handle(
                 );
             }
         },
-        Err(message) => return error(StatusCode::INTERNAL_SERVER_ERROR, &message),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
     let cookies = request
         .headers()

@@ -112,10 +112,22 @@ impl Proxies {
     }
 }
 
+/// Why a page target is not a URL, in the words of Java's `java.net.MalformedURLException`
+/// (Skein's clients show them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum UrlError {
+    /// No `scheme:` in front.
+    #[error("no protocol: {0}")]
+    NoProtocol(String),
+    /// A scheme Java's URL class does not know.
+    #[error("unknown protocol: {0}")]
+    UnknownProtocol(String),
+}
+
 /// The checks of Java's `new URL(target)`, with its messages: a known protocol is required.
-fn check_url(target: &str) -> Result<(), String> {
+fn check_url(target: &str) -> Result<(), UrlError> {
     let Some((scheme, _)) = target.split_once(':') else {
-        return Err(format!("no protocol: {target}"));
+        return Err(UrlError::NoProtocol(target.to_string()));
     };
     let valid_scheme = scheme
         .chars()
@@ -125,11 +137,11 @@ fn check_url(target: &str) -> Result<(), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
     if !valid_scheme {
-        return Err(format!("no protocol: {target}"));
+        return Err(UrlError::NoProtocol(target.to_string()));
     }
     match scheme.to_ascii_lowercase().as_str() {
         "http" | "https" | "ftp" | "file" | "jar" => Ok(()),
-        other => Err(format!("unknown protocol: {other}")),
+        other => Err(UrlError::UnknownProtocol(other.to_string())),
     }
 }
 
