@@ -155,8 +155,7 @@ fn level_or_env(level: Option<LogLevel>) -> anyhow::Result<LogLevel> {
     match (level, std::env::var("SKEIN_LOG_LEVEL")) {
         (Some(level), _) => Ok(level),
         (None, Ok(text)) if !text.is_empty() => Ok(text
-            .parse()
-            .map_err(crate::driver::logging::UnknownLogLevel)
+            .parse::<LogLevel>()
             .context("invalid SKEIN_LOG_LEVEL")?),
         _ => Ok(LogLevel::Info),
     }

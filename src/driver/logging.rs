@@ -14,9 +14,7 @@ pub const JAVA_LOG_LEVEL_PROPERTY: &str = "-Dskein.log.level=";
 pub use skein_core::spec::LogLevel;
 
 /// A log level name that is not one of Skein's (the message lists the valid names).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct UnknownLogLevel(pub String);
+pub type UnknownLogLevel = skein_core::spec::UnknownName;
 
 /// The `tracing` filter for a log level.
 pub fn level_filter(level: LogLevel) -> LevelFilter {
@@ -40,7 +38,7 @@ pub fn log_level_from_java_args<'a>(
     args.into_iter()
         .filter_map(|arg| arg.strip_prefix(JAVA_LOG_LEVEL_PROPERTY))
         .last()
-        .map(|text| text.parse::<LogLevel>().map_err(UnknownLogLevel))
+        .map(|text| text.parse::<LogLevel>())
 }
 
 /// Sends `tracing` output to stderr at `level` for skein's own messages. Does nothing if a

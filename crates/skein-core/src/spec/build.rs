@@ -360,7 +360,11 @@ impl Builder<'_> {
                 match text.parse::<LogLevel>() {
                     Ok(level) => master.log_level = level,
                     Err(message) => {
-                        self.report(level.pos, Problem::new(level_path, message), true);
+                        self.report(
+                            level.pos,
+                            Problem::new(level_path, message.to_string()),
+                            true,
+                        );
                     }
                 }
             }
@@ -501,7 +505,9 @@ impl Builder<'_> {
             let kind_path = path.key("type");
             match self.string_value(kind, &kind_path)?.parse::<FileType>() {
                 Ok(kind) => file.file_type = kind,
-                Err(message) => self.report(kind.pos, Problem::new(kind_path, message), true),
+                Err(message) => {
+                    self.report(kind.pos, Problem::new(kind_path, message.to_string()), true)
+                }
             }
         }
         if let Some(visibility) = f.get("visibility") {
@@ -512,7 +518,11 @@ impl Builder<'_> {
             {
                 Ok(v) => file.visibility = v,
                 Err(message) => {
-                    self.report(visibility.pos, Problem::new(visibility_path, message), true);
+                    self.report(
+                        visibility.pos,
+                        Problem::new(visibility_path, message.to_string()),
+                        true,
+                    );
                 }
             }
         }

@@ -41,7 +41,7 @@ pub use error::{Diagnostic, FieldPath, Segment, SpecError};
 pub use memory::{MemoryError, parse_memory};
 pub use model::{
     Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
-    Visibility,
+    UnknownName, Visibility,
 };
 pub use node::Pos;
 pub use proto::WIRE_ORIGIN;

@@ -245,6 +245,18 @@ pub enum LogLevel {
     Off,
 }
 
+/// A name that is none of an enum's values; the message lists the valid ones.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} '{given}': expected one of {expected}")]
+pub struct UnknownName {
+    /// What the name was for (`log level`, `file type`, ...).
+    pub what: &'static str,
+    /// The name given (shortened when long).
+    pub given: String,
+    /// The valid names, comma-separated.
+    pub expected: String,
+}
+
 /// Declares the upper-case names of a simple enum, parsed in any case.
 macro_rules! names {
     ($ty:ty, $what:literal, [$($variant:ident => $name:literal),+ $(,)?]) => {
@@ -266,19 +278,18 @@ macro_rules! names {
             }
         }
         impl FromStr for $ty {
-            type Err = String;
+            type Err = UnknownName;
             /// Case-insensitive, like Skein's enums.
-            fn from_str(s: &str) -> Result<Self, String> {
+            fn from_str(s: &str) -> Result<Self, UnknownName> {
                 Self::ALL
                     .iter()
                     .copied()
                     .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-                    .ok_or_else(|| format!(
-                        "invalid {} '{}': expected one of {}",
-                        $what,
-                        crate::spec::node::shorten(s),
-                        Self::names().join(", ")
-                    ))
+                    .ok_or_else(|| UnknownName {
+                        what: $what,
+                        given: crate::spec::node::shorten(s).to_string(),
+                        expected: Self::names().join(", "),
+                    })
             }
         }
     };
@@ -366,7 +377,7 @@ mod tests {
         assert_eq!("archive".parse::<FileType>(), Ok(FileType::Archive));
         assert_eq!("Public".parse::<Visibility>(), Ok(Visibility::Public));
         assert_eq!(
-            "verbose".parse::<LogLevel>(),
+            "verbose".parse::<LogLevel>().map_err(|e| e.to_string()),
             Err(
                 "invalid log level 'verbose': expected one of ALL, TRACE, DEBUG, INFO, WARN, \
                  ERROR, FATAL, OFF"
