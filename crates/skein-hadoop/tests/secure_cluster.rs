@@ -1177,7 +1177,13 @@ async fn submit_with_tokens(c: &Cluster, dir: &Path) {
     let id = submit_command(&rm, &good, "krb-good-tokens", &command).await;
     let (state, diagnostics) = wait_for_state(&rm, &id).await;
     println!("{id} with our tokens: {state} {diagnostics:?}");
-    assert!(state != "FAILED", "{state}: {diagnostics}");
+    // This AM only copies its token file and exits without registering, so YARN fails the
+    // attempt once it has run (at once on a fast ResourceManager, as Hadoop 3.5's): what must
+    // not happen is a refusal of the tokens at submission.
+    assert!(
+        state != "FAILED" || !diagnostics.contains("renew"),
+        "{state}: {diagnostics}"
+    );
     for _ in 0..240 {
         if copy.exists() {
             break;
