@@ -20,6 +20,8 @@ use skein_hadoop::yarn::{
 
 /// How often `waitForStart` asks the RM (Skein asks every second).
 const WAIT_POLL: Duration = Duration::from_millis(100);
+/// How long `kill` waits for an accepted kill to complete.
+const KILL_WAIT: Duration = Duration::from_secs(60);
 
 /// The YARN-backed Driver service.
 #[derive(Clone)]
@@ -403,6 +405,26 @@ impl proto::driver_server::Driver for YarnDriver {
             .kill(&req.id)
             .await
             .map_err(internal)?;
+        // Like Java's `YarnClient.killApplication`, answer once the kill has completed: the RM
+        // accepts a kill with 202 and moves the application to KILLED a moment later.
+        let deadline = tokio::time::Instant::now() + KILL_WAIT;
+        loop {
+            let now = backend.skein_app(&req.id).await?;
+            if now.state.is_terminal() {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Status::deadline_exceeded(format!(
+                    "The ResourceManager accepted the kill of {} but the application is still \
+                     {} after {} s; check it with `skein application status {}`",
+                    req.id,
+                    now.state,
+                    KILL_WAIT.as_secs(),
+                    req.id
+                )));
+            }
+            tokio::time::sleep(WAIT_POLL).await;
+        }
         // The staging folder is in its owner's home.
         let removed = match backend.hdfs_for(&app.user).await {
             Ok(hdfs) => hdfs.remove_staging_dir(&req.id).await,
