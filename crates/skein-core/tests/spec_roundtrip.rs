@@ -200,6 +200,8 @@ fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
                     env,
                     depends: depends.into_iter().collect(),
                     max_restarts,
+                    // The default, or the instances when above it (both must round-trip).
+                    max_instances: instances.max(Service::DEFAULT_MAX_INSTANCES),
                     allow_failures,
                     node_label,
                     nodes,

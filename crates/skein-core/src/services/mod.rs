@@ -25,8 +25,10 @@ pub use report::{ContainerReport, ContainerState, FinalStatus};
 
 pub use exit::{FAILED_DURING_EXECUTION, KILLED_BY_USER, MEMORY_LIMIT, SUCCEEDED};
 
-/// A client request the services cannot satisfy; all map to gRPC `INVALID_ARGUMENT` with
-/// exactly these messages (Skein clients show them verbatim).
+/// A client request the services cannot satisfy. Skein's own errors map to gRPC
+/// `INVALID_ARGUMENT` with exactly these messages (Skein clients show them verbatim); the
+/// instance limit, a skein-rs addition, maps to `FAILED_PRECONDITION` (the Python client shows
+/// both as `ValueError(message)`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
     /// No service of that name.
@@ -46,11 +48,38 @@ pub enum ServiceError {
     /// `scale` to a negative count.
     #[error("count must be >= 0")]
     NegativeCount,
+    /// `scale` or `addContainer` would take a service above its `max_instances`; nothing
+    /// changed.
+    #[error(
+        "Service '{service}' may have at most {limit} active (waiting, requested or running) \
+         containers (its max_instances), so {action} to {requested} is refused; it has {active} \
+         and nothing was changed. To allow more, set `services.{service}.max_instances` in the \
+         application's spec (default {default}) and submit it again."
+    )]
+    TooManyInstances {
+        /// Service name.
+        service: String,
+        /// What was asked for: `scaling` or `adding a container`.
+        action: &'static str,
+        /// The number of active containers the request asked for.
+        requested: i64,
+        /// Active containers now.
+        active: usize,
+        /// The service's `max_instances`.
+        limit: i32,
+        /// The default limit, for the message.
+        default: i32,
+    },
 }
 
 impl From<ServiceError> for tonic::Status {
     fn from(e: ServiceError) -> Self {
-        tonic::Status::invalid_argument(e.to_string())
+        match e {
+            ServiceError::TooManyInstances { .. } => {
+                tonic::Status::failed_precondition(e.to_string())
+            }
+            _ => tonic::Status::invalid_argument(e.to_string()),
+        }
     }
 }
 
@@ -148,6 +177,29 @@ impl Service {
             .values()
             .filter(|c| c.state.is_active())
             .count()
+    }
+
+    /// Refuses a request for `requested` active containers above `max_instances`. Only growth
+    /// is refused: a service above its limit (impossible today) may still shrink.
+    fn check_limit(
+        &self,
+        name: &str,
+        action: &'static str,
+        requested: i64,
+    ) -> Result<(), ServiceError> {
+        let active = self.active();
+        let limit = self.spec.max_instances;
+        if requested > i64::from(limit) && requested > i64::try_from(active).unwrap_or(i64::MAX) {
+            return Err(ServiceError::TooManyInstances {
+                service: name.to_string(),
+                action,
+                requested,
+                active,
+                limit,
+                default: spec::Service::DEFAULT_MAX_INSTANCES,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -342,16 +394,17 @@ impl Services {
         if delta == 0 && count < 0 {
             return Err(ServiceError::NegativeCount);
         }
-        let active = i32::try_from(s.active()).unwrap_or(i32::MAX);
+        let active = s.active();
+        let active_i64 = i64::try_from(active).unwrap_or(i64::MAX);
+        // i64: a delta of i32::MAX on top of the active containers must not overflow.
         let delta = if delta != 0 {
-            delta.max(-active)
+            i64::from(delta).max(-active_i64)
         } else {
-            count - active
+            i64::from(count) - active_i64
         };
-        tracing::info!(
-            "Scaling service '{service}' to {} instances, a delta of {delta}.",
-            active + delta
-        );
+        let target = active_i64 + delta;
+        s.check_limit(service, "scaling", target)?;
+        tracing::info!("Scaling service '{service}' to {target} instances, a delta of {delta}.");
         let mut changed = Vec::new();
         if delta > 0 {
             for _ in 0..delta {
@@ -359,7 +412,8 @@ impl Services {
                 changed.push(self.snapshot(service, instance));
             }
         } else if delta < 0 {
-            for instance in self.removal_order(service, delta.unsigned_abs() as usize) {
+            let n = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
+            for instance in self.removal_order(service, n) {
                 self.kill(service, instance, now);
                 changed.push(self.snapshot(service, instance));
             }
@@ -399,7 +453,9 @@ impl Services {
         env: BTreeMap<String, String>,
         now: i64,
     ) -> Result<ContainerReport, ServiceError> {
-        self.service(service)?;
+        let s = self.service(service)?;
+        let requested = i64::try_from(s.active()).unwrap_or(i64::MAX) + 1;
+        s.check_limit(service, "adding a container", requested)?;
         let instance = self.add(service, env, now);
         self.snapshot(service, instance)
             .ok_or_else(|| ServiceError::UnknownService(service.to_string()))

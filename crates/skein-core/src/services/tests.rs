@@ -518,3 +518,56 @@ fn strict_locality_is_kept_only_with_a_location() {
     assert!(!requests[1].relax_locality);
     assert_eq!(requests[1].nodes, vec!["n1"]);
 }
+
+#[test]
+fn a_scale_above_max_instances_is_refused_and_changes_nothing() {
+    let mut svc = service(2, &[]);
+    svc.max_instances = 5;
+    let mut s = app(vec![("worker", svc)]);
+    s.take_actions();
+    s.on_allocated(&[allocation("c1", 1)], 2);
+    s.take_actions();
+    let before = states(&s, "worker");
+
+    let err = s
+        .scale("worker", 100_000, 0, 3)
+        .expect_err("above the limit");
+    assert_eq!(
+        err.to_string(),
+        "Service 'worker' may have at most 5 active (waiting, requested or running) containers \
+         (its max_instances), so scaling to 100000 is refused; it has 2 and nothing was \
+         changed. To allow more, set `services.worker.max_instances` in the application's spec \
+         (default 10000) and submit it again."
+    );
+    let status: tonic::Status = err.into();
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    // By delta too, even one that would overflow an i32 on top of the active ones.
+    assert!(s.scale("worker", 0, 4, 3).is_err());
+    assert!(s.scale("worker", 0, i32::MAX, 3).is_err());
+    assert_eq!(states(&s, "worker"), before);
+    assert!(s.take_actions().is_empty(), "nothing asked of YARN");
+
+    // Up to the limit is fine, and then one more container is refused.
+    assert_eq!(s.scale("worker", 5, 0, 4).expect("at the limit").len(), 3);
+    let err = s
+        .add_container("worker", BTreeMap::new(), 5)
+        .expect_err("above the limit");
+    assert!(
+        err.to_string()
+            .contains("so adding a container to 6 is refused")
+    );
+    assert_eq!(states(&s, "worker").len(), 5);
+    // Scaling down always works.
+    assert_eq!(s.scale("worker", 1, 0, 6).expect("down").len(), 4);
+}
+
+#[test]
+fn the_default_limit_is_ten_thousand_and_completed_containers_do_not_count() {
+    let mut s = app(vec![("a", service(0, &[]))]);
+    s.scale("a", 10_000, 0, 1).expect("at the default limit");
+    assert!(s.scale("a", 10_001, 0, 1).is_err());
+    s.scale("a", 0, 0, 2).expect("all killed");
+    s.take_actions();
+    s.scale("a", 10_000, 0, 3)
+        .expect("killed ones are not active");
+}

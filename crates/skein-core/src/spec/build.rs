@@ -410,6 +410,13 @@ impl Builder<'_> {
         service.env = self.string_map(&f, "env");
         service.depends = self.string_list(&f, "depends").into_iter().collect();
         service.max_restarts = self.int(&f, "max_restarts", 0, i32::MIN, i32::MAX);
+        service.max_instances = self.int(
+            &f,
+            "max_instances",
+            Service::DEFAULT_MAX_INSTANCES,
+            i32::MIN,
+            i32::MAX,
+        );
         service.allow_failures = self.boolean(&f, "allow_failures");
         service.node_label = self.string(&f, "node_label", "");
         service.nodes = self.string_list(&f, "nodes");

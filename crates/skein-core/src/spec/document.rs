@@ -89,7 +89,7 @@ fn security(s: &Security) -> Value {
 }
 
 fn service(s: &Service) -> Value {
-    json!({
+    let mut value = json!({
         "resources": resources(&s.resources),
         "script": s.script,
         "instances": s.instances,
@@ -102,7 +102,14 @@ fn service(s: &Service) -> Value {
         "nodes": s.nodes,
         "racks": s.racks,
         "relax_locality": s.relax_locality,
-    })
+    });
+    // Only when set: Skein's own tools read these documents and know no such key.
+    if s.max_instances != Service::DEFAULT_MAX_INSTANCES
+        && let Value::Object(map) = &mut value
+    {
+        map.insert("max_instances".into(), Value::from(s.max_instances));
+    }
+    value
 }
 
 fn resources(r: &Resources) -> Value {

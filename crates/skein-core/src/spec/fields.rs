@@ -35,6 +35,7 @@ pub(crate) const SERVICE: &[&str] = &[
     "env",
     "depends",
     "max_restarts",
+    "max_instances",
     "allow_failures",
     "node_label",
     "nodes",

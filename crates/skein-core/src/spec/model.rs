@@ -69,6 +69,10 @@ pub struct Service {
     pub depends: BTreeSet<String>,
     /// Restarts allowed across the service; -1 means unlimited (default 0).
     pub max_restarts: i32,
+    /// The most active (waiting, requested, running) containers the service may have; `scale`
+    /// and `addContainer` beyond it are refused (default [`Service::DEFAULT_MAX_INSTANCES`]; a
+    /// skein-rs extension).
+    pub max_instances: i32,
     /// If true, exhausting restarts does not fail the application.
     pub allow_failures: bool,
     /// Node label expression for the containers.
@@ -319,6 +323,14 @@ impl Default for Master {
 }
 
 impl Service {
+    /// The default of `max_instances`. Each active container costs the AM a state record
+    /// (~0.5 KiB) and, while requested, a YARN request in the shim and in the ResourceManager's
+    /// scheduler (one priority each); 10,000 keeps all of them small (a few MiB), keeps
+    /// `getContainers` of the active containers (~100-300 bytes each on the wire) under gRPC's
+    /// 4 MiB message limit, and is far above what one application's service runs on most
+    /// clusters (a service of 10,000 containers of 1 GiB is 10 TiB of memory).
+    pub const DEFAULT_MAX_INSTANCES: i32 = 10_000;
+
     /// A service with Skein's defaults around the two required fields.
     pub fn new(resources: Resources, script: impl Into<String>) -> Service {
         Service {
@@ -329,6 +341,7 @@ impl Service {
             env: BTreeMap::new(),
             depends: BTreeSet::new(),
             max_restarts: 0,
+            max_instances: Service::DEFAULT_MAX_INSTANCES,
             allow_failures: false,
             node_label: String::new(),
             nodes: Vec::new(),

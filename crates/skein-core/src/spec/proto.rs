@@ -82,6 +82,12 @@ fn service_to(s: &Service) -> proto::Service {
         racks: s.racks.clone(),
         relax_locality: s.relax_locality,
         max_restarts: s.max_restarts,
+        // The default goes as 0 (unset), so a default spec encodes as Skein's does.
+        max_instances: if s.max_instances == Service::DEFAULT_MAX_INSTANCES {
+            0
+        } else {
+            s.max_instances
+        },
         allow_failures: s.allow_failures,
         resources: Some(resources_to(&s.resources)),
         files: files_to(&s.files),
@@ -309,6 +315,12 @@ fn service_from(s: proto::Service, path: &FieldPath, problems: &mut Vec<Problem>
         env: s.env.into_iter().collect(),
         depends: s.depends.into_iter().collect(),
         max_restarts: s.max_restarts,
+        // Unset (0) from Skein's clients: the default.
+        max_instances: if s.max_instances == 0 {
+            Service::DEFAULT_MAX_INSTANCES
+        } else {
+            s.max_instances
+        },
         allow_failures: s.allow_failures,
         node_label: s.node_label,
         nodes: s.nodes,

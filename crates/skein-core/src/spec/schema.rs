@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::fields;
-use super::model::{FileType, LogLevel, Visibility};
+use super::model::{FileType, LogLevel, Service, Visibility};
 
 /// The JSON Schema (draft 2020-12) of an ApplicationSpec file.
 pub fn json_schema() -> Value {
@@ -108,6 +108,9 @@ fn service() -> Value {
             ("depends", list("Services whose initial containers must be running before \
                 this one starts.")),
             ("max_restarts", int("Restarts allowed across the service; -1 is unlimited.", 0, -1)),
+            ("max_instances", int("The most active (waiting, requested, running) containers \
+                the service may have; scale and add_container beyond it are refused \
+                (a skein-rs extension).", i64::from(Service::DEFAULT_MAX_INSTANCES), 1)),
             ("allow_failures", boolean("If true, exhausting restarts does not fail the \
                 application.")),
             ("node_label", string("Node label expression for the containers.", "")),

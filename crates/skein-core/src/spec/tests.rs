@@ -565,3 +565,25 @@ fn validate_files_prints_normalized_specs_or_every_error() {
         "{err}"
     );
 }
+
+#[test]
+fn max_instances_bounds_the_initial_instances() {
+    assert_eq!(
+        ok(HELLO).services["hello"].max_instances,
+        Service::DEFAULT_MAX_INSTANCES
+    );
+    let spec = ok(&format!("{HELLO}    instances: 3\n    max_instances: 3\n"));
+    assert_eq!(spec.services["hello"].max_instances, 3);
+    assert_eq!(
+        errors(&format!("{HELLO}    instances: 4\n    max_instances: 3\n")),
+        [
+            "spec.yaml:7:16: services.hello.instances: instances (4) is above the service's \
+             max_instances (3); lower instances, or raise `services.hello.max_instances` \
+             (default 10000)"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}    max_instances: 0\n")),
+        ["spec.yaml:7:20: services.hello.max_instances: max_instances must be at least 1, found 0"]
+    );
+}

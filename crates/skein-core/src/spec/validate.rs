@@ -74,6 +74,29 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
                 .with_hint("use -1 for unlimited restarts"),
             );
         }
+        if service.max_instances < 1 {
+            problems.push(Problem::new(
+                path.key("max_instances"),
+                format!(
+                    "max_instances must be at least 1, found {}",
+                    service.max_instances
+                ),
+            ));
+        } else if service.instances > service.max_instances {
+            problems.push(
+                Problem::new(
+                    path.key("instances"),
+                    format!(
+                        "instances ({}) is above the service's max_instances ({})",
+                        service.instances, service.max_instances
+                    ),
+                )
+                .with_hint(format!(
+                    "lower instances, or raise `services.{name}.max_instances` (default {})",
+                    super::model::Service::DEFAULT_MAX_INSTANCES
+                )),
+            );
+        }
         resources(&service.resources, &path.key("resources"), &mut problems);
         if service.script.trim().is_empty() {
             problems.push(Problem::new(

@@ -172,3 +172,23 @@ fn awkward_strings_survive_yaml_and_json() {
         );
     }
 }
+
+#[test]
+fn max_instances_travels_as_a_new_field_unset_by_default() {
+    let mut spec = ok(HELLO);
+    let wire = crate::proto::ApplicationSpec::from(&spec);
+    // A default spec encodes as Skein's clients encode it: field 13 unset.
+    assert_eq!(wire.services["hello"].max_instances, 0);
+    assert_eq!(ApplicationSpec::try_from(wire).expect("valid"), spec);
+    spec.services.get_mut("hello").expect("hello").max_instances = 50_000;
+    let wire = crate::proto::ApplicationSpec::from(&spec);
+    assert_eq!(wire.services["hello"].max_instances, 50_000);
+    assert_eq!(ApplicationSpec::try_from(wire).expect("valid"), spec);
+    let document = spec.to_document();
+    assert_eq!(document["services"]["hello"]["max_instances"], 50_000);
+    assert!(
+        ok(HELLO).to_document()["services"]["hello"]
+            .get("max_instances")
+            .is_none()
+    );
+}
