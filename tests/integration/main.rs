@@ -3,6 +3,7 @@
 
 mod am_tests;
 mod app_tests;
+mod bounds_tests;
 mod cli_tests;
 mod cluster;
 mod cluster_tests;
