@@ -129,6 +129,7 @@ impl AmConfig {
             .ok()
             .and_then(|v| v.parse::<u32>().ok());
         let max_attempts = effective_max_attempts(spec.max_attempts, cluster_max);
+        let shim = ShimConfig::from_container_env(spec.master.resources.memory)?;
         Ok(AmConfig {
             max_attempts,
             spec,
@@ -138,7 +139,7 @@ impl AmConfig {
             rpc_port: 0,
             tracking_url: String::new(),
             hadoop_user_name: var("HADOOP_USER_NAME").ok(),
-            shim: ShimConfig::from_container_env()?,
+            shim,
         })
     }
 
@@ -501,6 +502,7 @@ impl ApplicationMaster {
         am.core.registered.send_replace(true);
         am.apply(|s| s.start(now_ms()));
 
+        let mut shim_exit = None;
         let outcome = loop {
             if let Some(outcome) = am.outcome() {
                 break outcome;
@@ -508,7 +510,14 @@ impl ApplicationMaster {
             tokio::select! {
                 message = self.events.next() => match message {
                     ShimMessage::Event(event) => am.on_event(event),
-                    ShimMessage::Exited(exit) => return Err(ShimError::Exited(exit).into()),
+                    ShimMessage::Exited(exit) => {
+                        // The shim held the YARN clients: the application cannot go on, but
+                        // it can still end with a reason (see `finish`), never hang.
+                        let diagnostics = shim_failure(&exit);
+                        tracing::error!("{diagnostics}");
+                        am.end(FinalStatus::Failed, &diagnostics, 10);
+                        shim_exit = Some(exit);
+                    }
                 },
                 _ = am.core.wake.notified() => {}
             }
@@ -519,8 +528,13 @@ impl ApplicationMaster {
             outcome.diagnostics
         );
         am.core.kv.shutdown();
-        self.finish(&outcome).await;
-        Ok(outcome)
+        let unregistered = self.finish(&outcome).await;
+        match shim_exit {
+            // Not unregistered: the AM exits 1 with the reason in its stderr file, which YARN
+            // quotes in the attempt's diagnostics.
+            Some(exit) if !unregistered => Err(ShimError::Exited(exit).into()),
+            _ => Ok(outcome),
+        }
     }
 
     async fn wait_for_registration(&mut self) -> Result<(), AmError> {
@@ -552,32 +566,24 @@ impl ApplicationMaster {
             .unwrap_or_else(|_| Err(AmError::Register("no answer from the YARN shim".into())))
     }
 
-    /// Unregisters (unless YARN should retry) and lets the shim exit.
-    async fn finish(&mut self, outcome: &Outcome) {
+    /// Unregisters (unless YARN should retry) and lets the shim exit; returns whether the
+    /// application was unregistered. When the shim is dead or does not answer, a fresh shim
+    /// unregisters: the ResourceManager knows the attempt (its AMRM token is in the
+    /// container's credentials), not the connection that registered it.
+    async fn finish(&mut self, outcome: &Outcome) -> bool {
         let (attempt, max_attempts) = (self.config.attempt(), self.config.max_attempts);
         let shim = self.am.core.shim.clone();
+        let mut unregistered = false;
         if self.config.is_final(outcome.status) {
-            let _ = shim.send(Command::Unregister {
-                final_status: outcome.status.as_str().to_string(),
-                diagnostics: outcome.diagnostics.clone(),
-                tracking_url: String::new(),
-            });
-            let events = &mut self.events;
-            let unregistered = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
-                loop {
-                    match events.next().await {
-                        ShimMessage::Event(Event::Unregistered) => return true,
-                        ShimMessage::Event(Event::Error { message, .. }) => {
-                            tracing::error!("unregistering failed: {message}");
-                            return false;
-                        }
-                        ShimMessage::Event(_) => {}
-                        ShimMessage::Exited(_) => return false,
-                    }
-                }
-            })
-            .await;
-            if unregistered != Ok(true) {
+            if !self.events.has_exited() {
+                let _ = shim.send(unregister_command(outcome));
+                unregistered = wait_for_unregistered(&mut self.events, SHUTDOWN_TIMEOUT).await;
+            }
+            if !unregistered {
+                tracing::warn!("unregistering through a new YARN shim");
+                unregistered = unregister_with_new_shim(&self.config.shim, outcome).await;
+            }
+            if !unregistered {
                 tracing::error!("the application could not be unregistered");
             }
         } else {
@@ -587,11 +593,68 @@ impl ApplicationMaster {
         }
         let _ = shim.send(Command::Exit { code: 0 });
         let events = &mut self.events;
-        let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
+        let wait = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
             while let ShimMessage::Event(_) = events.next().await {}
-        })
-        .await;
+        });
+        let _ = wait.await;
+        unregistered
     }
+}
+
+/// The diagnostics of an application whose shim died.
+fn shim_failure(exit: &shim::ShimExit) -> String {
+    format!(
+        "The YARN shim (the application master's Java process) failed: it exited \
+         unexpectedly: {exit}. See application.master.log for more information."
+    )
+}
+
+fn unregister_command(outcome: &Outcome) -> Command {
+    Command::Unregister {
+        final_status: outcome.status.as_str().to_string(),
+        diagnostics: outcome.diagnostics.clone(),
+        tracking_url: String::new(),
+    }
+}
+
+/// Waits for `unregistered`; false on an error, the shim's exit or the timeout.
+async fn wait_for_unregistered(events: &mut ShimEvents, timeout: Duration) -> bool {
+    let wait = tokio::time::timeout(timeout, async {
+        loop {
+            match events.next().await {
+                ShimMessage::Event(Event::Unregistered) => return true,
+                ShimMessage::Event(Event::Error { message, .. }) => {
+                    tracing::error!("unregistering failed: {message}");
+                    return false;
+                }
+                ShimMessage::Event(_) => {}
+                ShimMessage::Exited(exit) => {
+                    tracing::error!("the YARN shim exited before unregistering: {exit}");
+                    return false;
+                }
+            }
+        }
+    });
+    wait.await.unwrap_or(false)
+}
+
+/// Starts a new shim only to unregister with `outcome` (after the first one died or hung).
+async fn unregister_with_new_shim(config: &ShimConfig, outcome: &Outcome) -> bool {
+    let (sender, mut events, _) = match shim::spawn(config, STARTUP_TIMEOUT).await {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::error!("cannot start a new YARN shim to unregister: {e}");
+            return false;
+        }
+    };
+    let unregistered = sender.send(unregister_command(outcome)).is_ok()
+        && wait_for_unregistered(&mut events, SHUTDOWN_TIMEOUT).await;
+    let _ = sender.send(Command::Exit { code: 0 });
+    let wait = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
+        while let ShimMessage::Event(_) = events.next().await {}
+    });
+    let _ = wait.await;
+    unregistered
 }
 
 /// Runs an ApplicationMaster to its end: [`ApplicationMaster::launch`] then

@@ -101,9 +101,13 @@ async fn a_killed_shim_fails_the_application_quickly_with_a_diagnostic_naming_it
     let app = wait_until_finished(&rm, &id, Duration::from_secs(30)).await;
     let took = start.elapsed();
     assert_eq!(app.final_status, FinalStatus::Failed, "{app:?}");
+    // Unregistered by a new shim with the AM's own diagnostic (not YARN's note of a failed AM
+    // container, which quotes it only among the container's exit details).
     assert!(
-        app.diagnostics
-            .contains("the YARN shim (Java) exited unexpectedly: killed by signal 9"),
+        app.diagnostics.starts_with(
+            "The YARN shim (the application master's Java process) failed: it exited \
+             unexpectedly: killed by signal 9 (SIGKILL)"
+        ),
         "the diagnostics do not name the shim and its death: {}",
         app.diagnostics
     );

@@ -72,31 +72,49 @@ pub struct ShimConfig {
 impl ShimConfig {
     /// The shim as a YARN container runs it: `$JAVA_HOME/bin/java -cp $CLASSPATH` (the AM's
     /// `CLASSPATH` holds `./*`, where the staged shim jar is localized, and the cluster's
-    /// `yarn.application.classpath`), 128 MiB of heap as Skein's AM JVM had.
-    pub fn from_container_env() -> Result<Self, ShimError> {
+    /// `yarn.application.classpath`), its heap sized from the AM container's memory (see
+    /// [`shim_heap_mb`]).
+    pub fn from_container_env(master_memory_mb: i32) -> Result<Self, ShimError> {
         let java_home = std::env::var_os("JAVA_HOME")
             .filter(|v| !v.is_empty())
             .ok_or(ShimError::NoJava)?;
         Ok(ShimConfig {
             java: PathBuf::from(java_home).join("bin").join("java"),
             classpath: std::env::var("CLASSPATH").unwrap_or_else(|_| "./*".to_string()),
-            jvm_options: default_jvm_options(),
+            jvm_options: jvm_options(shim_heap_mb(master_memory_mb)),
         })
     }
 }
 
-/// Heap cap and the JDK 17 flags Hadoop itself adds to container JVMs (MAPREDUCE-7456);
-/// `IgnoreUnrecognizedVMOptions` keeps Java 8 happy with them.
-pub fn default_jvm_options() -> Vec<String> {
-    [
-        "-Xmx128m",
-        "-XX:+IgnoreUnrecognizedVMOptions",
-        "--add-opens=java.base/java.lang=ALL-UNNAMED",
-        "--add-exports=java.base/sun.net.dns=ALL-UNNAMED",
-        "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
-    ]
-    .map(String::from)
-    .to_vec()
+/// The least heap the shim gets (Skein's AM JVM had 128 MiB in all).
+pub const MIN_SHIM_HEAP_MB: i64 = 128;
+
+/// The shim's heap in an AM container of `master_memory_mb`: 40 %, at least
+/// [`MIN_SHIM_HEAP_MB`]. The rest of the container is for the JVM outside its heap (metaspace
+/// for Hadoop's client classes, code cache, thread stacks: ~100 MiB) and for the Rust AM (~30
+/// MiB plus ~1 KiB per container), so the NodeManager's memory check never trips on the default
+/// 512 MiB (a 204 MiB heap) and a larger `master.resources.memory` gives the shim room for more
+/// outstanding requests.
+pub fn shim_heap_mb(master_memory_mb: i32) -> i64 {
+    (i64::from(master_memory_mb) * 2 / 5).max(MIN_SHIM_HEAP_MB)
+}
+
+/// Heap cap, exit on OutOfMemoryError (a shim out of memory must end, so that the AM reports it,
+/// rather than linger without reading commands), and the JDK 17 flags Hadoop itself adds to
+/// container JVMs (MAPREDUCE-7456); `IgnoreUnrecognizedVMOptions` keeps old JVMs happy with them.
+pub fn jvm_options(heap_mb: i64) -> Vec<String> {
+    let mut options = vec![format!("-Xmx{heap_mb}m")];
+    options.extend(
+        [
+            "-XX:+IgnoreUnrecognizedVMOptions",
+            "-XX:+ExitOnOutOfMemoryError",
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-exports=java.base/sun.net.dns=ALL-UNNAMED",
+            "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+        ]
+        .map(String::from),
+    );
+    options
 }
 
 /// `killed by signal 9 (SIGKILL)` or `exit code 3`: the words the shim uses for the Rust side's
@@ -180,6 +198,11 @@ pub struct ShimEvents {
 }
 
 impl ShimEvents {
+    /// Whether the shim's exit was already seen.
+    pub fn has_exited(&self) -> bool {
+        self.exit.is_some()
+    }
+
     /// The next message; after [`ShimMessage::Exited`], that exit again.
     pub async fn next(&mut self) -> ShimMessage {
         if let Some(exit) = &self.exit {
@@ -356,6 +379,17 @@ mod tests {
     use std::os::unix::process::ExitStatusExt;
 
     use super::*;
+
+    #[test]
+    fn the_heap_follows_the_am_containers_memory() {
+        assert_eq!(shim_heap_mb(512), 204);
+        assert_eq!(shim_heap_mb(4096), 1638);
+        assert_eq!(shim_heap_mb(128), MIN_SHIM_HEAP_MB);
+        assert_eq!(shim_heap_mb(i32::MAX), 858_993_458);
+        let options = jvm_options(shim_heap_mb(1024));
+        assert_eq!(options[0], "-Xmx409m");
+        assert!(options.contains(&"-XX:+ExitOnOutOfMemoryError".to_string()));
+    }
 
     #[test]
     fn exits_are_described_by_code_or_signal() {

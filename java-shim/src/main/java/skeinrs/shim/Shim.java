@@ -37,6 +37,7 @@ import org.apache.hadoop.yarn.api.records.NodeReport;
 import org.apache.hadoop.yarn.api.records.Priority;
 import org.apache.hadoop.yarn.api.records.Resource;
 import org.apache.hadoop.yarn.api.records.URL;
+import org.apache.hadoop.yarn.client.api.AMRMClient;
 import org.apache.hadoop.yarn.client.api.AMRMClient.ContainerRequest;
 import org.apache.hadoop.yarn.client.api.async.AMRMClientAsync;
 import org.apache.hadoop.yarn.client.api.async.NMClientAsync;
@@ -87,7 +88,17 @@ public final class Shim {
         new PrintStream(new FileOutputStream(FileDescriptor.out), false, "UTF-8");
     System.setOut(System.err);
     writePidFile();
-    int code = new Shim(events).run();
+    int code;
+    try {
+      code = new Shim(events).run();
+    } catch (Throwable e) {
+      // An Error (OutOfMemoryError, ...) out of the command loop: without this, Hadoop's
+      // non-daemon threads would keep a shim alive that no longer reads commands. The Rust
+      // side sees the exit and ends the application with this reason.
+      log("failed: " + describe(e));
+      Runtime.getRuntime().halt(3);
+      return;
+    }
     // Hadoop leaves non-daemon threads behind; the pipe is the only lifeline that matters.
     System.exit(code);
   }
@@ -265,10 +276,12 @@ public final class Shim {
       case "unregister":
         {
           Commands.Unregister u = new Commands.Unregister(cmd);
-          rm.unregisterApplicationMaster(
-              FinalApplicationStatus.valueOf(u.finalStatus),
-              u.diagnostics,
-              emptyToNull(u.trackingUrl));
+          FinalApplicationStatus status = FinalApplicationStatus.valueOf(u.finalStatus);
+          if (rm != null) {
+            rm.unregisterApplicationMaster(status, u.diagnostics, emptyToNull(u.trackingUrl));
+          } else {
+            unregisterForDeadShim(status, u.diagnostics, emptyToNull(u.trackingUrl));
+          }
           unregistered = true;
           send(Events.unregistered());
         }
@@ -301,6 +314,23 @@ public final class Shim {
             (long) max.getVirtualCores(),
             r.getQueue() == null ? "" : r.getQueue(),
             (long) r.getContainersFromPreviousAttempts().size()));
+  }
+
+  /**
+   * Unregisters an attempt that another shim registered and can no longer unregister (it died
+   * or hung): the ResourceManager knows the attempt by the AMRM token in this container's
+   * credentials, not by the connection that registered it.
+   */
+  private static void unregisterForDeadShim(
+      FinalApplicationStatus status, String diagnostics, String trackingUrl) throws Exception {
+    AMRMClient<ContainerRequest> client = AMRMClient.createAMRMClient();
+    client.init(new YarnConfiguration());
+    client.start();
+    try {
+      client.unregisterApplicationMaster(status, diagnostics, trackingUrl);
+    } finally {
+      client.stop();
+    }
   }
 
   /** The AM's credentials minus its AMRM token, which must never reach other containers. */
