@@ -21,7 +21,8 @@ use skein_core::kv::{ContainerDirectory, OwnerState};
 use skein_core::launch::{LaunchEnvironment, start_container};
 use skein_core::runtime::{Command, Event};
 use skein_core::services::{
-    Action, ContainerReport, ContainerState, FinalStatus, Outcome, ServiceError, Services,
+    Action, ContainerReport, ContainerState, FinalStatus, Outcome, RequestWindow, ServiceError,
+    Services, Withdrawal,
 };
 use skein_core::spec::ApplicationSpec;
 
@@ -36,6 +37,10 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// new requests (a scale-up waits for the current interval to end) within a second.
 const FAST_HEARTBEAT_MS: u32 = 200;
 const SLOW_HEARTBEAT_MS: u32 = 1000;
+/// Container requests outstanding in the shim (and the ResourceManager) at most; more wait in
+/// the AM ([`RequestWindow`]). 1,000 keeps the shim's request tables to a few MiB in its
+/// smallest heap and is more than a node heartbeat round of most clusters can allocate.
+const MAX_REQUESTS_IN_FLIGHT: usize = 1_000;
 
 /// What stops the AM from running.
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +203,8 @@ struct Core {
 
 struct DispatchState {
     heartbeat_ms: u32,
+    /// Requests sent to the shim, and those waiting for room.
+    requests: RequestWindow,
 }
 
 /// The services as the key-value store's owner check sees them.
@@ -337,7 +344,18 @@ impl AppMaster {
         };
         // The services lock is released: the kv store calls back into it for owner checks.
         for action in actions {
-            self.carry_out(action);
+            self.carry_out(action, &mut dispatch.requests);
+        }
+        let refill = dispatch.requests.refill();
+        if !refill.is_empty() {
+            tracing::debug!(
+                "sending {} queued container requests ({} waiting)",
+                refill.len(),
+                dispatch.requests.queued()
+            );
+        }
+        for request in refill {
+            let _ = self.core.shim.send(Command::Request(request));
         }
         let wanted = if outstanding {
             FAST_HEARTBEAT_MS
@@ -358,10 +376,16 @@ impl AppMaster {
         result
     }
 
-    fn carry_out(&self, action: Action) {
+    fn carry_out(&self, action: Action, requests: &mut RequestWindow) {
         let command = match action {
-            Action::Request(r) => Command::Request(r),
-            Action::RemoveRequest { priority } => Command::RemoveRequest { priority },
+            Action::Request(r) => match requests.request(r) {
+                Some(r) => Command::Request(r),
+                None => return,
+            },
+            Action::RemoveRequest { priority } => match requests.withdraw(priority) {
+                Withdrawal::RemoveFromYarn => Command::RemoveRequest { priority },
+                Withdrawal::Dropped => return,
+            },
             Action::Release { container_id } => Command::Release { container_id },
             Action::Stop { container_id } => Command::Stop { container_id },
             Action::Launch(launch) => {
@@ -402,6 +426,8 @@ impl AppMaster {
                 message,
             } => self.apply(|s| s.on_start_failed(&container_id, &message, now_ms())),
             Event::RequestFailed { priority, message } => {
+                // The shim holds no request for it: its room in the window is free again.
+                lock(&self.core.dispatch).requests.withdraw(priority);
                 self.apply(|s| s.on_request_failed(priority, &message, now_ms()))
             }
             Event::ShutdownRequested { reason } => self.apply(|s| {
@@ -455,6 +481,7 @@ impl ApplicationMaster {
             services,
             dispatch: Mutex::new(DispatchState {
                 heartbeat_ms: FAST_HEARTBEAT_MS,
+                requests: RequestWindow::new(MAX_REQUESTS_IN_FLIGHT),
             }),
             shim: sender,
             kv,

@@ -15,6 +15,7 @@ mod query;
 mod report;
 #[cfg(test)]
 mod tests;
+mod window;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,6 +23,7 @@ use crate::proto::ContainerInstance;
 use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
 use crate::spec::{self, ApplicationSpec};
 pub use report::{ContainerReport, ContainerState, FinalStatus};
+pub use window::{RequestWindow, Withdrawal};
 
 pub use exit::{FAILED_DURING_EXECUTION, KILLED_BY_USER, MEMORY_LIMIT, SUCCEEDED};
 
