@@ -19,6 +19,11 @@ use crate::proto::{self, app_master_server};
 use crate::security::{Credentials, tls};
 use skein_core::services::{ContainerReport, ContainerState};
 
+/// The largest message gRPC clients accept by default (grpcio's `max_receive_message_length`,
+/// so Skein's Python client, and tonic's `max_decoding_message_size`, so the CLI): a larger
+/// reply would reach them only as "message length too large".
+pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
+
 /// Why the gRPC server stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("the application master's gRPC server failed: {0}")]
@@ -147,7 +152,7 @@ impl app_master_server::AppMaster for AppMasterService {
             .map(ContainerState::from)
             .collect();
         let containers = self.am.containers(&request.services, &states)?;
-        Ok(Response::new(containers_response(&containers)))
+        bounded(containers_response(&containers)).map(Response::new)
     }
 
     async fn kill_container(
@@ -255,6 +260,23 @@ pub async fn serve(
         .map_err(|e| describe(&e))
 }
 
+/// `reply`, or a clear refusal when it would pass [`MAX_REPLY_BYTES`]. Active containers always
+/// fit (a service's `max_instances`, 10,000 by default, of ~100-300 bytes each); all the
+/// containers a long-running application ever had, with YARN's diagnostics, may not.
+fn bounded(reply: proto::ContainersResponse) -> Result<proto::ContainersResponse, Status> {
+    use prost::Message;
+    let bytes = reply.encoded_len();
+    if bytes <= MAX_REPLY_BYTES {
+        return Ok(reply);
+    }
+    Err(Status::failed_precondition(format!(
+        "The reply would list {} containers in {bytes} bytes, above gRPC's message limit of \
+         {MAX_REPLY_BYTES} bytes (4 MiB); ask for fewer containers, by service or by state (e.g. \
+         `skein container ls APP --service NAME --state RUNNING`)",
+        reply.containers.len()
+    )))
+}
+
 /// The wire form of container reports.
 fn containers_response(containers: &[ContainerReport]) -> proto::ContainersResponse {
     proto::ContainersResponse {
@@ -265,6 +287,51 @@ fn containers_response(containers: &[ContainerReport]) -> proto::ContainersRespo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An allocated container as the AM reports it, with an epoch in its id and a long host.
+    fn running(service: &str, instance: i32, exit_message: &str) -> ContainerReport {
+        ContainerReport {
+            service: service.into(),
+            instance,
+            state: ContainerState::Running,
+            yarn_container_id: "container_e17_1796217177981_0012_01_010002".into(),
+            yarn_node_http_address: "worker-0123.rack-42.example.com:8042".into(),
+            start_time: 1_796_217_177_981,
+            finish_time: 1_796_217_277_981,
+            exit_message: exit_message.into(),
+        }
+    }
+
+    #[test]
+    fn a_full_service_of_active_containers_fits_in_one_reply() {
+        // The default max_instances with a 64-character service name: ~1.5 MiB.
+        let name = "s".repeat(64);
+        let all: Vec<ContainerReport> = (0..skein_core::spec::Service::DEFAULT_MAX_INSTANCES)
+            .map(|i| running(&name, i, ""))
+            .collect();
+        let reply = bounded(containers_response(&all)).expect("fits");
+        assert!(prost::Message::encoded_len(&reply) < MAX_REPLY_BYTES / 2);
+    }
+
+    #[test]
+    fn a_reply_above_the_message_limit_is_refused_with_how_to_ask_for_less() {
+        // 5,000 completed containers with 1 KiB of YARN diagnostics each: ~5.6 MiB.
+        let all: Vec<ContainerReport> = (0..5_000)
+            .map(|i| running("svc", i, &"x".repeat(1024)))
+            .collect();
+        let err = bounded(containers_response(&all)).expect_err("too large");
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            err.message()
+                .starts_with("The reply would list 5000 containers in ")
+                && err
+                    .message()
+                    .contains("above gRPC's message limit of 4194304 bytes")
+                && err.message().contains("--state RUNNING"),
+            "{}",
+            err.message()
+        );
+    }
 
     #[test]
     fn floats_are_quoted_as_java_does() {
