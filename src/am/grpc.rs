@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::am::master::AppMaster;
+use crate::am::status::service_status;
 use crate::am::ui::{PROXY_PREFIX, Proxies};
 use crate::am::watch::WatchStream;
 use crate::proto::{self, app_master_server};
@@ -146,7 +147,10 @@ impl app_master_server::AppMaster for AppMasterService {
             .filter_map(|s| proto::container::State::try_from(*s).ok())
             .map(ContainerState::from)
             .collect();
-        let containers = self.am.containers(&request.services, &states)?;
+        let containers = self
+            .am
+            .containers(&request.services, &states)
+            .map_err(service_status)?;
         Ok(Response::new(containers_response(&containers)))
     }
 
@@ -156,7 +160,8 @@ impl app_master_server::AppMaster for AppMasterService {
     ) -> Result<Response<proto::Empty>, Status> {
         let request = request.into_inner();
         self.am
-            .kill_container(&request.service_name, request.instance)?;
+            .kill_container(&request.service_name, request.instance)
+            .map_err(service_status)?;
         Ok(Response::new(proto::Empty {}))
     }
 
@@ -167,7 +172,8 @@ impl app_master_server::AppMaster for AppMasterService {
         let request = request.into_inner();
         let containers = self
             .am
-            .scale(&request.service_name, request.count, request.delta)?;
+            .scale(&request.service_name, request.count, request.delta)
+            .map_err(service_status)?;
         Ok(Response::new(containers_response(&containers)))
     }
 
@@ -177,7 +183,10 @@ impl app_master_server::AppMaster for AppMasterService {
     ) -> Result<Response<proto::Container>, Status> {
         let request = request.into_inner();
         let env = request.env.into_iter().collect();
-        let container = self.am.add_container(&request.service_name, env)?;
+        let container = self
+            .am
+            .add_container(&request.service_name, env)
+            .map_err(service_status)?;
         Ok(Response::new(proto::Container::from(&container)))
     }
 

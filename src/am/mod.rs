@@ -6,7 +6,8 @@
 //! * [`shim`]: the bridge to the Java shim (AMRMClientAsync/NMClientAsync) and its protocol.
 //! * [`watch`]: the async edge of the key-value store (`skein_core::kv`), whose owner checks
 //!   ask the service state machine (`skein_core::services`) through its container directory.
-//! * [`grpc`]: the `skein.AppMaster` gRPC service over all of the above.
+//! * [`grpc`]: the `skein.AppMaster` gRPC service over all of the above; `status` maps the
+//!   core's errors to Skein's gRPC codes and messages.
 //! * [`driver_script`]: the master script ("application driver").
 //! * [`ui`]: the web UI behind the YARN web proxy (overview, key-value store, proxied pages).
 //! * [`container`]: the AM as YARN runs it (`skein application-master`): gRPC and web servers,
@@ -18,6 +19,7 @@ pub mod grpc;
 
 pub mod master;
 pub mod shim;
+mod status;
 pub mod ui;
 pub mod watch;
 

@@ -20,6 +20,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
+use crate::am::status::kv_status;
 use crate::proto::{
     ContainerInstance, DeleteRangeRequest, DeleteRangeResponse, GetRangeRequest, GetRangeResponse,
     PutKeyRequest, PutKeyResponse, TransactionRequest, TransactionResponse, WatchRequest,
@@ -81,7 +82,11 @@ impl KvService {
     /// # Errors
     /// `INVALID_ARGUMENT` for a result type outside `skein.proto`.
     pub async fn get_range(&self, request: GetRangeRequest) -> Result<GetRangeResponse, Status> {
-        Ok(self.shared.lock().store.get_range(&request)?)
+        self.shared
+            .lock()
+            .store
+            .get_range(&request)
+            .map_err(kv_status)
     }
 
     /// `PutKey`, notifying watches.
@@ -90,7 +95,10 @@ impl KvService {
     /// Skein's put errors (`INVALID_ARGUMENT` / `FAILED_PRECONDITION`, see `KvError`).
     pub async fn put_key(&self, request: PutKeyRequest) -> Result<PutKeyResponse, Status> {
         let mut state = self.shared.lock();
-        let applied = state.store.put_key(request, &*self.shared.directory)?;
+        let applied = state
+            .store
+            .put_key(request, &*self.shared.directory)
+            .map_err(kv_status)?;
         state.deliver(applied.notifications);
         Ok(applied.response)
     }
@@ -104,7 +112,7 @@ impl KvService {
         request: DeleteRangeRequest,
     ) -> Result<DeleteRangeResponse, Status> {
         let mut state = self.shared.lock();
-        let applied = state.store.delete_range(&request)?;
+        let applied = state.store.delete_range(&request).map_err(kv_status)?;
         state.deliver(applied.notifications);
         Ok(applied.response)
     }
@@ -118,7 +126,10 @@ impl KvService {
         request: TransactionRequest,
     ) -> Result<TransactionResponse, Status> {
         let mut state = self.shared.lock();
-        let applied = state.store.transaction(request, &*self.shared.directory)?;
+        let applied = state
+            .store
+            .transaction(request, &*self.shared.directory)
+            .map_err(kv_status)?;
         state.deliver(applied.notifications);
         Ok(applied.response)
     }
@@ -194,10 +205,9 @@ impl Shared {
             return false;
         }
         let response = match request.request {
-            Some(watch_request::Request::Create(create)) => state
-                .store
-                .create_watch(stream, &create)
-                .map_err(Status::from),
+            Some(watch_request::Request::Create(create)) => {
+                state.store.create_watch(stream, &create).map_err(kv_status)
+            }
             Some(watch_request::Request::Cancel(cancel)) => {
                 Ok(state.store.cancel_watch(stream, &cancel))
             }

@@ -25,7 +25,7 @@ pub use report::{ContainerReport, ContainerState, FinalStatus};
 
 pub use exit::{FAILED_DURING_EXECUTION, KILLED_BY_USER, MEMORY_LIMIT, SUCCEEDED};
 
-/// A client request the services cannot satisfy; all map to gRPC `INVALID_ARGUMENT` with
+/// A client request the services cannot satisfy; the gRPC edge answers `INVALID_ARGUMENT` with
 /// exactly these messages (Skein clients show them verbatim).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
@@ -46,12 +46,6 @@ pub enum ServiceError {
     /// `scale` to a negative count.
     #[error("count must be >= 0")]
     NegativeCount,
-}
-
-impl From<ServiceError> for tonic::Status {
-    fn from(e: ServiceError) -> Self {
-        tonic::Status::invalid_argument(e.to_string())
-    }
 }
 
 /// Something the edge must do, in order.

@@ -356,10 +356,10 @@ fn unknown_enum_numbers_are_invalid_arguments() {
         result_type: 3,
         ..Default::default()
     };
-    assert_eq!(
-        store.get_range(&get).map_err(|e| e.code()).err(),
-        Some(tonic::Code::InvalidArgument)
-    );
+    assert!(matches!(
+        store.get_range(&get),
+        Err(KvError::UnknownEnumValue { value: 3, .. })
+    ));
     let delete = DeleteRangeRequest {
         result_type: -1,
         ..Default::default()
