@@ -377,7 +377,7 @@ fn ls(args: LsArgs) -> anyhow::Result<ExitCode> {
         t.as_deref()
             .map(output::parse_datetime)
             .transpose()
-            .map_err(anyhow::Error::msg)
+            .map_err(anyhow::Error::from)
             .map(|v| v.unwrap_or(0))
     };
     let request = proto::ApplicationsRequest {

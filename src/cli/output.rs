@@ -135,13 +135,24 @@ pub fn runtime_ms(start: i64, finish: i64) -> i64 {
     }
 }
 
+/// A date/time argument in none of Skein's formats.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Unable to parse '{text}' as a date/time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or HH:MM[:SS] (UTC)"
+)]
+pub struct DateTimeError {
+    /// The argument as given.
+    pub text: String,
+}
+
 /// Parses Skein's date/time arguments (UTC): `%Y-%m-%d`, `%Y-%m-%d %H:%M[:%S]`, or `%H:%M[:%S]`
 /// (today), into milliseconds since the epoch.
-pub fn parse_datetime(text: &str) -> Result<i64, String> {
-    let bad = || {
-        format!(
-            "Unable to parse '{text}' as a date/time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or HH:MM[:SS] (UTC)"
-        )
+///
+/// # Errors
+/// [`DateTimeError`] for text in none of these formats, or an impossible date or time.
+pub fn parse_datetime(text: &str) -> Result<i64, DateTimeError> {
+    let bad = || DateTimeError {
+        text: text.to_string(),
     };
     let (date_part, time_part) = match text.trim().split_once(' ') {
         Some((d, t)) => (Some(d), Some(t)),
@@ -217,7 +228,7 @@ mod tests {
         assert_eq!(parse_datetime("1970-01-01 01:00"), Ok(3_600_000));
         assert_eq!(parse_datetime("1970-01-01 00:00:05"), Ok(5_000));
         assert!(parse_datetime("12:30").is_ok());
-        let err = parse_datetime("yesterday").expect_err("bad");
+        let err = parse_datetime("yesterday").expect_err("bad").to_string();
         assert!(
             err.contains("'yesterday'") && err.contains("YYYY-MM-DD"),
             "{err}"

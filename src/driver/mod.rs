@@ -41,7 +41,7 @@ pub struct ServiceConfig {
 pub struct DriverLogin {
     /// The cluster's configuration, or why it cannot be used (unreadable `*-site.xml`, no
     /// Kerberos ticket...): then `ping` answers and every other RPC reports this message.
-    pub config: Result<skein_hadoop::conf::HadoopConfig, String>,
+    pub config: Result<skein_hadoop::conf::HadoopConfig, error::ClusterUnavailable>,
     /// The user the driver acts as: the current user in simple mode, the short name of the
     /// Kerberos principal otherwise.
     pub user: String,
@@ -110,7 +110,7 @@ pub unsafe fn login(service: &ServiceConfig) -> Result<DriverLogin, DriverLoginE
         Ok(config) => config,
         Err(e) => {
             return Ok(DriverLogin {
-                config: Err(e.to_string()),
+                config: Err(e.into()),
                 user: current,
                 cache_dir: None,
             });
@@ -193,12 +193,10 @@ pub unsafe fn login(service: &ServiceConfig) -> Result<DriverLogin, DriverLoginE
             })
         }
         Err(e) => {
-            let message = format!(
-                "the driver has no usable Kerberos credentials: {e}. Restart the driver once that is done."
-            );
-            tracing::warn!("{message}");
+            let unavailable = error::ClusterUnavailable::NoCredentials(e);
+            tracing::warn!("{unavailable}");
             Ok(DriverLogin {
-                config: Err(message),
+                config: Err(unavailable),
                 user: current,
                 cache_dir: None,
             })

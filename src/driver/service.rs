@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
+use crate::driver::error::ClusterUnavailable;
 use crate::driver::{reports, submit};
 use crate::proto;
 use skein_hadoop::conf::HadoopConfig;
@@ -26,7 +27,7 @@ const KILL_WAIT: Duration = Duration::from_secs(60);
 /// The YARN-backed Driver service.
 #[derive(Clone)]
 pub struct YarnDriver {
-    backend: Result<Arc<Backend>, String>,
+    backend: Result<Arc<Backend>, ClusterUnavailable>,
     credentials: Option<crate::security::Credentials>,
     am_binary: Option<std::path::PathBuf>,
 }
@@ -42,9 +43,9 @@ struct Backend {
 impl YarnDriver {
     /// A driver for the cluster `config` describes, acting as `user`. A configuration problem
     /// does not stop the driver: `ping` answers and every other RPC reports the problem.
-    pub fn new(config: Result<HadoopConfig, String>, user: &str) -> Self {
+    pub fn new(config: Result<HadoopConfig, ClusterUnavailable>, user: &str) -> Self {
         let backend = config.and_then(|config| {
-            let rm = ResourceManager::from_config(&config, user).map_err(|e| e.to_string())?;
+            let rm = ResourceManager::from_config(&config, user)?;
             Ok(Arc::new(Backend {
                 rm,
                 config,
@@ -76,14 +77,14 @@ impl YarnDriver {
 
     /// A driver for `$HADOOP_CONF_DIR`, acting as the current user.
     pub fn from_environment() -> Self {
-        let config = HadoopConfig::load().map_err(|e| e.to_string());
+        let config = HadoopConfig::load().map_err(ClusterUnavailable::from);
         YarnDriver::new(config, &skein_hadoop::conf::current_user())
     }
 
     fn backend(&self) -> Result<&Backend, Status> {
         self.backend
             .as_deref()
-            .map_err(|e| Status::failed_precondition(e.clone()))
+            .map_err(|e| Status::failed_precondition(e.to_string()))
     }
 }
 

@@ -215,7 +215,8 @@ impl Token {
         // YARN's identifiers (RM, timeline) are YARNDelegationTokenIdentifierProto; the
         // others (HDFS, WebHDFS, KMS...) are AbstractDelegationTokenIdentifier Writables.
         if self.kind == RM_DELEGATION_KIND || self.kind.starts_with("TIMELINE") {
-            DelegationTokenIdentifier::from_yarn_protobuf(&self.identifier).map_err(fail)
+            DelegationTokenIdentifier::from_yarn_protobuf(&self.identifier)
+                .map_err(|e| fail(e.to_string()))
         } else {
             DelegationTokenIdentifier::from_writable(&self.identifier)
                 .map_err(|e| fail(e.to_string()))
@@ -283,9 +284,9 @@ impl DelegationTokenIdentifier {
 
     /// YARN's `YARNDelegationTokenIdentifierProto` (owner 1, renewer 2, realUser 3, issueDate
     /// 4, maxDate 5, sequenceNumber 6, masterKeyId 7).
-    fn from_yarn_protobuf(bytes: &[u8]) -> Result<Self, String> {
+    fn from_yarn_protobuf(bytes: &[u8]) -> Result<Self, prost::DecodeError> {
         use prost::Message;
-        let proto = YarnDelegationTokenIdentifierProto::decode(bytes).map_err(|e| e.to_string())?;
+        let proto = YarnDelegationTokenIdentifierProto::decode(bytes)?;
         Ok(DelegationTokenIdentifier {
             owner: proto.owner.unwrap_or_default(),
             renewer: proto.renewer.unwrap_or_default(),
