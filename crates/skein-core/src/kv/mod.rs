@@ -22,8 +22,10 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use error::KvError;
-pub use key::{JavaKey, KeyRange, WatchInterval, java_cmp};
-pub use watches::{Notification, StreamId, WatchId};
+use key::{JavaKey, KeyRange, java_cmp};
+#[cfg(test)]
+use watches::WatchId;
+pub use watches::{Notification, StreamId};
 
 use crate::proto::{
     Condition, ContainerInstance, DeleteRangeRequest, DeleteRangeResponse, GetRangeRequest,
@@ -528,12 +530,12 @@ fn null_comparison(operator: condition::Operator, lhs_null: bool, rhs_null: bool
 /// NB: Skein 0.8's Java AM uses `ByteBuffer.compareTo`, which compares *signed* bytes, so
 /// values differing first in a byte >= 0x80 order the other way there. Unsigned is what the
 /// issue specifies (and what Python's `bytes` comparison does); this is the one place to change.
-pub fn compare_values(lhs: &[u8], rhs: &[u8]) -> Ordering {
+pub(crate) fn compare_values(lhs: &[u8], rhs: &[u8]) -> Ordering {
     lhs.cmp(rhs)
 }
 
 /// Owners compare by service name (Java string order), then instance.
-pub fn compare_owners(lhs: &ContainerInstance, rhs: &ContainerInstance) -> Ordering {
+pub(crate) fn compare_owners(lhs: &ContainerInstance, rhs: &ContainerInstance) -> Ordering {
     java_cmp(&lhs.service_name, &rhs.service_name).then(lhs.instance.cmp(&rhs.instance))
 }
 

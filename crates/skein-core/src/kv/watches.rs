@@ -19,7 +19,7 @@ use crate::proto::{
 pub type StreamId = u64;
 
 /// Identifies one watch; global across streams, allocated from 0 like Skein's.
-pub type WatchId = i32;
+pub(crate) type WatchId = i32;
 
 /// A watch response to deliver on one stream.
 #[derive(Debug, Clone, PartialEq)]

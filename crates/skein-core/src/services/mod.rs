@@ -23,7 +23,10 @@ use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
 use crate::spec::{self, ApplicationSpec};
 pub use report::{ContainerReport, ContainerState, FinalStatus};
 
-pub use exit::{FAILED_DURING_EXECUTION, KILLED_BY_USER, MEMORY_LIMIT, SUCCEEDED};
+#[cfg(test)]
+use exit::FAILED_DURING_EXECUTION;
+use exit::KILLED_BY_USER;
+pub use exit::SUCCEEDED;
 
 /// A client request the services cannot satisfy; the gRPC edge answers `INVALID_ARGUMENT` with
 /// exactly these messages (Skein clients show them verbatim).
@@ -101,7 +104,7 @@ pub struct Outcome {
 }
 
 /// Diagnostics of an application whose services all completed.
-pub const APPLICATION_SUCCEEDED: &str = "Application completed successfully.";
+pub(crate) const APPLICATION_SUCCEEDED: &str = "Application completed successfully.";
 
 #[derive(Debug, Clone)]
 struct Container {

@@ -33,7 +33,7 @@ impl ContainerState {
     ];
 
     /// WAITING, REQUESTED or RUNNING: the container still counts towards its service.
-    pub fn is_active(self) -> bool {
+    pub(crate) fn is_active(self) -> bool {
         matches!(
             self,
             ContainerState::Waiting | ContainerState::Requested | ContainerState::Running

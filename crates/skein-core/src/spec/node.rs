@@ -19,7 +19,7 @@ pub(crate) const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
 
 /// A position in the spec text: 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Pos {
+pub(crate) struct Pos {
     /// Line, counted from 1; 0 when unknown.
     pub line: u64,
     /// Column, counted from 1; 0 when unknown.

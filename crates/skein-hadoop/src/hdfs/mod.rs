@@ -7,7 +7,7 @@
 
 pub mod aggregated_logs;
 pub mod staging;
-pub mod tfile;
+pub(crate) mod tfile;
 
 use std::collections::HashMap;
 use std::future::Future;

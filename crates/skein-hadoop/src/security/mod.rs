@@ -27,7 +27,7 @@ pub mod login;
 pub mod principal;
 pub mod spnego;
 pub mod token;
-pub mod writable;
+pub(crate) mod writable;
 
 use std::sync::Arc;
 
@@ -98,7 +98,7 @@ impl Auth {
     ///
     /// # Errors
     /// When `hadoop.security.authentication` has an unknown value.
-    pub fn from_config_with(
+    pub(crate) fn from_config_with(
         config: &HadoopConfig,
         credentials: KerberosCredentials,
     ) -> Result<Self, SecurityConfigError> {

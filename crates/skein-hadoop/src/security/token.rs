@@ -89,7 +89,7 @@ impl Token {
     }
 
     /// The password: the HMAC of the identifier under the issuer's master key.
-    pub fn password(&self) -> &[u8] {
+    pub(crate) fn password(&self) -> &[u8] {
         &self.password
     }
 
@@ -105,17 +105,17 @@ impl Token {
 
     /// Changes the kind (the identifier and password stay valid: the server checks neither
     /// kind nor service).
-    pub fn set_kind(&mut self, kind: impl Into<String>) {
+    pub(crate) fn set_kind(&mut self, kind: impl Into<String>) {
         self.kind = kind.into();
     }
 
     /// Changes the service.
-    pub fn set_service(&mut self, service: impl Into<String>) {
+    pub(crate) fn set_service(&mut self, service: impl Into<String>) {
         self.service = service.into();
     }
 
     /// The same token with another kind and service.
-    pub fn with_kind_and_service(
+    pub(crate) fn with_kind_and_service(
         mut self,
         kind: impl Into<String>,
         service: impl Into<String>,
@@ -126,7 +126,7 @@ impl Token {
     }
 
     /// Appends the `Token.write` Writable form.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         writable::write_bytes(out, &self.identifier);
         writable::write_bytes(out, &self.password);
         writable::write_text(out, &self.kind);
@@ -144,7 +144,7 @@ impl Token {
     ///
     /// # Errors
     /// When the bytes end early or a field is malformed.
-    pub fn read_from(reader: &mut Reader<'_>) -> Result<Self, TokenError> {
+    pub(crate) fn read_from(reader: &mut Reader<'_>) -> Result<Self, TokenError> {
         let identifier = reader.bytes("token identifier")?.to_vec();
         let password = reader.bytes("token password")?.to_vec();
         let kind = reader.text("token kind")?;
@@ -161,7 +161,7 @@ impl Token {
     ///
     /// # Errors
     /// When the bytes are malformed or longer than one token.
-    pub fn from_writable(bytes: &[u8]) -> Result<Self, TokenError> {
+    pub(crate) fn from_writable(bytes: &[u8]) -> Result<Self, TokenError> {
         let mut reader = Reader::new(bytes);
         let token = Self::read_from(&mut reader)?;
         match reader.remaining().len() {
@@ -249,7 +249,7 @@ impl DelegationTokenIdentifier {
     ///
     /// # Errors
     /// When the bytes are malformed or of another version.
-    pub fn from_writable(bytes: &[u8]) -> Result<Self, WritableError> {
+    pub(crate) fn from_writable(bytes: &[u8]) -> Result<Self, WritableError> {
         let mut r = Reader::new(bytes);
         let version = r.byte("identifier version")?;
         if version != 0 {
