@@ -6,7 +6,9 @@ use tokio_stream::{Stream, StreamExt, wrappers::TcpListenerStream};
 /// The connections `listener` accepts, with TCP_NODELAY set. tonic applies its own nodelay
 /// setting only to listeners it binds itself; without it, Nagle's algorithm and delayed ACKs
 /// hold small gRPC messages (watch events, replies) back by ~40 ms.
-pub fn incoming_nodelay(listener: TcpListener) -> impl Stream<Item = std::io::Result<TcpStream>> {
+pub(crate) fn incoming_nodelay(
+    listener: TcpListener,
+) -> impl Stream<Item = std::io::Result<TcpStream>> {
     TcpListenerStream::new(listener).map(|accepted| {
         accepted.and_then(|stream| {
             stream.set_nodelay(true)?;

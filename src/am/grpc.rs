@@ -23,7 +23,7 @@ use skein_core::services::{ContainerReport, ContainerState};
 /// Why the gRPC server stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("the application master's gRPC server failed: {0}")]
-pub struct ServeError(String);
+pub(crate) struct ServeError(String);
 
 /// A float as Java's `Float.toString` writes the common cases (`2.0`, not `2`), for messages
 /// that quote a value the way Skein's do.
@@ -38,7 +38,7 @@ fn java_float(value: f32) -> String {
 }
 
 /// The `skein.AppMaster` service of one ApplicationMaster.
-pub struct AppMasterService {
+pub(crate) struct AppMasterService {
     am: AppMaster,
     proxies: Arc<Mutex<Proxies>>,
     ui_addresses: Vec<String>,
@@ -248,7 +248,7 @@ impl app_master_server::AppMaster for AppMasterService {
 ///
 /// # Errors
 /// [`ServeError`] when TLS cannot be set up or the server fails.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     service: AppMasterService,
     credentials: &Credentials,

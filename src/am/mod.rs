@@ -14,8 +14,8 @@
 //!   master script, SIGTERM, staging folder removal.
 
 pub mod container;
-pub mod driver_script;
-pub mod grpc;
+pub(crate) mod driver_script;
+pub(crate) mod grpc;
 
 pub mod master;
 pub mod shim;
@@ -23,4 +23,4 @@ mod status;
 pub mod ui;
 pub mod watch;
 
-pub use master::{AmConfig, AmError, AppMaster, ApplicationMaster, run_application_master};
+pub use master::{AppMaster, ApplicationMaster};

@@ -32,7 +32,7 @@ use skein_core::kv::{ContainerDirectory, Notification, Store, StreamId};
 pub type WatchStream = Pin<Box<dyn Stream<Item = Result<WatchResponse, Status>> + Send>>;
 
 /// Status every open `Watch` stream ends with at shutdown.
-pub const SHUTDOWN_MESSAGE: &str = "Application master is shutting down";
+pub(crate) const SHUTDOWN_MESSAGE: &str = "Application master is shutting down";
 
 type Sender = mpsc::UnboundedSender<Result<WatchResponse, Status>>;
 

@@ -403,7 +403,7 @@ fn ls(args: LsArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs a `skein node` command.
-pub fn run_node(command: NodeCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_node(command: NodeCommand) -> anyhow::Result<ExitCode> {
     let NodeCommand::Ls { state, output } = command;
     let states = state
         .iter()
@@ -448,7 +448,7 @@ pub fn run_node(command: NodeCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs a `skein queue` command.
-pub fn run_queue(command: QueueCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_queue(command: QueueCommand) -> anyhow::Result<ExitCode> {
     let QueueCommand::Ls { output } = command;
     with_driver(|mut d| async move {
         // `getAllQueues` answers the queues below root (as YARN's does): root first.

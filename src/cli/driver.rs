@@ -9,10 +9,11 @@ use clap::{Args, Subcommand};
 
 use crate::client::discovery::read_global_driver;
 use crate::driver::control::{self, StartOptions, Started};
+use crate::driver::daemon::serve;
 use crate::driver::daemon::{ServeOptions, callback_port_from_env};
 use crate::driver::jvm_compat::{self, JvmDriverArgs};
 use crate::driver::logging::{LogLevel, init_stderr_logging, log_level_from_java_args};
-use crate::driver::{ServiceConfig, serve, service};
+use crate::driver::{ServiceConfig, service};
 use crate::security::{Credentials, config_dir};
 
 /// `skein driver` subcommands.
@@ -252,7 +253,7 @@ fn refuse_if_a_global_driver_answers(
         return Ok(());
     };
     let alive = super::runtime()?
-        .block_on(control::ping_driver(&existing.address, credentials))
+        .block_on(crate::client::ping_driver(&existing.address, credentials))
         .is_ok();
     if alive {
         bail!(

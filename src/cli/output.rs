@@ -19,7 +19,7 @@ pub enum Format {
 }
 
 /// Records with their columns in display order.
-pub struct Records {
+pub(crate) struct Records {
     columns: Vec<&'static str>,
     rows: Vec<Vec<Value>>,
 }
@@ -39,7 +39,7 @@ impl Records {
     }
 
     /// The text to print in `format` (ends with a newline unless empty JSON/YAML).
-    pub fn render(&self, format: Format) -> String {
+    pub(crate) fn render(&self, format: Format) -> String {
         match format {
             Format::Table => self.table(),
             Format::Json => {
@@ -106,7 +106,7 @@ impl Records {
 }
 
 /// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -114,7 +114,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// Skein's `humanize_timedelta`: `6s`, `10m`, `1h 40m`.
-pub fn humanize_ms(ms: i64) -> String {
+pub(crate) fn humanize_ms(ms: i64) -> String {
     let seconds = (ms.max(0) / 1000) as u64;
     let (hours, minutes, secs) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
     if hours > 0 {
@@ -127,7 +127,7 @@ pub fn humanize_ms(ms: i64) -> String {
 }
 
 /// How long something ran: until `finish`, or until now while it runs; 0 if never started.
-pub fn runtime_ms(start: i64, finish: i64) -> i64 {
+pub(crate) fn runtime_ms(start: i64, finish: i64) -> i64 {
     match (start, finish) {
         (0, _) => 0,
         (s, 0) => now_ms() - s,
@@ -140,7 +140,7 @@ pub fn runtime_ms(start: i64, finish: i64) -> i64 {
 #[error(
     "Unable to parse '{text}' as a date/time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or HH:MM[:SS] (UTC)"
 )]
-pub struct DateTimeError {
+pub(crate) struct DateTimeError {
     /// The argument as given.
     pub text: String,
 }
@@ -150,7 +150,7 @@ pub struct DateTimeError {
 ///
 /// # Errors
 /// [`DateTimeError`] for text in none of these formats, or an impossible date or time.
-pub fn parse_datetime(text: &str) -> Result<i64, DateTimeError> {
+pub(crate) fn parse_datetime(text: &str) -> Result<i64, DateTimeError> {
     let bad = || DateTimeError {
         text: text.to_string(),
     };

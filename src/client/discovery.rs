@@ -13,7 +13,7 @@ use crate::security::SecurityError;
 use crate::security::credentials::lock_config_dir;
 
 /// File name of the pointer file inside the configuration directory.
-pub const DRIVER_FILE_NAME: &str = "driver";
+pub(crate) const DRIVER_FILE_NAME: &str = "driver";
 
 /// Where the global driver listens and which process it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ pub struct GlobalDriver {
 }
 
 /// The pointer file's path in `config_dir`.
-pub fn driver_file(config_dir: &Path) -> PathBuf {
+pub(crate) fn driver_file(config_dir: &Path) -> PathBuf {
     config_dir.join(DRIVER_FILE_NAME)
 }
 
@@ -62,7 +62,7 @@ pub fn write_global_driver(config_dir: &Path, driver: &GlobalDriver) -> Result<(
 ///
 /// # Errors
 /// [`SecurityError::Io`] when the lock or the removal fails.
-pub fn remove_global_driver_if(
+pub(crate) fn remove_global_driver_if(
     config_dir: &Path,
     driver: &GlobalDriver,
 ) -> Result<bool, SecurityError> {
@@ -90,7 +90,7 @@ pub fn remove_global_driver_if(
 ///
 /// # Errors
 /// [`SecurityError::Io`] when the removal fails.
-pub fn remove_global_driver(config_dir: &Path) -> Result<(), SecurityError> {
+pub(crate) fn remove_global_driver(config_dir: &Path) -> Result<(), SecurityError> {
     let path = driver_file(config_dir);
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(()),

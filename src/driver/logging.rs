@@ -8,16 +8,16 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
 /// The Java system property Python Skein passes the level in.
-pub const JAVA_LOG_LEVEL_PROPERTY: &str = "-Dskein.log.level=";
+pub(crate) const JAVA_LOG_LEVEL_PROPERTY: &str = "-Dskein.log.level=";
 
 /// Skein's log levels (log4j's names): the same type as a spec's `master.log_level`.
 pub use skein_core::spec::LogLevel;
 
 /// A log level name that is not one of Skein's (the message lists the valid names).
-pub type UnknownLogLevel = skein_core::spec::UnknownName;
+pub(crate) type UnknownLogLevel = skein_core::spec::UnknownName;
 
 /// The `tracing` filter for a log level.
-pub fn level_filter(level: LogLevel) -> LevelFilter {
+pub(crate) fn level_filter(level: LogLevel) -> LevelFilter {
     match level {
         LogLevel::All | LogLevel::Trace => LevelFilter::TRACE,
         LogLevel::Debug => LevelFilter::DEBUG,
@@ -32,7 +32,7 @@ pub fn level_filter(level: LogLevel) -> LevelFilter {
 /// `log_level` and another through the Java options; the JVM keeps the last).
 ///
 /// Returns `None` when there is none.
-pub fn log_level_from_java_args<'a>(
+pub(crate) fn log_level_from_java_args<'a>(
     args: impl IntoIterator<Item = &'a str>,
 ) -> Option<Result<LogLevel, UnknownLogLevel>> {
     args.into_iter()
@@ -43,7 +43,7 @@ pub fn log_level_from_java_args<'a>(
 
 /// Sends `tracing` output to stderr at `level` for skein's own messages. Does nothing if a
 /// subscriber is already installed (e.g. in tests).
-pub fn init_stderr_logging(level: LogLevel) {
+pub(crate) fn init_stderr_logging(level: LogLevel) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.is_empty() => EnvFilter::new(directives),
         _ => EnvFilter::default()

@@ -14,7 +14,7 @@
 pub mod control;
 pub mod daemon;
 pub mod error;
-pub mod jvm_compat;
+pub(crate) mod jvm_compat;
 pub mod launch;
 pub mod logging;
 pub mod reports;
@@ -24,7 +24,7 @@ pub mod submit;
 use std::path::PathBuf;
 
 pub use crate::proto::driver_server::Driver;
-pub use daemon::{BoundDriver, DaemonError, ServeOptions, serve};
+pub use daemon::{BoundDriver, DaemonError, ServeOptions};
 
 /// What the driver service is started with (from `skein driver serve` or the Java command
 /// line Python runs).
@@ -51,7 +51,7 @@ pub struct DriverLogin {
 
 impl DriverLogin {
     /// Removes the private credentials cache of a keytab login, if any.
-    pub fn cleanup(&self) {
+    pub(crate) fn cleanup(&self) {
         if let Some(dir) = &self.cache_dir
             && let Err(e) = std::fs::remove_dir_all(dir)
             && e.kind() != std::io::ErrorKind::NotFound

@@ -27,13 +27,13 @@ use super::SecurityError;
 use super::credentials::{Credentials, SKEIN_COMMON_NAME};
 
 /// ALPN protocol id of HTTP/2, which gRPC requires.
-pub const ALPN_H2: &[u8] = b"h2";
+pub(crate) const ALPN_H2: &[u8] = b"h2";
 
 /// How long a server waits for a client to finish the TLS handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The TLS server name clients send (SNI), as Python's `ssl_target_name_override`.
-pub fn skein_server_name() -> ServerName<'static> {
+pub(crate) fn skein_server_name() -> ServerName<'static> {
     ServerName::DnsName(
         rustls::pki_types::DnsName::try_from(SKEIN_COMMON_NAME)
             .expect("'skein-internal' is a valid DNS name")
@@ -42,13 +42,13 @@ pub fn skein_server_name() -> ServerName<'static> {
 }
 
 /// The ring crypto provider, used explicitly so no process-wide default is needed.
-pub fn crypto_provider() -> Arc<CryptoProvider> {
+pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// tonic server TLS: identity = the credentials, client certificates required and verified
 /// against the credentials' certificate as the only trust anchor.
-pub fn server_tls_config(credentials: &Credentials) -> ServerTlsConfig {
+pub(crate) fn server_tls_config(credentials: &Credentials) -> ServerTlsConfig {
     ServerTlsConfig::new()
         .identity(Identity::from_pem(
             credentials.cert_pem(),
@@ -64,7 +64,9 @@ pub fn server_tls_config(credentials: &Credentials) -> ServerTlsConfig {
 ///
 /// # Errors
 /// [`SecurityError::Tls`] when rustls rejects the certificate or key.
-pub fn client_config(credentials: &Credentials) -> Result<rustls::ClientConfig, SecurityError> {
+pub(crate) fn client_config(
+    credentials: &Credentials,
+) -> Result<rustls::ClientConfig, SecurityError> {
     client_config_with(credentials.cert_der(), Some(credentials))
 }
 
@@ -97,7 +99,7 @@ pub fn client_config_with(
 /// Verifies that the server's certificate chains to one pinned certificate, ignoring the
 /// server name (skein certificates have no subjectAltName).
 #[derive(Debug)]
-pub struct PinnedServerVerifier {
+pub(crate) struct PinnedServerVerifier {
     roots: RootCertStore,
     algorithms: WebPkiSupportedAlgorithms,
 }

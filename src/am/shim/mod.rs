@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use protocol::{Command, Event, PROTOCOL_VERSION, ProtocolError};
 
 /// The shim's main class.
-pub const MAIN_CLASS: &str = "skeinrs.shim.Shim";
+pub(crate) const MAIN_CLASS: &str = "skeinrs.shim.Shim";
 
 /// How many lines of the shim's stderr a diagnostic quotes.
 const STDERR_TAIL_LINES: usize = 15;
@@ -73,7 +73,7 @@ impl ShimConfig {
     /// The shim as a YARN container runs it: `$JAVA_HOME/bin/java -cp $CLASSPATH` (the AM's
     /// `CLASSPATH` holds `./*`, where the staged shim jar is localized, and the cluster's
     /// `yarn.application.classpath`), 128 MiB of heap as Skein's AM JVM had.
-    pub fn from_container_env() -> Result<Self, ShimError> {
+    pub(crate) fn from_container_env() -> Result<Self, ShimError> {
         let java_home = std::env::var_os("JAVA_HOME")
             .filter(|v| !v.is_empty())
             .ok_or(ShimError::NoJava)?;
@@ -87,7 +87,7 @@ impl ShimConfig {
 
 /// Heap cap and the JDK 17 flags Hadoop itself adds to container JVMs (MAPREDUCE-7456);
 /// `IgnoreUnrecognizedVMOptions` keeps Java 8 happy with them.
-pub fn default_jvm_options() -> Vec<String> {
+pub(crate) fn default_jvm_options() -> Vec<String> {
     [
         "-Xmx128m",
         "-XX:+IgnoreUnrecognizedVMOptions",
@@ -101,7 +101,7 @@ pub fn default_jvm_options() -> Vec<String> {
 
 /// `killed by signal 9 (SIGKILL)` or `exit code 3`: the words the shim uses for the Rust side's
 /// end too (java-shim/README.md).
-pub fn describe_exit(status: ExitStatus) -> String {
+pub(crate) fn describe_exit(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit code {code}"),
