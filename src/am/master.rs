@@ -203,7 +203,7 @@ struct DispatchState {
 struct Directory(Arc<Mutex<Services>>);
 
 impl ContainerDirectory for Directory {
-    fn owner_state(&self, owner: &proto::ContainerInstance) -> OwnerState {
+    fn owner_state(&self, owner: &skein_core::kv::ContainerInstance) -> OwnerState {
         lock(&self.0).owner_state(owner)
     }
 }

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use super::pages::{PageLink, percent_encode_segment};
-use crate::proto;
+use skein_core::kv::KeyValue;
 use skein_core::services::{ContainerReport, ContainerState as State};
 use skein_core::spec::ApplicationSpec;
 
@@ -346,7 +346,7 @@ pub(crate) fn overview_page(overview: &Overview, pages: &[PageLink]) -> String {
 
 /// The key-value page (`/kv`): every key in order, values that are not UTF-8 as
 /// [`BINARY_VALUE`].
-pub(crate) fn kv_page(app_id: &str, pages: &[PageLink], items: &[proto::KeyValue]) -> String {
+pub(crate) fn kv_page(app_id: &str, pages: &[PageLink], items: &[KeyValue]) -> String {
     let mut body = String::from(
         "<table>\n<thead><tr><th>#</th><th>Key</th><th>Value</th></tr></thead>\n<tbody>\n",
     );
@@ -535,7 +535,7 @@ mod tests {
         let kv = kv_page(
             "application_1_0001",
             &[],
-            &[proto::KeyValue {
+            &[KeyValue {
                 key: "<k>".into(),
                 value: b"\"v\" & <w>".to_vec(),
                 ..Default::default()
@@ -549,12 +549,12 @@ mod tests {
     #[test]
     fn kv_values_that_are_not_utf8_are_shown_as_binary() {
         let items = [
-            proto::KeyValue {
+            KeyValue {
                 key: "foo".into(),
                 value: b"bar".to_vec(),
                 ..Default::default()
             },
-            proto::KeyValue {
+            KeyValue {
                 key: "bad".into(),
                 value: vec![0o255, 0o255, 0o255],
                 ..Default::default()

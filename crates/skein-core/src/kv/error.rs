@@ -35,7 +35,8 @@ pub enum KvError {
         /// The instance number from the request.
         instance: i32,
     },
-    /// An enum field carries a number that `skein.proto` does not define (a client bug).
+    /// An enum field carries a number that `skein.proto` does not define (a client bug); the
+    /// AM's gRPC edge returns it while converting a request, before the store sees it.
     #[error("Unknown value {value} for {field}")]
     UnknownEnumValue {
         /// The message field, e.g. `GetRangeRequest.result_type`.

@@ -18,7 +18,6 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::proto::ContainerInstance;
 use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
 use crate::spec::{self, ApplicationSpec};
 pub use report::{ContainerReport, ContainerState, FinalStatus};
@@ -49,6 +48,16 @@ pub enum ServiceError {
     /// `scale` to a negative count.
     #[error("count must be >= 0")]
     NegativeCount,
+}
+
+/// One container of a service, as clients name it: the service and the instance number
+/// (Skein's `ContainerInstance`); also the owner of a key in the key-value store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContainerInstance {
+    /// The service's name.
+    pub service_name: String,
+    /// The instance number within the service (0, 1, ...).
+    pub instance: i32,
 }
 
 /// Something the edge must do, in order.
