@@ -162,6 +162,50 @@ async fn a_two_service_application_runs_on_delegation_tokens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhdfs_filesystem_in_file_systems_gets_its_own_token() {
+    let Some(c) = cluster("a_webhdfs_filesystem_in_file_systems_gets_its_own_token") else {
+        return;
+    };
+    let d = driver(&c);
+    let pid = std::process::id();
+    // The NameNode's web server under another name than the default filesystem's: its token
+    // is a WebHDFS one (service 127.0.0.1:<port>), which only `file_systems` asks for.
+    let http = config(&c)
+        .get("dfs.namenode.http-address")
+        .expect("dfs.namenode.http-address");
+    let port = http.rsplit(':').next().expect("a port");
+    let webhdfs = format!("webhdfs://localhost:{port}");
+    let target = format!("/user/{}/krb-webhdfs-{pid}.txt", c.test_user);
+    let yaml = format!(
+        "name: krb-webhdfs-{pid}\nfile_systems: [{webhdfs}]\nmaster:\n  resources:\n    \
+         memory: 256\n    vcores: 1\nservices:\n  writer:\n    resources:\n      memory: 384\n      \
+         vcores: 1\n    script: {writer:?}\n",
+        writer = hdfs_put_script(&c, "written over webhdfs", &format!("{webhdfs}{target}")),
+    );
+    let id = d
+        .submit(Request::new(spec(&yaml)))
+        .await
+        .expect("submit with an extra filesystem")
+        .into_inner()
+        .id;
+    let report = wait_finished(&d, &id, Duration::from_secs(120)).await;
+    assert_eq!(
+        report.final_status,
+        FinalStatus::Succeeded as i32,
+        "{id}: the container could not write to {webhdfs} on its tokens (logs: \
+         SKEIN_CLUSTER_DIR=... scripts/cluster --secure logs {id}): {report:?}"
+    );
+    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
+    let mut reader = fs.client().read(&target).await.expect("the writer's file");
+    let bytes = reader.read_bytes(reader.file_length()).await.expect("read");
+    assert_eq!(
+        String::from_utf8_lossy(&bytes).trim(),
+        "written over webhdfs"
+    );
+    let _ = fs.client().delete(&target, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_user_alice_is_allowed_and_bob_refused() {
     let Some(c) = cluster("proxy_user_alice_is_allowed_and_bob_refused") else {
         return;
@@ -227,10 +271,48 @@ async fn a_failure_to_get_tokens_is_reported_and_stages_nothing() {
             && message.contains("127.0.0.1:1"),
         "the error says which tokens and where: {message}"
     );
-    // Nothing of this submission stays in the staging area: every application folder there
-    // belongs to an application YARN knows (other tests submit concurrently: their folders
-    // exist a moment before their submission, so look again for a while).
-    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
+    assert_nothing_staged(&c, &d).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extra_filesystem_without_a_token_fails_the_submission_naming_it() {
+    let Some(c) = cluster("an_extra_filesystem_without_a_token_fails_the_submission_naming_it")
+    else {
+        return;
+    };
+    let d = driver(&c);
+    for (filesystem, cause) in [
+        // No NameNode web server there.
+        (
+            "webhdfs://127.0.0.1:1",
+            "cannot reach the NameNode web server",
+        ),
+        // No Hadoop filesystem has this scheme: Java's FileSystem.get fails the same way.
+        ("nope://somewhere", "No FileSystem for scheme \"nope\""),
+    ] {
+        let yaml = format!(
+            "name: krb-extra-fs-{}\nfile_systems: [{filesystem}]\nservices:\n  s:\n    \
+             resources:\n      memory: 64\n      vcores: 1\n    script: echo never\n",
+            std::process::id()
+        );
+        let refused = d
+            .submit(Request::new(spec(&yaml)))
+            .await
+            .expect_err("no token for a listed filesystem, no submission");
+        let message = refused.message();
+        assert!(
+            message.contains(filesystem) && message.contains(cause),
+            "the error names {filesystem} and why ({cause}): {message}"
+        );
+    }
+    assert_nothing_staged(&c, &d).await;
+}
+
+/// Nothing of a refused submission stays in the staging area: every application folder there
+/// belongs to an application YARN knows (other tests submit concurrently: their folders exist
+/// a moment before their submission, so look again for a while).
+async fn assert_nothing_staged(c: &Cluster, d: &YarnDriver) {
+    let fs = Hdfs::connect(&config(c), &c.test_user).expect("hdfs");
     let root = format!("/user/{}/.skein", c.test_user);
     let start = Instant::now();
     loop {
