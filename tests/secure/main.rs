@@ -612,3 +612,151 @@ fn the_python_client_starts_a_driver_with_principal_and_keytab() {
         "the driver log: {logged}"
     );
 }
+
+/// Runs the CLI until `done` accepts its stdout or `limit` passes; returns the last output.
+fn skein_until(
+    c: &Cluster,
+    config_dir: &Path,
+    ccache: &str,
+    args: &[&str],
+    limit: Duration,
+    done: impl Fn(&str) -> bool,
+) -> Output {
+    let start = Instant::now();
+    loop {
+        let output = skein(c, config_dir, ccache, args);
+        if (output.status.success() && done(&String::from_utf8_lossy(&output.stdout)))
+            || start.elapsed() > limit
+        {
+            return output;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn the_cli_manages_an_application_on_the_secure_cluster() {
+    let Some(c) = cluster("the_cli_manages_an_application_on_the_secure_cluster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("skein");
+    // The test's own ticket cache (kinit): a driver on the ticket cache.
+    let ccache = std::env::var("KRB5CCNAME").expect("KRB5CCNAME (scripts/cluster env --secure)");
+    let log = dir.path().join("driver.log");
+    let log_arg = log.display().to_string();
+    let started = skein(
+        &c,
+        &config_dir,
+        &ccache,
+        &["driver", "start", "--log", &log_arg],
+    );
+    let result = std::panic::catch_unwind(|| {
+        assert!(started.status.success(), "driver start: {}", text(&started));
+        let spec_file = dir.path().join("app.yaml");
+        std::fs::write(
+            &spec_file,
+            format!(
+                "name: krb-cli-{}\nmaster:\n  resources:\n    memory: 256\n    vcores: 1\n\
+                 services:\n  sleeper:\n    resources:\n      memory: 64\n      vcores: 1\n    \
+                 script: echo started on the secure cluster; sleep 600\n",
+                std::process::id()
+            ),
+        )
+        .expect("write the spec");
+        let spec_arg = spec_file.display().to_string();
+        let submitted = skein(
+            &c,
+            &config_dir,
+            &ccache,
+            &["application", "submit", &spec_arg],
+        );
+        assert!(submitted.status.success(), "submit: {}", text(&submitted));
+        let id = String::from_utf8_lossy(&submitted.stdout)
+            .trim()
+            .to_string();
+        let run = |args: &[&str]| {
+            let output = skein(&c, &config_dir, &ccache, args);
+            assert!(output.status.success(), "{args:?}: {}", text(&output));
+            String::from_utf8_lossy(&output.stdout).to_string()
+        };
+        let until = |args: &[&str], done: &dyn Fn(&str) -> bool| {
+            let output = skein_until(
+                &c,
+                &config_dir,
+                &ccache,
+                args,
+                Duration::from_secs(90),
+                done,
+            );
+            let out = String::from_utf8_lossy(&output.stdout).to_string();
+            assert!(
+                output.status.success() && done(&out),
+                "{args:?}: {}",
+                text(&output)
+            );
+            out
+        };
+
+        until(&["application", "status", &id], &|out| {
+            out.contains("RUNNING")
+        });
+        let listed = run(&["application", "ls"]);
+        assert!(listed.contains(&id), "application ls: {listed}");
+        until(&["container", "ls", &id], &|out| {
+            out.contains("sleeper_0") && out.contains("RUNNING")
+        });
+
+        // The key-value store of the running application's AM.
+        run(&[
+            "kv",
+            "put",
+            &id,
+            "--key",
+            "greeting",
+            "--value",
+            "kerberized",
+        ]);
+        assert_eq!(
+            run(&["kv", "get", &id, "--key", "greeting"]),
+            "kerberized\n"
+        );
+        let keys = run(&["kv", "ls", &id]);
+        assert!(keys.contains("greeting"), "kv ls: {keys}");
+
+        // Scale up, then kill one container.
+        run(&[
+            "container",
+            "scale",
+            &id,
+            "--service",
+            "sleeper",
+            "--number",
+            "2",
+        ]);
+        until(&["container", "ls", &id], &|out| {
+            out.contains("sleeper_1") && out.matches("RUNNING").count() >= 2
+        });
+        run(&["container", "kill", &id, "--id", "sleeper_0"]);
+        until(&["container", "ls", "-a", &id], &|out| {
+            out.lines()
+                .any(|l| l.contains("sleeper_0") && l.contains("KILLED"))
+        });
+
+        run(&["application", "kill", &id]);
+        let status = run(&["application", "status", &id]);
+        assert!(status.contains("KILLED"), "after kill: {status}");
+        // The aggregated logs of the finished application, read from HDFS with Kerberos.
+        let logs = until(&["application", "logs", &id], &|out| {
+            out.contains("started on the secure cluster")
+        });
+        assert!(logs.contains("application.master.log"), "{logs}");
+    });
+    let stopped = skein(&c, &config_dir, &ccache, &["driver", "stop"]);
+    if let Err(panic) = result {
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        eprintln!("driver log:\n{logged}");
+        std::panic::resume_unwind(panic);
+    }
+    assert!(stopped.status.success(), "driver stop: {}", text(&stopped));
+}
