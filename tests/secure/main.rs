@@ -352,11 +352,22 @@ async fn assert_nothing_staged(c: &Cluster, d: &YarnDriver) {
 /// Runs the `skein` CLI with the cluster's configuration, `SKEIN_CONFIG=config_dir` and the
 /// Kerberos ticket cache `ccache`.
 fn skein(c: &Cluster, config_dir: &Path, ccache: &str, args: &[&str]) -> Output {
+    skein_with_krb5_conf(c, &c.krb5_conf, config_dir, ccache, args)
+}
+
+/// As [`skein`], with another krb5.conf.
+fn skein_with_krb5_conf(
+    c: &Cluster,
+    krb5_conf: &Path,
+    config_dir: &Path,
+    ccache: &str,
+    args: &[&str],
+) -> Output {
     Command::new(env!("CARGO_BIN_EXE_skein"))
         .args(args)
         .env("SKEIN_CONFIG", config_dir)
         .env("HADOOP_CONF_DIR", &c.conf_dir)
-        .env("KRB5_CONFIG", &c.krb5_conf)
+        .env("KRB5_CONFIG", krb5_conf)
         .env("KRB5CCNAME", ccache)
         .env_remove("KRB5_CLIENT_KTNAME")
         .env_remove("SKEIN_CERTIFICATE")
@@ -759,4 +770,156 @@ fn the_cli_manages_an_application_on_the_secure_cluster() {
         std::panic::resume_unwind(panic);
     }
     assert!(stopped.status.success(), "driver stop: {}", text(&stopped));
+}
+
+/// `kinit` from the test keytab into `cache`, for `lifetime` when given.
+fn kinit(c: &Cluster, cache: &Path, lifetime: Option<&str>) {
+    let mut command = Command::new("kinit");
+    if let Some(lifetime) = lifetime {
+        command.args(["-l", lifetime]);
+    }
+    let output = command
+        .arg("-c")
+        .arg(format!("FILE:{}", cache.display()))
+        .arg("-kt")
+        .arg(&c.test_keytab)
+        .arg(&c.test_principal)
+        .env("KRB5_CONFIG", &c.krb5_conf)
+        .output()
+        .expect("run kinit");
+    assert!(output.status.success(), "kinit: {}", text(&output));
+}
+
+/// The driver's pid as `skein driver pid` prints it (it pings the driver).
+fn driver_pid(c: &Cluster, config_dir: &Path, ccache: &str) -> String {
+    let output = skein(c, config_dir, ccache, &["driver", "pid"]);
+    assert!(output.status.success(), "driver pid: {}", text(&output));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[test]
+fn a_driver_whose_ticket_expires_says_so_and_stays_up() {
+    let Some(c) = cluster("a_driver_whose_ticket_expires_says_so_and_stays_up") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("skein");
+    let cache = dir.path().join("krb5cc");
+    let ccache = format!("FILE:{}", cache.display());
+    let lifetime = Duration::from_secs(10);
+    kinit(&c, &cache, Some("10s"));
+    let kinit_at = Instant::now();
+    let started = skein(&c, &config_dir, &ccache, &["driver", "start"]);
+    let result = std::panic::catch_unwind(|| {
+        assert!(started.status.success(), "driver start: {}", text(&started));
+        let pid = driver_pid(&c, &config_dir, &ccache);
+        // Nothing has asked the cluster yet (no SPNEGO cookie to live on): the next call
+        // needs the ticket, which has expired by then.
+        std::thread::sleep((lifetime + Duration::from_secs(2)).saturating_sub(kinit_at.elapsed()));
+        let listed = skein(&c, &config_dir, &ccache, &["application", "ls"]);
+        let stderr = String::from_utf8_lossy(&listed.stderr).to_string();
+        assert!(!listed.status.success(), "{}", text(&listed));
+        assert!(
+            stderr.contains(&format!(
+                "the Kerberos ticket in cache {ccache} has expired"
+            )) && stderr.contains("run kinit again")
+                && stderr.contains("--principal and --keytab"),
+            "the error names the expired ticket and the fix: {}",
+            text(&listed)
+        );
+        assert_eq!(
+            stderr.matches("has expired").count(),
+            1,
+            "one message: {stderr}"
+        );
+        // The driver is still up (it answers ping), and a new ticket is all it needs.
+        assert_eq!(driver_pid(&c, &config_dir, &ccache), pid);
+        kinit(&c, &cache, None);
+        let listed = skein(&c, &config_dir, &ccache, &["application", "ls"]);
+        assert!(listed.status.success(), "after kinit: {}", text(&listed));
+    });
+    let stopped = skein(&c, &config_dir, &ccache, &["driver", "stop"]);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    assert!(stopped.status.success(), "driver stop: {}", text(&stopped));
+}
+
+/// A copy of the cluster's krb5.conf whose KDC does not listen.
+fn krb5_conf_with_a_dead_kdc(c: &Cluster, dir: &Path) -> PathBuf {
+    let conf = std::fs::read_to_string(&c.krb5_conf).expect("krb5.conf");
+    let broken: String = conf
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("kdc =") {
+                "    kdc = 127.0.0.1:9\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let path = dir.join("krb5-dead-kdc.conf");
+    std::fs::write(&path, broken).expect("write krb5.conf");
+    path
+}
+
+#[test]
+fn a_kdc_that_does_not_answer_is_named() {
+    let Some(c) = cluster("a_kdc_that_does_not_answer_is_named") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dead = krb5_conf_with_a_dead_kdc(&c, dir.path());
+    let dead_arg = dead.display().to_string();
+
+    // A keytab login cannot get its ticket: the start fails, and says why.
+    let config_dir = dir.path().join("keytab");
+    let log = dir.path().join("driver.log");
+    let (keytab, log_arg) = (
+        c.test_keytab.display().to_string(),
+        log.display().to_string(),
+    );
+    let no_ticket = format!("FILE:{}", dir.path().join("no-ticket").display());
+    let started = skein_with_krb5_conf(
+        &c,
+        &dead,
+        &config_dir,
+        &no_ticket,
+        &[
+            "driver",
+            "start",
+            "--principal",
+            &c.test_principal,
+            "--keytab",
+            &keytab,
+            "--log",
+            &log_arg,
+        ],
+    );
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = skein(&c, &config_dir, &no_ticket, &["driver", "stop", "--force"]);
+    assert!(!started.status.success(), "{}", text(&started));
+    assert!(
+        logged.contains("cannot contact any KDC") && logged.contains(&dead_arg),
+        "the driver log names the KDC's krb5.conf: {logged}\n{}",
+        text(&started)
+    );
+
+    // A driver with a ticket-granting ticket still needs the KDC for the RM's service ticket.
+    let config_dir = dir.path().join("ticket");
+    let cache = dir.path().join("krb5cc");
+    kinit(&c, &cache, None);
+    let ccache = format!("FILE:{}", cache.display());
+    let started = skein_with_krb5_conf(&c, &dead, &config_dir, &ccache, &["driver", "start"]);
+    let listed = skein_with_krb5_conf(&c, &dead, &config_dir, &ccache, &["application", "ls"]);
+    let _ = skein(&c, &config_dir, &ccache, &["driver", "stop", "--force"]);
+    assert!(started.status.success(), "driver start: {}", text(&started));
+    let stderr = String::from_utf8_lossy(&listed.stderr);
+    assert!(
+        !listed.status.success()
+            && stderr.contains("cannot contact any KDC")
+            && stderr.contains(&dead_arg),
+        "the error names the KDC and the krb5.conf to check: {}",
+        text(&listed)
+    );
 }
