@@ -11,7 +11,10 @@ use crate::client::discovery::read_global_driver;
 use crate::driver::control::{self, StartOptions, Started};
 use crate::driver::daemon::{ServeOptions, callback_port_from_env};
 use crate::driver::jvm_compat::{self, JvmDriverArgs};
-use crate::driver::logging::{LogLevel, init_stderr_logging, log_level_from_java_args};
+use crate::driver::logging::{
+    LogLevel, driver_log_dir, init_stderr_and_file_logging, init_stderr_logging,
+    log_level_from_java_args,
+};
 use crate::driver::{ServiceConfig, serve, service};
 use crate::security::{Credentials, config_dir};
 
@@ -138,8 +141,21 @@ pub fn run(command: DriverCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The global driver of the driver file, if its process lives.
 fn running_driver() -> anyhow::Result<crate::client::discovery::GlobalDriver> {
-    read_global_driver(&config_dir()?).context("No skein driver is running")
+    let dir = config_dir()?;
+    let driver = read_global_driver(&dir).context("No skein driver is running")?;
+    if !control::pid_exists(driver.pid) {
+        bail!(
+            "No skein driver is running: the driver recorded in '{}' (PID {}, {}) exited or \
+             was killed; see its log in '{}', then start it again with `skein driver start`",
+            crate::client::discovery::driver_file(&dir).display(),
+            driver.pid,
+            driver.address,
+            driver_log_dir(&dir).display()
+        );
+    }
+    Ok(driver)
 }
 
 /// `--log-level`, else `$SKEIN_LOG_LEVEL`, else INFO; a `-Dskein.log.level` among the Java
@@ -205,7 +221,16 @@ fn daemon_credentials() -> anyhow::Result<Credentials> {
 }
 
 fn serve_foreground(args: ServeArgs) -> anyhow::Result<()> {
-    init_stderr_logging(level_or_env(args.log_level)?);
+    let level = level_or_env(args.log_level)?;
+    if args.global {
+        // The global driver always keeps a log under the configuration folder.
+        if let Err(e) = init_stderr_and_file_logging(level, &driver_log_dir(&config_dir()?)) {
+            init_stderr_logging(level);
+            tracing::warn!("{e}; logging to stderr only");
+        }
+    } else {
+        init_stderr_logging(level);
+    }
     let config = ServiceConfig {
         keytab: args.keytab,
         principal: args.principal,
