@@ -508,7 +508,16 @@ mod tests {
     #[test]
     fn application_ids_are_checked_like_skein() {
         assert!(validate_application_id("application_1526134340424_0012").is_ok());
-        for bad in ["nope", "application_1", "application_x_1", "app_1_2", ""] {
+        for bad in [
+            "nope",
+            "application_1",
+            "application_x_1",
+            "app_1_2",
+            "",
+            // Beyond a Java long / int.
+            "application_99999999999999999999_1",
+            "application_1526134340424_99999999999",
+        ] {
             let status = lookup_status(validate_application_id(bad).expect_err(bad));
             assert_eq!(status.code(), tonic::Code::InvalidArgument);
             assert_eq!(status.message(), format!("Invalid ApplicationId '{bad}'"));
