@@ -15,6 +15,7 @@ use crate::driver::logging::{
     LogLevel, driver_log_dir, init_stderr_and_file_logging, init_stderr_logging,
     log_level_from_java_args,
 };
+use crate::driver::sweeper::SweepPolicy;
 use crate::driver::{ServiceConfig, serve, service};
 use crate::security::{Credentials, config_dir};
 
@@ -263,8 +264,33 @@ fn serve_with_login(
             ),
         }
     };
-    let driver = service(config, login, &credentials);
-    super::runtime()?.block_on(serve(driver, options, &credentials))?;
+    // A private driver that serves one CLI command does not sweep; long-lived ones do.
+    let sweep = global || daemon;
+    serve_and_sweep(
+        service(config, login, &credentials),
+        options,
+        &credentials,
+        sweep,
+    )
+}
+
+/// Serves `driver`, with the staging sweeper running beside it if `sweep`.
+fn serve_and_sweep(
+    driver: crate::driver::service::YarnDriver,
+    options: ServeOptions,
+    credentials: &Credentials,
+    sweep: bool,
+) -> anyhow::Result<()> {
+    super::runtime()?.block_on(async {
+        let sweeper = sweep
+            .then(|| driver.spawn_staging_sweeper(SweepPolicy::from_env()))
+            .flatten();
+        let served = serve(driver, options, credentials).await;
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
+        served
+    })?;
     Ok(())
 }
 
@@ -319,7 +345,11 @@ fn jvm_compat_serve(
     let port = callback_port_from_env()?
         .context("SKEIN_CALLBACK_PORT must be set by the launching client (Python Skein does)")?;
     let options = ServeOptions::spawned(port, args.daemon);
-    let driver = service(config, login, &credentials);
-    super::runtime()?.block_on(serve(driver, options, &credentials))?;
-    Ok(())
+    // Python's clients keep their driver for as long as they live.
+    serve_and_sweep(
+        service(config, login, &credentials),
+        options,
+        &credentials,
+        true,
+    )
 }
