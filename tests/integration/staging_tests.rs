@@ -140,7 +140,11 @@ async fn the_sweeper_removes_leftovers_of_ended_and_never_submitted_applications
     let fs = hdfs();
     let rm = resource_manager();
     // A submit that crashed after staging: YARN gave the id but never got the application.
-    let never = rm.new_application().await.expect("new-application").application_id;
+    let never = rm
+        .new_application()
+        .await
+        .expect("new-application")
+        .application_id;
     leftover(&fs, &never).await;
     // An application that ended without its AM's clean-up.
     let ended = submit_one("sweep-ended", "true").await;
@@ -189,7 +193,11 @@ async fn the_sweeper_removes_leftovers_of_ended_and_never_submitted_applications
     assert!(exists(&fs, foreign).await, "a foreign folder was removed");
 
     // The global driver sweeps at start and logs each removal.
-    let again = rm.new_application().await.expect("new-application").application_id;
+    let again = rm
+        .new_application()
+        .await
+        .expect("new-application")
+        .application_id;
     leftover(&fs, &again).await;
     let cli = Cli::new();
     let started = cli
