@@ -255,11 +255,13 @@ pub(crate) async fn serve(
     stop: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let describe = |e: &dyn std::error::Error| ServeError(crate::client::error_chain(e));
+    let tls = tls::server_config(credentials).map_err(|e| describe(&e))?;
     tonic::transport::Server::builder()
-        .tls_config(tls::server_tls_config(credentials))
-        .map_err(|e| describe(&e))?
         .add_service(app_master_server::AppMasterServer::new(service))
-        .serve_with_incoming_shutdown(crate::net::incoming_nodelay(listener), stop)
+        .serve_with_incoming_shutdown(
+            crate::net::tls_incoming(listener, tls, "application master"),
+            stop,
+        )
         .await
         .map_err(|e| describe(&e))
 }

@@ -222,11 +222,11 @@ async fn run_server<S: Driver>(
         let _ = deadline_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
+    let tls =
+        tls::server_config(credentials).map_err(|err| DaemonError::Serve(error_chain(&err)))?;
     let server = tonic::transport::Server::builder()
-        .tls_config(tls::server_tls_config(credentials))
-        .map_err(|err| DaemonError::Serve(error_chain(&err)))?
         .add_service(DriverServer::new(service))
-        .serve_with_incoming_shutdown(crate::net::incoming_nodelay(listener), graceful);
+        .serve_with_incoming_shutdown(crate::net::tls_incoming(listener, tls, "driver"), graceful);
     tokio::select! {
         result = server => result.map_err(|err| DaemonError::Serve(error_chain(&err))),
         () = deadline => {

@@ -57,6 +57,21 @@ pub enum ControlError {
     /// The driver file could not be removed.
     #[error(transparent)]
     Security(#[from] SecurityError),
+    /// The driver file names a process that is gone: the driver exited or was killed.
+    #[error(
+        "Unable to connect to driver at {address}: the global skein driver (PID {pid}) is not \
+         running, it exited or was killed; see its log in '{}', then start it again with \
+         `skein driver start`",
+        log_dir.display()
+    )]
+    Dead {
+        /// Address from the driver file.
+        address: String,
+        /// PID from the driver file.
+        pid: u32,
+        /// Where the global driver logs.
+        log_dir: PathBuf,
+    },
     /// A driver could not be reached (`Unable to connect to driver ...` with the cause).
     #[error("Unable to connect to driver: {0}")]
     Connect(String),

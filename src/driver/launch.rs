@@ -203,9 +203,16 @@ pub async fn connect_default_driver(
 ) -> Result<(DriverClient<Channel>, Option<PrivateDriver>), ControlError> {
     let unable = |err: ClientError| ControlError::Connect(err.to_string());
     if let Some(global) = read_global_driver(config_dir) {
-        ping_driver(&global.address, credentials)
-            .await
-            .map_err(unable)?;
+        if let Err(err) = ping_driver(&global.address, credentials).await {
+            if !crate::driver::control::pid_exists(global.pid) {
+                return Err(ControlError::Dead {
+                    address: global.address,
+                    pid: global.pid,
+                    log_dir: crate::driver::logging::driver_log_dir(config_dir),
+                });
+            }
+            return Err(unable(err));
+        }
         let client = connect_driver(&global.address, credentials)
             .await
             .map_err(unable)?;

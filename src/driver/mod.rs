@@ -20,6 +20,7 @@ pub mod logging;
 pub mod reports;
 pub mod service;
 pub mod submit;
+pub mod sweeper;
 
 use std::path::PathBuf;
 
@@ -211,7 +212,7 @@ pub fn service(
     config: &ServiceConfig,
     login: &DriverLogin,
     credentials: &crate::security::Credentials,
-) -> impl Driver + use<> {
+) -> service::YarnDriver {
     tracing::debug!(?config, "building the driver service");
     service::YarnDriver::new(login.config.clone(), &login.user)
         .with_credentials(credentials.clone())

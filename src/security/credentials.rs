@@ -282,7 +282,7 @@ impl Credentials {
                 source,
             }
         };
-        std::fs::create_dir_all(dir).map_err(io("cannot create directory", dir))?;
+        create_private_dir(dir).map_err(io("cannot create directory", dir))?;
         let _lock = lock_config_dir(dir)?;
         let files = [
             (CERT_FILE_NAME, self.cert_pem.as_bytes()),
@@ -340,6 +340,19 @@ impl Credentials {
             }
         })
     }
+}
+
+/// Creates `dir` and its missing parents with mode 0700 (private keys and the driver's address
+/// live there); an existing folder keeps its mode.
+///
+/// # Errors
+/// The IO error of the creation.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 /// Takes the configuration directory's exclusive lock (`skein.lock`, `flock`), released when

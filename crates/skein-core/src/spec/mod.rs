@@ -34,6 +34,7 @@ mod proto;
 mod schema;
 pub mod source;
 mod validate;
+pub use validate::{MAX_FILES, MAX_SERVICES};
 
 use std::path::{Path, PathBuf};
 
