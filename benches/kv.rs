@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use skein::am::watch::KvService;
 use skein::proto::{
-    Condition, ContainerInstance, GetRangeRequest, OpRequest, PutKeyRequest, TransactionRequest,
-    WatchCreateRequest, WatchRequest, condition, op_request, watch_request,
+    Condition, GetRangeRequest, OpRequest, PutKeyRequest, TransactionRequest, WatchCreateRequest,
+    WatchRequest, condition, op_request, watch_request,
 };
 use skein_core::kv::{ContainerDirectory, OwnerState};
 use tokio_stream::StreamExt;
@@ -23,7 +23,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 struct NoContainers;
 
 impl ContainerDirectory for NoContainers {
-    fn owner_state(&self, _: &ContainerInstance) -> OwnerState {
+    fn owner_state(&self, _: &skein_core::kv::ContainerInstance) -> OwnerState {
         OwnerState::UnknownService
     }
 }

@@ -34,7 +34,7 @@ const SERVER_GRACE: Duration = Duration::from_secs(5);
 
 /// What keeps the AM from starting in its container, beyond [`AmError`].
 #[derive(Debug, thiserror::Error)]
-pub enum ContainerError {
+pub(crate) enum ContainerError {
     /// The AM itself.
     #[error(transparent)]
     Am(#[from] AmError),
@@ -56,7 +56,7 @@ pub enum ContainerError {
 ///
 /// # Errors
 /// When the key pair, the spec or the environment is unusable, or the shim dies.
-pub async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerError> {
+pub(crate) async fn run_in_container(working_dir: &Path) -> Result<Outcome, ContainerError> {
     // Caught from the start: YARN's SIGTERM must end the application with Skein's diagnostic,
     // never kill the AM before it can unregister.
     let sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());

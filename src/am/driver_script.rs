@@ -13,13 +13,13 @@ use skein_core::services::FinalStatus;
 use skein_core::spec::Resources;
 
 /// Diagnostics when the script exits 0.
-pub const DRIVER_SUCCEEDED: &str = "Application driver completed successfully.";
+pub(crate) const DRIVER_SUCCEEDED: &str = "Application driver completed successfully.";
 /// Exit code of the AM when the script fails (Skein's).
-pub const DRIVER_FAILED_EXIT_CODE: i32 = 11;
+pub(crate) const DRIVER_FAILED_EXIT_CODE: i32 = 11;
 
 /// Where and how to run the script.
 #[derive(Debug, Clone)]
-pub struct MasterScript {
+pub(crate) struct MasterScript {
     /// The script text.
     pub script: String,
     /// The AM's working folder.
@@ -31,7 +31,7 @@ pub struct MasterScript {
 }
 
 /// The application's final status and diagnostics after the script exited with `code`.
-pub fn driver_outcome(code: i32) -> (FinalStatus, String) {
+pub(crate) fn driver_outcome(code: i32) -> (FinalStatus, String) {
     match code {
         0 => (FinalStatus::Succeeded, DRIVER_SUCCEEDED.to_string()),
         143 => (
@@ -52,7 +52,7 @@ pub fn driver_outcome(code: i32) -> (FinalStatus, String) {
 /// (`http://$NM_HOST:$NM_HTTP_PORT/ws/v1/node/containers/$CONTAINER_ID`): YARN rounds requests
 /// up to the scheduler's increments, and Skein gives the master script what was allocated.
 /// `None` when the NodeManager cannot tell (then the spec's request stands).
-pub async fn own_allocation() -> Option<Resources> {
+pub(crate) async fn own_allocation() -> Option<Resources> {
     #[derive(serde::Deserialize)]
     struct Envelope {
         container: NmContainer,
@@ -108,7 +108,7 @@ pub async fn own_allocation() -> Option<Resources> {
 
 /// Skein's variables for the script: `SKEIN_APPMASTER_ADDRESS`, `SKEIN_APPLICATION_ID` and
 /// the AM container's resources.
-pub fn skein_env(
+pub(crate) fn skein_env(
     appmaster_address: &str,
     application_id: &str,
     resources: Option<&Resources>,
@@ -210,7 +210,7 @@ async fn stop(child: &mut tokio::process::Child) {
 }
 
 /// The first entry of `$LOG_DIRS` (YARN's container log folders), else the working folder.
-pub fn first_log_dir(working_dir: &Path) -> PathBuf {
+pub(crate) fn first_log_dir(working_dir: &Path) -> PathBuf {
     std::env::var("LOG_DIRS")
         .ok()
         .and_then(|d| d.split(',').next().map(str::to_string))

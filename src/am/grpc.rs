@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::am::master::AppMaster;
+use crate::am::status::service_status;
 use crate::am::ui::{PROXY_PREFIX, Proxies};
 use crate::am::watch::WatchStream;
 use crate::proto::{self, app_master_server};
@@ -27,7 +28,7 @@ pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 /// Why the gRPC server stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("the application master's gRPC server failed: {0}")]
-pub struct ServeError(String);
+pub(crate) struct ServeError(String);
 
 /// A float as Java's `Float.toString` writes the common cases (`2.0`, not `2`), for messages
 /// that quote a value the way Skein's do.
@@ -42,7 +43,7 @@ fn java_float(value: f32) -> String {
 }
 
 /// The `skein.AppMaster` service of one ApplicationMaster.
-pub struct AppMasterService {
+pub(crate) struct AppMasterService {
     am: AppMaster,
     proxies: Arc<Mutex<Proxies>>,
     ui_addresses: Vec<String>,
@@ -151,7 +152,10 @@ impl app_master_server::AppMaster for AppMasterService {
             .filter_map(|s| proto::container::State::try_from(*s).ok())
             .map(ContainerState::from)
             .collect();
-        let containers = self.am.containers(&request.services, &states)?;
+        let containers = self
+            .am
+            .containers(&request.services, &states)
+            .map_err(service_status)?;
         bounded(containers_response(&containers)).map(Response::new)
     }
 
@@ -161,7 +165,8 @@ impl app_master_server::AppMaster for AppMasterService {
     ) -> Result<Response<proto::Empty>, Status> {
         let request = request.into_inner();
         self.am
-            .kill_container(&request.service_name, request.instance)?;
+            .kill_container(&request.service_name, request.instance)
+            .map_err(service_status)?;
         Ok(Response::new(proto::Empty {}))
     }
 
@@ -172,7 +177,8 @@ impl app_master_server::AppMaster for AppMasterService {
         let request = request.into_inner();
         let containers = self
             .am
-            .scale(&request.service_name, request.count, request.delta)?;
+            .scale(&request.service_name, request.count, request.delta)
+            .map_err(service_status)?;
         Ok(Response::new(containers_response(&containers)))
     }
 
@@ -182,7 +188,10 @@ impl app_master_server::AppMaster for AppMasterService {
     ) -> Result<Response<proto::Container>, Status> {
         let request = request.into_inner();
         let env = request.env.into_iter().collect();
-        let container = self.am.add_container(&request.service_name, env)?;
+        let container = self
+            .am
+            .add_container(&request.service_name, env)
+            .map_err(service_status)?;
         Ok(Response::new(proto::Container::from(&container)))
     }
 
@@ -244,18 +253,20 @@ impl app_master_server::AppMaster for AppMasterService {
 ///
 /// # Errors
 /// [`ServeError`] when TLS cannot be set up or the server fails.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     service: AppMasterService,
     credentials: &Credentials,
     stop: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let describe = |e: &dyn std::error::Error| ServeError(crate::client::error_chain(e));
+    let tls = tls::server_config(credentials).map_err(|e| describe(&e))?;
     tonic::transport::Server::builder()
-        .tls_config(tls::server_tls_config(credentials))
-        .map_err(|e| describe(&e))?
         .add_service(app_master_server::AppMasterServer::new(service))
-        .serve_with_incoming_shutdown(crate::net::incoming_nodelay(listener), stop)
+        .serve_with_incoming_shutdown(
+            crate::net::tls_incoming(listener, tls, "application master"),
+            stop,
+        )
         .await
         .map_err(|e| describe(&e))
 }

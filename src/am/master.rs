@@ -108,7 +108,7 @@ pub struct AmConfig {
 impl AmConfig {
     /// The configuration of an AM container: the environment YARN and the driver set, and the
     /// spec staged as `.skein.proto` in `working_dir`.
-    pub fn from_container_env(working_dir: &Path) -> Result<Self, AmError> {
+    pub(crate) fn from_container_env(working_dir: &Path) -> Result<Self, AmError> {
         let var = |name: &'static str| {
             std::env::var(name)
                 .ok()
@@ -155,20 +155,20 @@ impl AmConfig {
 
     /// Whether an attempt ending with `status` is the application's end: it succeeded, or no
     /// attempt is left (only then does the AM unregister and remove the staging folder).
-    pub fn is_final(&self, status: FinalStatus) -> bool {
+    pub(crate) fn is_final(&self, status: FinalStatus) -> bool {
         status == FinalStatus::Succeeded || self.attempt() >= self.max_attempts
     }
 }
 
 /// The spec's `max_attempts` (at least 1) capped by the cluster's maximum when known.
-pub fn effective_max_attempts(spec_max: i32, cluster_max: Option<u32>) -> u32 {
+pub(crate) fn effective_max_attempts(spec_max: i32, cluster_max: Option<u32>) -> u32 {
     let spec_max = u32::try_from(spec_max.max(1)).unwrap_or(1);
     cluster_max.map_or(spec_max, |c| spec_max.min(c.max(1)))
 }
 
 /// The attempt number encoded in a YARN container id
 /// (`container_[e<epoch>_]<cluster ts>_<app>_<attempt>_<container>`).
-pub fn attempt_of(container_id: &str) -> Option<u32> {
+pub(crate) fn attempt_of(container_id: &str) -> Option<u32> {
     let parts: Vec<&str> = container_id.split('_').collect();
     parts
         .len()
@@ -211,7 +211,7 @@ struct DispatchState {
 struct Directory(Arc<Mutex<Services>>);
 
 impl ContainerDirectory for Directory {
-    fn owner_state(&self, owner: &proto::ContainerInstance) -> OwnerState {
+    fn owner_state(&self, owner: &skein_core::kv::ContainerInstance) -> OwnerState {
         lock(&self.0).owner_state(owner)
     }
 }
@@ -234,7 +234,7 @@ impl AppMaster {
     }
 
     /// When this AM started (ms since the epoch).
-    pub fn started_ms(&self) -> i64 {
+    pub(crate) fn started_ms(&self) -> i64 {
         self.core.started_ms
     }
 
@@ -244,7 +244,7 @@ impl AppMaster {
     }
 
     /// Every container of every service, whatever its state, by service then instance.
-    pub fn all_containers(&self) -> Vec<ContainerReport> {
+    pub(crate) fn all_containers(&self) -> Vec<ContainerReport> {
         lock(&self.core.services)
             .containers(&[], &ContainerState::ALL)
             .unwrap_or_default()
@@ -318,13 +318,13 @@ impl AppMaster {
     }
 
     /// Resolves once the application's outcome is decided.
-    pub async fn decided(&self) {
+    pub(crate) async fn decided(&self) {
         let mut rx = self.core.decided.subscribe();
         let _ = rx.wait_for(|d| *d).await;
     }
 
     /// The outcome, once decided.
-    pub fn outcome(&self) -> Option<Outcome> {
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
         lock(&self.core.services).outcome().cloned()
     }
 

@@ -20,18 +20,20 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
+use crate::am::kv_wire;
+use crate::am::status::kv_status;
 use crate::proto::{
-    ContainerInstance, DeleteRangeRequest, DeleteRangeResponse, GetRangeRequest, GetRangeResponse,
-    PutKeyRequest, PutKeyResponse, TransactionRequest, TransactionResponse, WatchRequest,
-    WatchResponse, watch_request,
+    DeleteRangeRequest, DeleteRangeResponse, GetRangeRequest, GetRangeResponse, PutKeyRequest,
+    PutKeyResponse, TransactionRequest, TransactionResponse, WatchRequest, WatchResponse,
+    watch_request,
 };
-use skein_core::kv::{ContainerDirectory, Notification, Store, StreamId};
+use skein_core::kv::{ContainerDirectory, ContainerInstance, Notification, Store, StreamId};
 
 /// The response stream of one `Watch` RPC (the `AppMaster::WatchStream` type).
 pub type WatchStream = Pin<Box<dyn Stream<Item = Result<WatchResponse, Status>> + Send>>;
 
 /// Status every open `Watch` stream ends with at shutdown.
-pub const SHUTDOWN_MESSAGE: &str = "Application master is shutting down";
+pub(crate) const SHUTDOWN_MESSAGE: &str = "Application master is shutting down";
 
 type Sender = mpsc::UnboundedSender<Result<WatchResponse, Status>>;
 
@@ -81,7 +83,9 @@ impl KvService {
     /// # Errors
     /// `INVALID_ARGUMENT` for a result type outside `skein.proto`.
     pub async fn get_range(&self, request: GetRangeRequest) -> Result<GetRangeResponse, Status> {
-        Ok(self.shared.lock().store.get_range(&request)?)
+        let request = kv_wire::get_range(request).map_err(kv_status)?;
+        let result = self.shared.lock().store.get_range(&request);
+        Ok(kv_wire::get_range_response(result))
     }
 
     /// `PutKey`, notifying watches.
@@ -89,10 +93,15 @@ impl KvService {
     /// # Errors
     /// Skein's put errors (`INVALID_ARGUMENT` / `FAILED_PRECONDITION`, see `KvError`).
     pub async fn put_key(&self, request: PutKeyRequest) -> Result<PutKeyResponse, Status> {
+        let request = kv_wire::put_key(request);
         let mut state = self.shared.lock();
-        let applied = state.store.put_key(request, &*self.shared.directory)?;
+        let applied = state
+            .store
+            .put_key(request, &*self.shared.directory)
+            .map_err(kv_status)?;
         state.deliver(applied.notifications);
-        Ok(applied.response)
+        drop(state);
+        Ok(kv_wire::put_key_response(applied.response))
     }
 
     /// `DeleteRange`, notifying watches.
@@ -103,10 +112,12 @@ impl KvService {
         &self,
         request: DeleteRangeRequest,
     ) -> Result<DeleteRangeResponse, Status> {
+        let request = kv_wire::delete_range(request).map_err(kv_status)?;
         let mut state = self.shared.lock();
-        let applied = state.store.delete_range(&request)?;
+        let applied = state.store.delete_range(&request);
         state.deliver(applied.notifications);
-        Ok(applied.response)
+        drop(state);
+        Ok(kv_wire::delete_range_response(applied.response))
     }
 
     /// `Transaction`, atomically, notifying watches.
@@ -117,10 +128,15 @@ impl KvService {
         &self,
         request: TransactionRequest,
     ) -> Result<TransactionResponse, Status> {
+        let request = kv_wire::transaction(request).map_err(kv_status)?;
         let mut state = self.shared.lock();
-        let applied = state.store.transaction(request, &*self.shared.directory)?;
+        let applied = state
+            .store
+            .transaction(request, &*self.shared.directory)
+            .map_err(kv_status)?;
         state.deliver(applied.notifications);
-        Ok(applied.response)
+        drop(state);
+        Ok(kv_wire::transaction_response(applied.response))
     }
 
     /// Deletes the keys `owner` owned, with DELETE events. Call after the container table
@@ -194,13 +210,12 @@ impl Shared {
             return false;
         }
         let response = match request.request {
-            Some(watch_request::Request::Create(create)) => state
-                .store
-                .create_watch(stream, &create)
-                .map_err(Status::from),
-            Some(watch_request::Request::Cancel(cancel)) => {
-                Ok(state.store.cancel_watch(stream, &cancel))
-            }
+            Some(watch_request::Request::Create(create)) => kv_wire::watch_create(create)
+                .map(|create| kv_wire::watch_response(state.store.create_watch(stream, &create)))
+                .map_err(kv_status),
+            Some(watch_request::Request::Cancel(cancel)) => Ok(kv_wire::watch_response(
+                state.store.cancel_watch(stream, cancel.watch_id),
+            )),
             // An empty request asks for nothing; Skein would answer a bogus CREATE.
             None => return true,
         };
@@ -225,7 +240,7 @@ impl State {
             let gone = self
                 .streams
                 .get(&stream)
-                .is_some_and(|sender| sender.send(Ok(response)).is_err());
+                .is_some_and(|sender| sender.send(Ok(kv_wire::watch_response(response))).is_err());
             if gone {
                 self.close(stream);
             }

@@ -17,7 +17,7 @@ use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::yarn::{ApplicationState, ResourceManager};
 
 /// An AM client.
-pub struct AppConnection {
+pub(crate) struct AppConnection {
     /// The `skein.AppMaster` client.
     pub client: AppMasterClient<Channel>,
 }
@@ -57,7 +57,7 @@ async fn appmaster_address(app_id: &str) -> anyhow::Result<String> {
 }
 
 /// A gRPC error as Skein's CLI prints it (the server's message; the connection's otherwise).
-pub fn rpc_error(status: tonic::Status) -> anyhow::Error {
+pub(crate) fn rpc_error(status: tonic::Status) -> anyhow::Error {
     match status.code() {
         tonic::Code::Unavailable => anyhow::anyhow!("Unable to connect to application"),
         _ => anyhow::anyhow!("{}", status.message()),

@@ -166,9 +166,27 @@ where
     })
 }
 
-/// The message of a failed RPC, as Skein prints it.
+/// The message of a failed RPC, as Skein prints it; a call the connection cut (the driver
+/// crashed or stopped while it answered) says so and what to check.
 fn rpc(status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{}", status.message())
+    // Statuses the driver sent carry no source; tonic gives one to those it makes from a
+    // broken connection.
+    if std::error::Error::source(&status).is_none() {
+        return anyhow::anyhow!("{}", status.message());
+    }
+    let logs = crate::security::config_dir()
+        .map(|dir| {
+            format!(
+                " (the global driver logs in '{}')",
+                crate::driver::logging::driver_log_dir(&dir).display()
+            )
+        })
+        .unwrap_or_default();
+    anyhow::anyhow!(
+        "The skein driver went away during the call ({}): it stopped or crashed. Check it \
+         with `skein driver address`{logs} and start it again with `skein driver start`",
+        status.message()
+    )
 }
 
 fn app_state(name: &str) -> anyhow::Result<proto::application_state::Type> {
@@ -377,7 +395,7 @@ fn ls(args: LsArgs) -> anyhow::Result<ExitCode> {
         t.as_deref()
             .map(output::parse_datetime)
             .transpose()
-            .map_err(anyhow::Error::msg)
+            .map_err(anyhow::Error::from)
             .map(|v| v.unwrap_or(0))
     };
     let request = proto::ApplicationsRequest {
@@ -403,7 +421,7 @@ fn ls(args: LsArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs a `skein node` command.
-pub fn run_node(command: NodeCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_node(command: NodeCommand) -> anyhow::Result<ExitCode> {
     let NodeCommand::Ls { state, output } = command;
     let states = state
         .iter()
@@ -448,7 +466,7 @@ pub fn run_node(command: NodeCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs a `skein queue` command.
-pub fn run_queue(command: QueueCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_queue(command: QueueCommand) -> anyhow::Result<ExitCode> {
     let QueueCommand::Ls { output } = command;
     with_driver(|mut d| async move {
         // `getAllQueues` answers the queues below root (as YARN's does): root first.

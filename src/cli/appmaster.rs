@@ -26,7 +26,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     };
     let result = runtime.block_on(async {
         let cwd = std::env::current_dir().map_err(|source| {
-            crate::am::container::ContainerError::Am(crate::am::AmError::ReadSpec {
+            crate::am::container::ContainerError::Am(crate::am::master::AmError::ReadSpec {
                 path: ".".into(),
                 source,
             })

@@ -9,10 +9,15 @@ use clap::{Args, Subcommand};
 
 use crate::client::discovery::read_global_driver;
 use crate::driver::control::{self, StartOptions, Started};
+use crate::driver::daemon::serve;
 use crate::driver::daemon::{ServeOptions, callback_port_from_env};
 use crate::driver::jvm_compat::{self, JvmDriverArgs};
-use crate::driver::logging::{LogLevel, init_stderr_logging, log_level_from_java_args};
-use crate::driver::{ServiceConfig, serve, service};
+use crate::driver::logging::{
+    LogLevel, driver_log_dir, init_stderr_and_file_logging, init_stderr_logging,
+    log_level_from_java_args,
+};
+use crate::driver::sweeper::SweepPolicy;
+use crate::driver::{ServiceConfig, service};
 use crate::security::{Credentials, config_dir};
 
 /// `skein driver` subcommands.
@@ -138,8 +143,21 @@ pub fn run(command: DriverCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The global driver of the driver file, if its process lives.
 fn running_driver() -> anyhow::Result<crate::client::discovery::GlobalDriver> {
-    read_global_driver(&config_dir()?).context("No skein driver is running")
+    let dir = config_dir()?;
+    let driver = read_global_driver(&dir).context("No skein driver is running")?;
+    if !control::pid_exists(driver.pid) {
+        bail!(
+            "No skein driver is running: the driver recorded in '{}' (PID {}, {}) exited or \
+             was killed; see its log in '{}', then start it again with `skein driver start`",
+            crate::client::discovery::driver_file(&dir).display(),
+            driver.pid,
+            driver.address,
+            driver_log_dir(&dir).display()
+        );
+    }
+    Ok(driver)
 }
 
 /// `--log-level`, else `$SKEIN_LOG_LEVEL`, else INFO; a `-Dskein.log.level` among the Java
@@ -205,7 +223,16 @@ fn daemon_credentials() -> anyhow::Result<Credentials> {
 }
 
 fn serve_foreground(args: ServeArgs) -> anyhow::Result<()> {
-    init_stderr_logging(level_or_env(args.log_level)?);
+    let level = level_or_env(args.log_level)?;
+    if args.global {
+        // The global driver always keeps a log under the configuration folder.
+        if let Err(e) = init_stderr_and_file_logging(level, &driver_log_dir(&config_dir()?)) {
+            init_stderr_logging(level);
+            tracing::warn!("{e}; logging to stderr only");
+        }
+    } else {
+        init_stderr_logging(level);
+    }
     let config = ServiceConfig {
         keytab: args.keytab,
         principal: args.principal,
@@ -238,8 +265,33 @@ fn serve_with_login(
             ),
         }
     };
-    let driver = service(config, login, &credentials);
-    super::runtime()?.block_on(serve(driver, options, &credentials))?;
+    // A private driver that serves one CLI command does not sweep; long-lived ones do.
+    let sweep = global || daemon;
+    serve_and_sweep(
+        service(config, login, &credentials),
+        options,
+        &credentials,
+        sweep,
+    )
+}
+
+/// Serves `driver`, with the staging sweeper running beside it if `sweep`.
+fn serve_and_sweep(
+    driver: crate::driver::service::YarnDriver,
+    options: ServeOptions,
+    credentials: &Credentials,
+    sweep: bool,
+) -> anyhow::Result<()> {
+    super::runtime()?.block_on(async {
+        let sweeper = sweep
+            .then(|| driver.spawn_staging_sweeper(SweepPolicy::from_env()))
+            .flatten();
+        let served = serve(driver, options, credentials).await;
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
+        served
+    })?;
     Ok(())
 }
 
@@ -252,7 +304,7 @@ fn refuse_if_a_global_driver_answers(
         return Ok(());
     };
     let alive = super::runtime()?
-        .block_on(control::ping_driver(&existing.address, credentials))
+        .block_on(crate::client::ping_driver(&existing.address, credentials))
         .is_ok();
     if alive {
         bail!(
@@ -294,7 +346,11 @@ fn jvm_compat_serve(
     let port = callback_port_from_env()?
         .context("SKEIN_CALLBACK_PORT must be set by the launching client (Python Skein does)")?;
     let options = ServeOptions::spawned(port, args.daemon);
-    let driver = service(config, login, &credentials);
-    super::runtime()?.block_on(serve(driver, options, &credentials))?;
-    Ok(())
+    // Python's clients keep their driver for as long as they live.
+    serve_and_sweep(
+        service(config, login, &credentials),
+        options,
+        &credentials,
+        true,
+    )
 }

@@ -79,6 +79,9 @@ fn prefix_end(prefix: &str) -> String {
     String::new()
 }
 
+/// The largest message the application master decodes (tonic's and grpc-java's default).
+const MAX_REQUEST_BYTES: usize = 4 << 20;
+
 /// Runs a `skein kv` subcommand.
 pub fn run(command: KvCommand) -> anyhow::Result<ExitCode> {
     super::runtime()?.block_on(async {
@@ -95,6 +98,15 @@ pub fn run(command: KvCommand) -> anyhow::Result<ExitCode> {
                         buf
                     }
                 };
+                if value.len() + key.len() > MAX_REQUEST_BYTES {
+                    anyhow::bail!(
+                        "the value of '{key}' is {} bytes: the application master takes requests \
+                         of at most {} MiB (gRPC's message limit); store large data on HDFS and \
+                         put its path in the key-value store",
+                        value.len(),
+                        MAX_REQUEST_BYTES >> 20
+                    );
+                }
                 let mut app = connect(&app_id).await?;
                 app.client
                     .put_key(PutKeyRequest {

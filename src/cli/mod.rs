@@ -3,9 +3,9 @@
 //! Errors are printed as `Error: <message>` on stderr with exit status 1, as Python Skein
 //! does; `anyhow` context is added here, at the edge, and nowhere in the library.
 
-pub mod appclient;
+pub(crate) mod appclient;
 pub mod application;
-pub mod appmaster;
+pub(crate) mod appmaster;
 pub mod config;
 pub mod container;
 pub mod driver;

@@ -19,7 +19,7 @@ pub enum Format {
 }
 
 /// Records with their columns in display order.
-pub struct Records {
+pub(crate) struct Records {
     columns: Vec<&'static str>,
     rows: Vec<Vec<Value>>,
 }
@@ -39,7 +39,7 @@ impl Records {
     }
 
     /// The text to print in `format` (ends with a newline unless empty JSON/YAML).
-    pub fn render(&self, format: Format) -> String {
+    pub(crate) fn render(&self, format: Format) -> String {
         match format {
             Format::Table => self.table(),
             Format::Json => {
@@ -106,7 +106,7 @@ impl Records {
 }
 
 /// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -114,7 +114,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// Skein's `humanize_timedelta`: `6s`, `10m`, `1h 40m`.
-pub fn humanize_ms(ms: i64) -> String {
+pub(crate) fn humanize_ms(ms: i64) -> String {
     let seconds = (ms.max(0) / 1000) as u64;
     let (hours, minutes, secs) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
     if hours > 0 {
@@ -127,7 +127,7 @@ pub fn humanize_ms(ms: i64) -> String {
 }
 
 /// How long something ran: until `finish`, or until now while it runs; 0 if never started.
-pub fn runtime_ms(start: i64, finish: i64) -> i64 {
+pub(crate) fn runtime_ms(start: i64, finish: i64) -> i64 {
     match (start, finish) {
         (0, _) => 0,
         (s, 0) => now_ms() - s,
@@ -135,13 +135,24 @@ pub fn runtime_ms(start: i64, finish: i64) -> i64 {
     }
 }
 
+/// A date/time argument in none of Skein's formats.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Unable to parse '{text}' as a date/time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or HH:MM[:SS] (UTC)"
+)]
+pub(crate) struct DateTimeError {
+    /// The argument as given.
+    pub text: String,
+}
+
 /// Parses Skein's date/time arguments (UTC): `%Y-%m-%d`, `%Y-%m-%d %H:%M[:%S]`, or `%H:%M[:%S]`
 /// (today), into milliseconds since the epoch.
-pub fn parse_datetime(text: &str) -> Result<i64, String> {
-    let bad = || {
-        format!(
-            "Unable to parse '{text}' as a date/time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or HH:MM[:SS] (UTC)"
-        )
+///
+/// # Errors
+/// [`DateTimeError`] for text in none of these formats, or an impossible date or time.
+pub(crate) fn parse_datetime(text: &str) -> Result<i64, DateTimeError> {
+    let bad = || DateTimeError {
+        text: text.to_string(),
     };
     let (date_part, time_part) = match text.trim().split_once(' ') {
         Some((d, t)) => (Some(d), Some(t)),
@@ -217,7 +228,7 @@ mod tests {
         assert_eq!(parse_datetime("1970-01-01 01:00"), Ok(3_600_000));
         assert_eq!(parse_datetime("1970-01-01 00:00:05"), Ok(5_000));
         assert!(parse_datetime("12:30").is_ok());
-        let err = parse_datetime("yesterday").expect_err("bad");
+        let err = parse_datetime("yesterday").expect_err("bad").to_string();
         assert!(
             err.contains("'yesterday'") && err.contains("YYYY-MM-DD"),
             "{err}"

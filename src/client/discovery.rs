@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::security::SecurityError;
-use crate::security::credentials::lock_config_dir;
+use crate::security::credentials::{create_private_dir, lock_config_dir};
 
 /// File name of the pointer file inside the configuration directory.
-pub const DRIVER_FILE_NAME: &str = "driver";
+pub(crate) const DRIVER_FILE_NAME: &str = "driver";
 
 /// Where the global driver listens and which process it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ pub struct GlobalDriver {
 }
 
 /// The pointer file's path in `config_dir`.
-pub fn driver_file(config_dir: &Path) -> PathBuf {
+pub(crate) fn driver_file(config_dir: &Path) -> PathBuf {
     config_dir.join(DRIVER_FILE_NAME)
 }
 
@@ -47,13 +47,26 @@ pub fn write_global_driver(config_dir: &Path, driver: &GlobalDriver) -> Result<(
             source,
         }
     };
-    std::fs::create_dir_all(config_dir)
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    create_private_dir(config_dir)
         .map_err(io("cannot create directory", config_dir.to_path_buf()))?;
     let _lock = lock_config_dir(config_dir)?;
     let path = driver_file(config_dir);
     let temporary = config_dir.join(format!(".{DRIVER_FILE_NAME}.{}.tmp", std::process::id()));
     let json = serde_json::json!({"address": driver.address, "pid": driver.pid}).to_string();
-    std::fs::write(&temporary, json).map_err(io("cannot write", temporary.clone()))?;
+    // Only its owner may learn where the driver listens (0600, as the key pair).
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+            file.write_all(json.as_bytes())
+        })
+        .map_err(io("cannot write", temporary.clone()))?;
     std::fs::rename(&temporary, &path).map_err(io("cannot write", path))
 }
 
@@ -62,7 +75,7 @@ pub fn write_global_driver(config_dir: &Path, driver: &GlobalDriver) -> Result<(
 ///
 /// # Errors
 /// [`SecurityError::Io`] when the lock or the removal fails.
-pub fn remove_global_driver_if(
+pub(crate) fn remove_global_driver_if(
     config_dir: &Path,
     driver: &GlobalDriver,
 ) -> Result<bool, SecurityError> {
@@ -90,7 +103,7 @@ pub fn remove_global_driver_if(
 ///
 /// # Errors
 /// [`SecurityError::Io`] when the removal fails.
-pub fn remove_global_driver(config_dir: &Path) -> Result<(), SecurityError> {
+pub(crate) fn remove_global_driver(config_dir: &Path) -> Result<(), SecurityError> {
     let path = driver_file(config_dir);
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(()),

@@ -33,7 +33,7 @@ use crate::proto::driver_client::DriverClient;
 use crate::security::{Credentials, SecurityError, tls};
 
 /// How long establishing a TCP connection may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What can go wrong while connecting.
 #[derive(Debug, thiserror::Error)]
@@ -161,13 +161,16 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 /// How long a liveness `ping` may take.
-pub const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub(crate) const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Pings the driver at `address`.
 ///
 /// # Errors
 /// [`ClientError`] when it cannot be reached or does not answer within [`PING_TIMEOUT`].
-pub async fn ping_driver(address: &str, credentials: &Credentials) -> Result<(), ClientError> {
+pub(crate) async fn ping_driver(
+    address: &str,
+    credentials: &Credentials,
+) -> Result<(), ClientError> {
     let attempt = async {
         let mut driver = connect_driver(address, credentials).await?;
         driver

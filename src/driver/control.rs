@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::client::discovery::{self, GlobalDriver};
-pub use crate::client::{PING_TIMEOUT, ping_driver};
+use crate::client::ping_driver;
 pub use crate::driver::error::ControlError;
 use crate::driver::launch::launch_driver;
 use crate::driver::logging::LogLevel;
@@ -19,7 +19,7 @@ use crate::security::{Credentials, SecurityError};
 
 /// Options of `skein driver start`.
 #[derive(Debug, Clone)]
-pub struct StartOptions {
+pub(crate) struct StartOptions {
     /// The `skein` executable to run as the daemon.
     pub program: PathBuf,
     /// Where the daemon logs (stdout and stderr); `None` discards its output.
@@ -34,7 +34,7 @@ pub struct StartOptions {
 
 /// Outcome of [`start_global_driver`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Started {
+pub(crate) enum Started {
     /// A live global driver was already there.
     AlreadyRunning {
         /// Its address.
@@ -62,7 +62,7 @@ impl Started {
 ///
 /// # Errors
 /// [`ControlError`] when the existing driver is alive but unreachable, or the new one fails.
-pub async fn start_global_driver(
+pub(crate) async fn start_global_driver(
     config_dir: &Path,
     credentials: &Credentials,
     options: &StartOptions,
@@ -99,7 +99,7 @@ pub async fn start_global_driver(
 ///
 /// # Errors
 /// [`ControlError`] when the driver is alive but unreachable, or the signal fails.
-pub async fn stop_global_driver(
+pub(crate) async fn stop_global_driver(
     config_dir: &Path,
     credentials: &Credentials,
     force: bool,
@@ -132,7 +132,7 @@ pub async fn stop_global_driver(
 }
 
 /// Whether a process with this PID exists (possibly owned by someone else).
-pub fn pid_exists(pid: u32) -> bool {
+pub(crate) fn pid_exists(pid: u32) -> bool {
     let Some(pid) = safe_pid(pid) else {
         return false;
     };

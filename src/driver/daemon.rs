@@ -29,10 +29,10 @@ use crate::proto::driver_server::{Driver, DriverServer};
 use crate::security::{Credentials, SecurityError, config_dir, tls};
 
 /// Environment variable with the port of the launching client's callback socket.
-pub const ENV_CALLBACK_PORT: &str = "SKEIN_CALLBACK_PORT";
+pub(crate) const ENV_CALLBACK_PORT: &str = "SKEIN_CALLBACK_PORT";
 
 /// How long in-flight calls may run after a shutdown was requested.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// What can go wrong while running the daemon.
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +98,7 @@ impl ServeOptions {
     }
 
     /// Also performs the launch handshake when `port` is given.
-    pub fn with_callback(mut self, port: Option<u16>) -> Self {
+    pub(crate) fn with_callback(mut self, port: Option<u16>) -> Self {
         self.callback_port = port;
         self
     }
@@ -108,7 +108,7 @@ impl ServeOptions {
 ///
 /// # Errors
 /// [`DaemonError::InvalidCallbackPort`] when it is set but not a port.
-pub fn callback_port_from_env() -> Result<Option<u16>, DaemonError> {
+pub(crate) fn callback_port_from_env() -> Result<Option<u16>, DaemonError> {
     match std::env::var(ENV_CALLBACK_PORT) {
         Err(_) => Ok(None),
         Ok(text) => text
@@ -125,7 +125,7 @@ pub fn callback_port_from_env() -> Result<Option<u16>, DaemonError> {
 ///
 /// # Errors
 /// [`DaemonError`] when binding, announcing or serving fails.
-pub async fn serve<S: Driver>(
+pub(crate) async fn serve<S: Driver>(
     service: S,
     options: ServeOptions,
     credentials: &Credentials,
@@ -222,11 +222,11 @@ async fn run_server<S: Driver>(
         let _ = deadline_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
+    let tls =
+        tls::server_config(credentials).map_err(|err| DaemonError::Serve(error_chain(&err)))?;
     let server = tonic::transport::Server::builder()
-        .tls_config(tls::server_tls_config(credentials))
-        .map_err(|err| DaemonError::Serve(error_chain(&err)))?
         .add_service(DriverServer::new(service))
-        .serve_with_incoming_shutdown(crate::net::incoming_nodelay(listener), graceful);
+        .serve_with_incoming_shutdown(crate::net::tls_incoming(listener, tls, "driver"), graceful);
     tokio::select! {
         result = server => result.map_err(|err| DaemonError::Serve(error_chain(&err))),
         () = deadline => {

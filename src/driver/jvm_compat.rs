@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use crate::driver::logging::{LogLevel, log_level_from_java_args};
 
 /// The Java main class of Skein's driver.
-pub const DRIVER_MAIN_CLASS: &str = "com.anaconda.skein.Driver";
+pub(crate) const DRIVER_MAIN_CLASS: &str = "com.anaconda.skein.Driver";
 
 /// The driver arguments found in a Java command line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct JvmDriverArgs {
+pub(crate) struct JvmDriverArgs {
     /// From the last `-Dskein.log.level=` (INFO when absent).
     pub log_level: LogLevel,
     /// `--jar` (Skein's jar; unused by skein-rs, required as by Java Skein).
@@ -36,7 +36,7 @@ pub struct JvmDriverArgs {
 
 /// A Java command line that is not Skein's driver invocation.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum JvmArgsError {
+pub(crate) enum JvmArgsError {
     /// No `com.anaconda.skein.Driver` main class.
     #[error("expected the main class {DRIVER_MAIN_CLASS} in the java command line, found {0}")]
     NotTheDriver(String),
@@ -112,7 +112,7 @@ impl JvmDriverArgs {
 
 /// The scripts [`install_python_shim`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PythonShim {
+pub(crate) struct PythonShim {
     /// `<dir>/bin/java`.
     pub java: PathBuf,
     /// `<dir>/bin/yarn`.
@@ -135,7 +135,7 @@ pub struct PythonShim {
 ///
 /// # Errors
 /// IO errors while writing the scripts.
-pub fn install_python_shim(
+pub(crate) fn install_python_shim(
     dir: &Path,
     skein: &Path,
     real_java: Option<PathBuf>,

@@ -26,9 +26,9 @@ use crate::security::Credentials;
 use crate::security::credentials::{ENV_CERTIFICATE, ENV_KEY};
 
 /// How long a new driver may take to call back.
-pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a private driver may take to exit after its stdin is closed.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Starts `command` (a driver) with the handshake's environment in a new session and waits
 /// for its port. The caller chooses stdin and the output streams; `log` is only named in
@@ -37,7 +37,7 @@ pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// # Errors
 /// [`ControlError::Spawn`] or [`ControlError::StartFailed`] (exit before the callback, no
 /// callback within [`START_TIMEOUT`], unreadable port).
-pub async fn launch_driver(
+pub(crate) async fn launch_driver(
     mut command: Command,
     credentials: &Credentials,
     log: Option<&Path>,
@@ -203,9 +203,16 @@ pub async fn connect_default_driver(
 ) -> Result<(DriverClient<Channel>, Option<PrivateDriver>), ControlError> {
     let unable = |err: ClientError| ControlError::Connect(err.to_string());
     if let Some(global) = read_global_driver(config_dir) {
-        ping_driver(&global.address, credentials)
-            .await
-            .map_err(unable)?;
+        if let Err(err) = ping_driver(&global.address, credentials).await {
+            if !crate::driver::control::pid_exists(global.pid) {
+                return Err(ControlError::Dead {
+                    address: global.address,
+                    pid: global.pid,
+                    log_dir: crate::driver::logging::driver_log_dir(config_dir),
+                });
+            }
+            return Err(unable(err));
+        }
         let client = connect_driver(&global.address, credentials)
             .await
             .map_err(unable)?;

@@ -4,6 +4,8 @@
 //! Like Java Skein's `skein.log.level`, the level applies to skein's own messages; other
 //! crates (TLS, HTTP/2) only report errors unless `RUST_LOG` says otherwise.
 
+use std::path::{Path, PathBuf};
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -41,10 +43,31 @@ pub fn log_level_from_java_args<'a>(
         .map(|text| text.parse::<LogLevel>())
 }
 
-/// Sends `tracing` output to stderr at `level` for skein's own messages. Does nothing if a
-/// subscriber is already installed (e.g. in tests).
-pub fn init_stderr_logging(level: LogLevel) {
-    let filter = match std::env::var("RUST_LOG") {
+/// The folder of the global driver's own log files inside the configuration folder.
+pub(crate) const LOG_DIR_NAME: &str = "logs";
+
+/// How many daily log files the global driver keeps.
+pub(crate) const KEPT_LOG_FILES: usize = 7;
+
+/// The global driver's log folder for a configuration folder: `<config>/logs`, holding
+/// `driver.YYYY-MM-DD.log`, one per day, the last [`KEPT_LOG_FILES`] kept.
+pub(crate) fn driver_log_dir(config_dir: &Path) -> PathBuf {
+    config_dir.join(LOG_DIR_NAME)
+}
+
+/// A log folder that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the driver's log into {}: {source}", dir.display())]
+pub(crate) struct LogDirError {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Why.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+fn filter(level: LogLevel) -> EnvFilter {
+    match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.is_empty() => EnvFilter::new(directives),
         _ => EnvFilter::default()
             .add_directive(LevelFilter::ERROR.into())
@@ -53,12 +76,53 @@ pub fn init_stderr_logging(level: LogLevel) {
                     .parse()
                     .unwrap_or_else(|_| LevelFilter::INFO.into()),
             ),
-    };
+    }
+}
+
+/// Sends `tracing` output to stderr at `level` for skein's own messages. Does nothing if a
+/// subscriber is already installed (e.g. in tests).
+pub(crate) fn init_stderr_logging(level: LogLevel) {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter(level))
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+}
+
+/// Like [`init_stderr_logging`], and the same lines into a daily file in `dir` (created
+/// private, 0700): the global driver always keeps a log, whether or not `--log` was given.
+///
+/// # Errors
+/// [`LogDirError`] when the folder cannot be created or the file not opened.
+pub(crate) fn init_stderr_and_file_logging(level: LogLevel, dir: &Path) -> Result<(), LogDirError> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let failed = |source: Box<dyn std::error::Error + Send + Sync>| LogDirError {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    crate::security::credentials::create_private_dir(dir).map_err(|e| failed(Box::new(e)))?;
+    let file = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("driver")
+        .filename_suffix("log")
+        .max_log_files(KEPT_LOG_FILES)
+        .build(dir)
+        .map_err(|e| failed(Box::new(e)))?;
+    let _ = tracing_subscriber::registry()
+        .with(filter(level))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(file)
+                .with_ansi(false),
+        )
+        .try_init();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,17 +14,18 @@
 pub mod control;
 pub mod daemon;
 pub mod error;
-pub mod jvm_compat;
+pub(crate) mod jvm_compat;
 pub mod launch;
 pub mod logging;
 pub mod reports;
 pub mod service;
 pub mod submit;
+pub mod sweeper;
 
 use std::path::PathBuf;
 
 pub use crate::proto::driver_server::Driver;
-pub use daemon::{BoundDriver, DaemonError, ServeOptions, serve};
+pub use daemon::{BoundDriver, DaemonError, ServeOptions};
 
 /// What the driver service is started with (from `skein driver serve` or the Java command
 /// line Python runs).
@@ -41,7 +42,7 @@ pub struct ServiceConfig {
 pub struct DriverLogin {
     /// The cluster's configuration, or why it cannot be used (unreadable `*-site.xml`, no
     /// Kerberos ticket...): then `ping` answers and every other RPC reports this message.
-    pub config: Result<skein_hadoop::conf::HadoopConfig, String>,
+    pub config: Result<skein_hadoop::conf::HadoopConfig, error::ClusterUnavailable>,
     /// The user the driver acts as: the current user in simple mode, the short name of the
     /// Kerberos principal otherwise.
     pub user: String,
@@ -51,7 +52,7 @@ pub struct DriverLogin {
 
 impl DriverLogin {
     /// Removes the private credentials cache of a keytab login, if any.
-    pub fn cleanup(&self) {
+    pub(crate) fn cleanup(&self) {
         if let Some(dir) = &self.cache_dir
             && let Err(e) = std::fs::remove_dir_all(dir)
             && e.kind() != std::io::ErrorKind::NotFound
@@ -110,7 +111,7 @@ pub unsafe fn login(service: &ServiceConfig) -> Result<DriverLogin, DriverLoginE
         Ok(config) => config,
         Err(e) => {
             return Ok(DriverLogin {
-                config: Err(e.to_string()),
+                config: Err(e.into()),
                 user: current,
                 cache_dir: None,
             });
@@ -193,12 +194,10 @@ pub unsafe fn login(service: &ServiceConfig) -> Result<DriverLogin, DriverLoginE
             })
         }
         Err(e) => {
-            let message = format!(
-                "the driver has no usable Kerberos credentials: {e}. Restart the driver once that is done."
-            );
-            tracing::warn!("{message}");
+            let unavailable = error::ClusterUnavailable::NoCredentials(e);
+            tracing::warn!("{unavailable}");
             Ok(DriverLogin {
-                config: Err(message),
+                config: Err(unavailable),
                 user: current,
                 cache_dir: None,
             })
@@ -213,7 +212,7 @@ pub fn service(
     config: &ServiceConfig,
     login: &DriverLogin,
     credentials: &crate::security::Credentials,
-) -> impl Driver + use<> {
+) -> service::YarnDriver {
     tracing::debug!(?config, "building the driver service");
     service::YarnDriver::new(login.config.clone(), &login.user)
         .with_credentials(credentials.clone())

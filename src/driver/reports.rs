@@ -22,7 +22,7 @@ pub fn application_state(state: &ApplicationState) -> Option<proto::application_
 }
 
 /// The YARN application state of a wire state (for the RM's `states=` filter).
-pub fn yarn_application_state(state: proto::application_state::Type) -> ApplicationState {
+pub(crate) fn yarn_application_state(state: proto::application_state::Type) -> ApplicationState {
     ApplicationState::from(state.as_str_name())
 }
 
@@ -47,7 +47,7 @@ fn resources(memory: i64, vcores: i64) -> proto::Resources {
 }
 
 /// An application report as Skein's driver builds it from YARN's.
-pub fn application_report(app: &AppInfo) -> proto::ApplicationReport {
+pub(crate) fn application_report(app: &AppInfo) -> proto::ApplicationReport {
     let (host, port) = app
         .am_rpc()
         .map(|(h, p)| (h, i32::from(p)))
@@ -94,7 +94,7 @@ pub fn node_state(state: &NodeState) -> Option<proto::node_state::Type> {
 }
 
 /// A node report as Skein's driver builds it.
-pub fn node_report(node: &NodeInfo) -> proto::NodeReport {
+pub(crate) fn node_report(node: &NodeInfo) -> proto::NodeReport {
     proto::NodeReport {
         id: node.id.clone(),
         http_address: node.node_http_address.clone(),
@@ -126,7 +126,7 @@ pub fn queues(scheduler: &serde_json::Value) -> Vec<(proto::Queue, Vec<String>)>
 /// What `getAllQueues` answers: every queue below the root, depth first, as YARN's
 /// `YarnClient.getAllQueues` (which Skein calls) returns them: the root queue itself is not
 /// one of them. `queues` is [`queues`]' output, root first.
-pub fn all_queues(queues: Vec<(proto::Queue, Vec<String>)>) -> Vec<proto::Queue> {
+pub(crate) fn all_queues(queues: Vec<(proto::Queue, Vec<String>)>) -> Vec<proto::Queue> {
     queues.into_iter().skip(1).map(|(q, _)| q).collect()
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
+use crate::driver::error::ClusterUnavailable;
 use crate::driver::{reports, submit};
 use crate::proto;
 use skein_hadoop::conf::HadoopConfig;
@@ -26,7 +27,7 @@ const KILL_WAIT: Duration = Duration::from_secs(60);
 /// The YARN-backed Driver service.
 #[derive(Clone)]
 pub struct YarnDriver {
-    backend: Result<Arc<Backend>, String>,
+    backend: Result<Arc<Backend>, ClusterUnavailable>,
     credentials: Option<crate::security::Credentials>,
     am_binary: Option<std::path::PathBuf>,
 }
@@ -42,9 +43,9 @@ struct Backend {
 impl YarnDriver {
     /// A driver for the cluster `config` describes, acting as `user`. A configuration problem
     /// does not stop the driver: `ping` answers and every other RPC reports the problem.
-    pub fn new(config: Result<HadoopConfig, String>, user: &str) -> Self {
+    pub fn new(config: Result<HadoopConfig, ClusterUnavailable>, user: &str) -> Self {
         let backend = config.and_then(|config| {
-            let rm = ResourceManager::from_config(&config, user).map_err(|e| e.to_string())?;
+            let rm = ResourceManager::from_config(&config, user)?;
             Ok(Arc::new(Backend {
                 rm,
                 config,
@@ -74,16 +75,44 @@ impl YarnDriver {
         self
     }
 
+    /// Starts the staging sweeper ([`super::sweeper`]) on the current runtime: a sweep now,
+    /// then one every `policy.period`, for as long as the runtime runs. Nothing without a
+    /// usable cluster configuration.
+    pub fn spawn_staging_sweeper(
+        &self,
+        policy: super::sweeper::SweepPolicy,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let backend = self.backend.as_ref().ok()?.clone();
+        Some(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(policy.period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(hdfs) = backend.hdfs().await else {
+                    continue;
+                };
+                match super::sweeper::sweep_once(&backend.rm, hdfs, policy.grace).await {
+                    Ok(report) => {
+                        for (id, error) in report.failed {
+                            tracing::warn!("staging sweeper: {id}: {error}");
+                        }
+                    }
+                    Err(e) => tracing::warn!("staging sweeper: cannot look for leftovers: {e}"),
+                }
+            }
+        }))
+    }
+
     /// A driver for `$HADOOP_CONF_DIR`, acting as the current user.
     pub fn from_environment() -> Self {
-        let config = HadoopConfig::load().map_err(|e| e.to_string());
+        let config = HadoopConfig::load().map_err(ClusterUnavailable::from);
         YarnDriver::new(config, &skein_hadoop::conf::current_user())
     }
 
     fn backend(&self) -> Result<&Backend, Status> {
         self.backend
             .as_deref()
-            .map_err(|e| Status::failed_precondition(e.clone()))
+            .map_err(|e| Status::failed_precondition(e.to_string()))
     }
 }
 
@@ -508,7 +537,16 @@ mod tests {
     #[test]
     fn application_ids_are_checked_like_skein() {
         assert!(validate_application_id("application_1526134340424_0012").is_ok());
-        for bad in ["nope", "application_1", "application_x_1", "app_1_2", ""] {
+        for bad in [
+            "nope",
+            "application_1",
+            "application_x_1",
+            "app_1_2",
+            "",
+            // Beyond a Java long / int.
+            "application_99999999999999999999_1",
+            "application_1526134340424_99999999999",
+        ] {
             let status = lookup_status(validate_application_id(bad).expect_err(bad));
             assert_eq!(status.code(), tonic::Code::InvalidArgument);
             assert_eq!(status.message(), format!("Invalid ApplicationId '{bad}'"));

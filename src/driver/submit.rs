@@ -230,10 +230,15 @@ fn tokens_message(
     source: &skein_hadoop::security::delegation::DelegationError,
     real_user: &str,
 ) -> String {
+    // An error about a `file_systems` entry names it; the others are the default
+    // filesystem's or the ResourceManager's.
+    let what = if source.filesystem().is_some() {
+        ""
+    } else {
+        " (HDFS and the ResourceManager)"
+    };
     with_proxy_user_hint(
-        format!(
-            "cannot get the delegation tokens of {user} (HDFS and the ResourceManager): {source}"
-        ),
+        format!("cannot get the delegation tokens of {user}{what}: {source}"),
         real_user,
     )
 }
@@ -412,7 +417,8 @@ impl Submitter<'_> {
 
     /// The application's delegation tokens, obtained for the user the ResourceManager client
     /// acts for (a proxy user's tokens are that user's): none in simple mode; in Kerberos mode
-    /// HDFS (the default filesystem) and the ResourceManager, renewable by the RM.
+    /// HDFS (the default filesystem and the spec's `file_systems`) and the ResourceManager,
+    /// renewable by the RM.
     async fn delegation_tokens(
         &self,
         spec: &ApplicationSpec,
@@ -420,22 +426,18 @@ impl Submitter<'_> {
         if !self.config.security_enabled() {
             return Ok(None);
         }
-        for fs in &spec.file_systems {
-            if !self.on_default_fs(fs) {
-                tracing::warn!(
-                    "no delegation token is fetched for the extra filesystem {fs} \
-                     (skein-rs gets tokens for the default filesystem only)"
-                );
-            }
-        }
-        let credentials =
-            skein_hadoop::security::delegation::submission_credentials(self.config, self.rm, None)
-                .await
-                .map_err(|source| SubmitError::DelegationTokens {
-                    user: self.rm.effective_user().to_string(),
-                    real_user: self.rm.user().to_string(),
-                    source: Box::new(source),
-                })?;
+        let credentials = skein_hadoop::security::delegation::submission_credentials(
+            self.config,
+            self.rm,
+            None,
+            &spec.file_systems,
+        )
+        .await
+        .map_err(|source| SubmitError::DelegationTokens {
+            user: self.rm.effective_user().to_string(),
+            real_user: self.rm.user().to_string(),
+            source: Box::new(source),
+        })?;
         tracing::debug!(
             tokens = ?credentials.tokens().map(|(alias, _)| alias).collect::<Vec<_>>(),
             "delegation tokens for the application"

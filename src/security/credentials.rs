@@ -13,18 +13,18 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use super::SecurityError;
 
 /// File name of the certificate in the configuration directory.
-pub const CERT_FILE_NAME: &str = "skein.crt";
+pub(crate) const CERT_FILE_NAME: &str = "skein.crt";
 /// File name of the private key in the configuration directory.
-pub const KEY_FILE_NAME: &str = "skein.pem";
+pub(crate) const KEY_FILE_NAME: &str = "skein.pem";
 /// File locked (exclusive `flock`) while credentials are written, as Python Skein does.
-pub const LOCK_FILE_NAME: &str = "skein.lock";
+pub(crate) const LOCK_FILE_NAME: &str = "skein.lock";
 /// Environment variable carrying the certificate PEM to a spawned driver.
-pub const ENV_CERTIFICATE: &str = "SKEIN_CERTIFICATE";
+pub(crate) const ENV_CERTIFICATE: &str = "SKEIN_CERTIFICATE";
 /// Environment variable carrying the private key PEM to a spawned driver.
-pub const ENV_KEY: &str = "SKEIN_KEY";
+pub(crate) const ENV_KEY: &str = "SKEIN_KEY";
 
 /// The common name of every certificate Skein generates; clients use it as the TLS name.
-pub const SKEIN_COMMON_NAME: &str = "skein-internal";
+pub(crate) const SKEIN_COMMON_NAME: &str = "skein-internal";
 
 const RSA_BITS: usize = 2048;
 const VALIDITY_DAYS: i64 = 365;
@@ -203,7 +203,7 @@ impl Credentials {
     ///
     /// # Errors
     /// [`SecurityError::IncompleteEnvironment`] when only one is set; parse errors otherwise.
-    pub fn from_env() -> Result<Option<Self>, SecurityError> {
+    pub(crate) fn from_env() -> Result<Option<Self>, SecurityError> {
         let cert = std::env::var(ENV_CERTIFICATE).ok();
         let key = std::env::var(ENV_KEY).ok();
         match (cert, key) {
@@ -282,7 +282,7 @@ impl Credentials {
                 source,
             }
         };
-        std::fs::create_dir_all(dir).map_err(io("cannot create directory", dir))?;
+        create_private_dir(dir).map_err(io("cannot create directory", dir))?;
         let _lock = lock_config_dir(dir)?;
         let files = [
             (CERT_FILE_NAME, self.cert_pem.as_bytes()),
@@ -332,7 +332,7 @@ impl Credentials {
     ///
     /// # Errors
     /// [`SecurityError::InvalidKey`], which cannot happen for a constructed value.
-    pub fn key_der(&self) -> Result<PrivateKeyDer<'static>, SecurityError> {
+    pub(crate) fn key_der(&self) -> Result<PrivateKeyDer<'static>, SecurityError> {
         PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|err| {
             SecurityError::InvalidKey {
                 origin: "credentials".to_string(),
@@ -342,12 +342,25 @@ impl Credentials {
     }
 }
 
+/// Creates `dir` and its missing parents with mode 0700 (private keys and the driver's address
+/// live there); an existing folder keeps its mode.
+///
+/// # Errors
+/// The IO error of the creation.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// Takes the configuration directory's exclusive lock (`skein.lock`, `flock`), released when
 /// the returned file is dropped. Python Skein takes the same lock around credential writes.
 ///
 /// # Errors
 /// [`SecurityError::Io`] when the lock file cannot be opened or locked.
-pub fn lock_config_dir(dir: &Path) -> Result<File, SecurityError> {
+pub(crate) fn lock_config_dir(dir: &Path) -> Result<File, SecurityError> {
     let path = dir.join(LOCK_FILE_NAME);
     let file = OpenOptions::new()
         .write(true)

@@ -11,9 +11,7 @@
 pub mod credentials;
 pub mod tls;
 
-pub use credentials::{
-    CERT_FILE_NAME, Credentials, DefaultCredentials, KEY_FILE_NAME, LOCK_FILE_NAME, config_dir,
-};
+pub use credentials::{Credentials, config_dir};
 
 use std::path::PathBuf;
 

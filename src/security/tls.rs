@@ -1,6 +1,6 @@
 //! Mutual-TLS configurations built from skein [`Credentials`].
 //!
-//! *Server* ([`server_tls_config`]): presents the certificate, and requires every client to
+//! *Server* ([`server_config`]): presents the certificate, and requires every client to
 //! present a certificate that verifies against that same certificate as the only trust
 //! anchor (rustls' WebPKI client verifier accepts Skein's extension-less, CN-only self-signed
 //! certificate as anchor; the tests prove it). ALPN is `h2`.
@@ -21,7 +21,6 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use super::SecurityError;
 use super::credentials::{Credentials, SKEIN_COMMON_NAME};
@@ -46,17 +45,34 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// tonic server TLS: identity = the credentials, client certificates required and verified
-/// against the credentials' certificate as the only trust anchor.
-pub fn server_tls_config(credentials: &Credentials) -> ServerTlsConfig {
-    ServerTlsConfig::new()
-        .identity(Identity::from_pem(
-            credentials.cert_pem(),
-            credentials.key_pem(),
-        ))
-        .client_ca_root(Certificate::from_pem(credentials.cert_pem()))
-        .client_auth_optional(false)
-        .timeout(HANDSHAKE_TIMEOUT)
+/// rustls server configuration for the driver's and the AM's TLS acceptor
+/// ([`crate::net::tls_incoming`]): the credentials as identity, a client certificate required
+/// and verified against the credentials' certificate as the only trust anchor, ALPN `h2`.
+///
+/// # Errors
+/// [`SecurityError::Tls`] when rustls rejects the certificate or key.
+pub(crate) fn server_config(
+    credentials: &Credentials,
+) -> Result<Arc<rustls::ServerConfig>, SecurityError> {
+    let provider = crypto_provider();
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(credentials.cert_der().clone())
+        .map_err(tls_error)?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(tls_error)?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![credentials.cert_der().clone()], credentials.key_der()?)
+        .map_err(tls_error)?;
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// rustls client configuration for talking to a skein driver or ApplicationMaster: trusts

@@ -8,7 +8,7 @@ use serde_json::json;
 use skein::driver::service::YarnDriver;
 use skein::proto::driver_server::Driver;
 use skein::proto::{self, application_state::Type as AppState};
-use skein_hadoop::conf::HadoopConfig;
+use skein_hadoop::conf::{ConfigError, HadoopConfig};
 use tonic::{Code, Request};
 
 use crate::cluster;
@@ -237,7 +237,7 @@ async fn a_skein_application_is_listed_moved_and_killed() {
 
 #[tokio::test]
 async fn a_driver_without_configuration_still_answers_ping() {
-    let d = YarnDriver::new(Err("no Hadoop configuration found".into()), "u");
+    let d = YarnDriver::new(Err(ConfigError::NotFound.into()), "u");
     d.ping(Request::new(proto::Empty {})).await.expect("ping");
     let err = d
         .get_status(app("application_1_0001"))

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use skein::driver::error::ClusterUnavailable;
 use skein::driver::service::YarnDriver;
 use skein::proto::app_master_client::AppMasterClient;
 use skein::proto::driver_server::Driver;
@@ -127,14 +128,13 @@ pub fn app_credentials() -> &'static Credentials {
 
 /// The driver service for the test cluster, acting as `user`: what `skein driver start` serves.
 pub fn driver_as(user: &str) -> YarnDriver {
-    let config =
-        HadoopConfig::from_dir(&cluster::shared().info.conf_dir).map_err(|e| e.to_string());
+    let config = HadoopConfig::from_dir(&cluster::shared().info.conf_dir).map_err(Into::into);
     driver_with(config, user)
 }
 
 /// The driver service for the cluster `config` describes, acting as `user`, with the test
 /// run's key pair for applications and this build's `skein` as their ApplicationMaster.
-pub fn driver_with(config: Result<HadoopConfig, String>, user: &str) -> YarnDriver {
+pub fn driver_with(config: Result<HadoopConfig, ClusterUnavailable>, user: &str) -> YarnDriver {
     shim_jar();
     YarnDriver::new(config, user)
         .with_credentials(app_credentials().clone())

@@ -101,3 +101,141 @@ async fn concurrent_uploads_of_one_content_from_one_process_agree() {
     let again = fs.stage_cached("skein", content).await.expect("cached");
     assert_eq!(again.file, staged[0], "the cached copy was replaced");
 }
+
+/// A leftover staging folder for `id` holding a file, last modified two hours ago.
+async fn leftover(fs: &Hdfs, id: &str) {
+    let dir = fs.staging_dir(id);
+    fs.write_file(
+        &format!("{dir}/.skein.pem"),
+        Bytes::from_static(b"key"),
+        FILE_MODE,
+    )
+    .await
+    .expect("write");
+    let two_hours_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+        - 2 * 3600 * 1000;
+    fs.client()
+        .set_times(&dir, two_hours_ago, two_hours_ago)
+        .await
+        .expect("backdate");
+}
+
+async fn exists(fs: &Hdfs, id: &str) -> bool {
+    fs.client().get_file_info(&fs.staging_dir(id)).await.is_ok()
+}
+
+#[tokio::test]
+async fn the_sweeper_removes_leftovers_of_ended_and_never_submitted_applications_only() {
+    use crate::fixtures::{
+        Cli, LONG, app, resource_manager, service, submit, submit_one, wait_for,
+        wait_until_finished, wait_until_state,
+    };
+    use skein::driver::sweeper::{Removal, sweep_once};
+    use skein_hadoop::yarn::ApplicationState;
+    use std::time::Duration;
+
+    let fs = hdfs();
+    let rm = resource_manager();
+    // A submit that crashed after staging: YARN gave the id but never got the application.
+    let never = rm
+        .new_application()
+        .await
+        .expect("new-application")
+        .application_id;
+    leftover(&fs, &never).await;
+    // An application that ended without its AM's clean-up.
+    let ended = submit_one("sweep-ended", "true").await;
+    wait_until_finished(&rm, &ended, LONG).await;
+    // Its AM's own clean-up first, then the "leftover".
+    wait_for("the AM to remove its staging folder", LONG, || async {
+        (!exists(&fs, &ended).await).then_some(())
+    })
+    .await;
+    leftover(&fs, &ended).await;
+    // A running application keeps its folder, however old.
+    let running = submit(&app(
+        "sweep-running",
+        serde_json::json!({"s": service("sleep 600")}),
+    ))
+    .await;
+    wait_until_state(&rm, &running, ApplicationState::Running).await;
+    leftover(&fs, &running).await;
+    // Another cluster's id: not ours to judge.
+    let foreign = "application_1_0001";
+    leftover(&fs, foreign).await;
+
+    let report = sweep_once(&rm, &fs, Duration::from_secs(60))
+        .await
+        .expect("sweep");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(
+        report
+            .removed
+            .contains(&(never.clone(), Removal::NeverSubmitted)),
+        "{:?}",
+        report.removed
+    );
+    assert!(
+        report
+            .removed
+            .contains(&(ended.clone(), Removal::Finished(ApplicationState::Finished))),
+        "{:?}",
+        report.removed
+    );
+    assert!(!exists(&fs, &never).await && !exists(&fs, &ended).await);
+    assert!(
+        exists(&fs, &running).await,
+        "a running application's folder was removed"
+    );
+    assert!(exists(&fs, foreign).await, "a foreign folder was removed");
+
+    // The global driver sweeps at start and logs each removal.
+    let again = rm
+        .new_application()
+        .await
+        .expect("new-application")
+        .application_id;
+    leftover(&fs, &again).await;
+    let cli = Cli::new();
+    let started = cli
+        .command(&["driver", "start"])
+        .env("SKEIN_STAGING_GRACE", "60")
+        .output()
+        .expect("driver start");
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let logs = cli.config_dir().join("logs");
+    let logged = wait_for("the driver's sweep", LONG, || async {
+        let text: String = std::fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .collect();
+        text.contains(&format!(
+            "removed the staging folder {}",
+            fs.staging_dir(&again)
+        ))
+        .then_some(text)
+    })
+    .await;
+    assert!(
+        logged.contains("the ResourceManager never knew the application"),
+        "{logged}"
+    );
+    assert!(!exists(&fs, &again).await);
+    let _ = cli.run(&["driver", "stop"]);
+
+    rm.kill(&running).await.expect("kill");
+    fs.client()
+        .delete(&fs.staging_dir(foreign), true)
+        .await
+        .expect("remove the foreign folder");
+    fs.remove_staging_dir(&running).await.expect("clean up");
+}

@@ -63,3 +63,24 @@ fn the_application_master_is_hidden_and_needs_its_container() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_value_over_the_message_limit_is_refused_naming_the_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let value = dir.path().join("value");
+    std::fs::write(&value, vec![b'x'; 5 << 20]).expect("write the value");
+    // The value comes from stdin; it is refused before any connection is attempted.
+    let out = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(["kv", "put", "application_1_0001", "--key", "big"])
+        .env("SKEIN_CONFIG", dir.path().join("config"))
+        .stdin(std::fs::File::open(&value).expect("open the value"))
+        .output()
+        .expect("run skein");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the value of 'big' is {} bytes", 5 << 20))
+            && stderr.contains("at most 4 MiB"),
+        "{stderr}"
+    );
+}

@@ -103,9 +103,13 @@ async fn a_recorded_global_driver_is_used_and_a_dead_one_is_an_error() {
     )
     .await
     .expect_err("recorded driver is gone");
-    assert!(matches!(err, ControlError::Connect(_)), "{err}");
     assert!(
-        err.to_string().starts_with("Unable to connect to driver"),
+        matches!(err, ControlError::Dead { pid: 4_000_000, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("Unable to connect to driver")
+            && err.to_string().contains("skein driver start"),
         "{err}"
     );
 }

@@ -294,3 +294,162 @@ fn a_java_command_line_that_is_not_the_driver_is_a_usage_error() {
         stderr(&output)
     );
 }
+
+/// The global driver's log file(s) for a configuration folder, concatenated.
+fn driver_logs(config: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(config.join("logs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+    }
+    text
+}
+
+#[tokio::test]
+async fn the_global_driver_keeps_a_private_log_and_a_dead_one_is_named_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().expect("tempdir");
+    // A configuration folder skein creates itself.
+    let dir = parent.path().join("skein");
+    let run = |args: &[&str]| {
+        Command::new(SKEIN)
+            .args(args)
+            .env("SKEIN_CONFIG", &dir)
+            .env("HADOOP_CONF_DIR", parent.path())
+            .env_remove("SKEIN_LOG_LEVEL")
+            .output()
+            .expect("run skein")
+    };
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let started = run(&["driver", "start"]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let address = stdout(&started);
+    assert_eq!(mode(&dir), 0o700, "the configuration folder is private");
+    assert_eq!(
+        mode(&dir.join("driver")),
+        0o600,
+        "the driver file is private"
+    );
+    assert_eq!(mode(&dir.join("logs")), 0o700, "the log folder is private");
+
+    // Without --log, the driver still logs, including a refused handshake with its peer.
+    let credentials = Credentials::load_or_create(&dir)
+        .expect("credentials")
+        .credentials;
+    let stranger = skein::security::tls::client_config_with(
+        credentials.cert_der(),
+        Some(crate::common::foreign_credentials()),
+    )
+    .expect("config");
+    if let Ok(channel) = skein::client::connect_channel(&address, stranger, "driver").await {
+        let refused = skein::proto::driver_client::DriverClient::new(channel)
+            .ping(Empty {})
+            .await;
+        assert!(refused.is_err(), "a stranger was served");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let logged = loop {
+        let logged = driver_logs(&dir);
+        if logged.contains("refused a connection") || Instant::now() > deadline {
+            break logged;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(logged.contains("Driver started, listening on"), "{logged}");
+    assert!(
+        logged.contains("driver: refused a connection from 127.0.0.1:"),
+        "the refused handshake and its peer are logged: {logged}"
+    );
+
+    // The driver dies without cleaning up.
+    let pid: u32 = stdout(&run(&["driver", "pid"])).parse().expect("pid");
+    // SAFETY: signalling a process this test started.
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process_alive(pid) {
+        assert!(Instant::now() < deadline, "driver {pid} survived SIGKILL");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for args in [
+        &["driver", "pid"][..],
+        &["driver", "address"],
+        &["application", "ls"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("(PID {pid}")) && err.contains("exited or was killed"),
+            "{args:?} names the dead driver: {err}"
+        );
+        assert!(
+            err.contains("skein driver start")
+                && err.contains(&dir.join("logs").display().to_string()),
+            "{args:?} says where to look and how to restart: {err}"
+        );
+    }
+    let restarted = run(&["driver", "start"]);
+    assert!(restarted.status.success(), "{}", stderr(&restarted));
+    assert!(run(&["driver", "stop"]).status.success());
+}
+
+#[test]
+fn a_call_cut_by_a_dying_driver_says_the_driver_went_away() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    let dir = parent.path().join("skein");
+    let hadoop = parent.path().join("hadoop");
+    std::fs::create_dir_all(&hadoop).expect("mkdir");
+    // A ResourceManager address that accepts connections and never answers keeps the
+    // driver busy inside the call.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let rm = silent.local_addr().expect("address");
+    std::fs::write(
+        hadoop.join("yarn-site.xml"),
+        format!(
+            "<configuration><property><name>yarn.resourcemanager.webapp.address</name>\
+             <value>{rm}</value></property></configuration>"
+        ),
+    )
+    .expect("yarn-site.xml");
+    let command = |args: &[&str]| {
+        let mut c = Command::new(SKEIN);
+        c.args(args)
+            .env("SKEIN_CONFIG", &dir)
+            .env("HADOOP_CONF_DIR", &hadoop)
+            .env_remove("SKEIN_LOG_LEVEL");
+        c
+    };
+    let started = command(&["driver", "start"]).output().expect("run skein");
+    assert!(started.status.success(), "{}", stderr(&started));
+    let pid: u32 = stdout(&command(&["driver", "pid"]).output().expect("run skein"))
+        .parse()
+        .expect("pid");
+    let call = command(&["application", "ls"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn skein");
+    // Wait until the driver is inside the call, talking to the silent "ResourceManager".
+    let (_held, _) = silent
+        .accept()
+        .expect("the driver calls the ResourceManager");
+    // SAFETY: signalling a process this test started.
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) }, 0);
+    let out = call.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("The skein driver went away during the call")
+            && err.contains("skein driver start"),
+        "{err}"
+    );
+}

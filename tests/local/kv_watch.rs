@@ -24,7 +24,7 @@ struct OneWorker {
 }
 
 impl ContainerDirectory for OneWorker {
-    fn owner_state(&self, owner: &ContainerInstance) -> OwnerState {
+    fn owner_state(&self, owner: &skein_core::kv::ContainerInstance) -> OwnerState {
         match (owner.service_name.as_str(), owner.instance) {
             ("worker", 0) if *self.completed.lock().unwrap_or_else(|e| e.into_inner()) => {
                 OwnerState::Completed
@@ -300,7 +300,7 @@ async fn watch_acks_and_events_arrive_in_order_and_survive_until_shutdown() {
         .completed
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = true;
-    h.kv.container_completed(&ContainerInstance {
+    h.kv.container_completed(&skein_core::kv::ContainerInstance {
         service_name: "worker".into(),
         instance: 0,
     });

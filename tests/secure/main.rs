@@ -162,6 +162,50 @@ async fn a_two_service_application_runs_on_delegation_tokens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhdfs_filesystem_in_file_systems_gets_its_own_token() {
+    let Some(c) = cluster("a_webhdfs_filesystem_in_file_systems_gets_its_own_token") else {
+        return;
+    };
+    let d = driver(&c);
+    let pid = std::process::id();
+    // The NameNode's web server under another name than the default filesystem's: its token
+    // is a WebHDFS one (service 127.0.0.1:<port>), which only `file_systems` asks for.
+    let http = config(&c)
+        .get("dfs.namenode.http-address")
+        .expect("dfs.namenode.http-address");
+    let port = http.rsplit(':').next().expect("a port");
+    let webhdfs = format!("webhdfs://localhost:{port}");
+    let target = format!("/user/{}/krb-webhdfs-{pid}.txt", c.test_user);
+    let yaml = format!(
+        "name: krb-webhdfs-{pid}\nfile_systems: [{webhdfs}]\nmaster:\n  resources:\n    \
+         memory: 256\n    vcores: 1\nservices:\n  writer:\n    resources:\n      memory: 384\n      \
+         vcores: 1\n    script: {writer:?}\n",
+        writer = hdfs_put_script(&c, "written over webhdfs", &format!("{webhdfs}{target}")),
+    );
+    let id = d
+        .submit(Request::new(spec(&yaml)))
+        .await
+        .expect("submit with an extra filesystem")
+        .into_inner()
+        .id;
+    let report = wait_finished(&d, &id, Duration::from_secs(120)).await;
+    assert_eq!(
+        report.final_status,
+        FinalStatus::Succeeded as i32,
+        "{id}: the container could not write to {webhdfs} on its tokens (logs: \
+         SKEIN_CLUSTER_DIR=... scripts/cluster --secure logs {id}): {report:?}"
+    );
+    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
+    let mut reader = fs.client().read(&target).await.expect("the writer's file");
+    let bytes = reader.read_bytes(reader.file_length()).await.expect("read");
+    assert_eq!(
+        String::from_utf8_lossy(&bytes).trim(),
+        "written over webhdfs"
+    );
+    let _ = fs.client().delete(&target, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_user_alice_is_allowed_and_bob_refused() {
     let Some(c) = cluster("proxy_user_alice_is_allowed_and_bob_refused") else {
         return;
@@ -227,10 +271,48 @@ async fn a_failure_to_get_tokens_is_reported_and_stages_nothing() {
             && message.contains("127.0.0.1:1"),
         "the error says which tokens and where: {message}"
     );
-    // Nothing of this submission stays in the staging area: every application folder there
-    // belongs to an application YARN knows (other tests submit concurrently: their folders
-    // exist a moment before their submission, so look again for a while).
-    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
+    assert_nothing_staged(&c, &d).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extra_filesystem_without_a_token_fails_the_submission_naming_it() {
+    let Some(c) = cluster("an_extra_filesystem_without_a_token_fails_the_submission_naming_it")
+    else {
+        return;
+    };
+    let d = driver(&c);
+    for (filesystem, cause) in [
+        // No NameNode web server there.
+        (
+            "webhdfs://127.0.0.1:1",
+            "cannot reach the NameNode web server",
+        ),
+        // No Hadoop filesystem has this scheme: Java's FileSystem.get fails the same way.
+        ("nope://somewhere", "No FileSystem for scheme \"nope\""),
+    ] {
+        let yaml = format!(
+            "name: krb-extra-fs-{}\nfile_systems: [{filesystem}]\nservices:\n  s:\n    \
+             resources:\n      memory: 64\n      vcores: 1\n    script: echo never\n",
+            std::process::id()
+        );
+        let refused = d
+            .submit(Request::new(spec(&yaml)))
+            .await
+            .expect_err("no token for a listed filesystem, no submission");
+        let message = refused.message();
+        assert!(
+            message.contains(filesystem) && message.contains(cause),
+            "the error names {filesystem} and why ({cause}): {message}"
+        );
+    }
+    assert_nothing_staged(&c, &d).await;
+}
+
+/// Nothing of a refused submission stays in the staging area: every application folder there
+/// belongs to an application YARN knows (other tests submit concurrently: their folders exist
+/// a moment before their submission, so look again for a while).
+async fn assert_nothing_staged(c: &Cluster, d: &YarnDriver) {
+    let fs = Hdfs::connect(&config(c), &c.test_user).expect("hdfs");
     let root = format!("/user/{}/.skein", c.test_user);
     let start = Instant::now();
     loop {
@@ -270,11 +352,22 @@ async fn a_failure_to_get_tokens_is_reported_and_stages_nothing() {
 /// Runs the `skein` CLI with the cluster's configuration, `SKEIN_CONFIG=config_dir` and the
 /// Kerberos ticket cache `ccache`.
 fn skein(c: &Cluster, config_dir: &Path, ccache: &str, args: &[&str]) -> Output {
+    skein_with_krb5_conf(c, &c.krb5_conf, config_dir, ccache, args)
+}
+
+/// As [`skein`], with another krb5.conf.
+fn skein_with_krb5_conf(
+    c: &Cluster,
+    krb5_conf: &Path,
+    config_dir: &Path,
+    ccache: &str,
+    args: &[&str],
+) -> Output {
     Command::new(env!("CARGO_BIN_EXE_skein"))
         .args(args)
         .env("SKEIN_CONFIG", config_dir)
         .env("HADOOP_CONF_DIR", &c.conf_dir)
-        .env("KRB5_CONFIG", &c.krb5_conf)
+        .env("KRB5_CONFIG", krb5_conf)
         .env("KRB5CCNAME", ccache)
         .env_remove("KRB5_CLIENT_KTNAME")
         .env_remove("SKEIN_CERTIFICATE")
@@ -528,5 +621,305 @@ fn the_python_client_starts_a_driver_with_principal_and_keytab() {
     assert!(
         logged.contains(&format!("logged in as {} from keytab", c.test_principal)),
         "the driver log: {logged}"
+    );
+}
+
+/// Runs the CLI until `done` accepts its stdout or `limit` passes; returns the last output.
+fn skein_until(
+    c: &Cluster,
+    config_dir: &Path,
+    ccache: &str,
+    args: &[&str],
+    limit: Duration,
+    done: impl Fn(&str) -> bool,
+) -> Output {
+    let start = Instant::now();
+    loop {
+        let output = skein(c, config_dir, ccache, args);
+        if (output.status.success() && done(&String::from_utf8_lossy(&output.stdout)))
+            || start.elapsed() > limit
+        {
+            return output;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn the_cli_manages_an_application_on_the_secure_cluster() {
+    let Some(c) = cluster("the_cli_manages_an_application_on_the_secure_cluster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("skein");
+    // The test's own ticket cache (kinit): a driver on the ticket cache.
+    let ccache = std::env::var("KRB5CCNAME").expect("KRB5CCNAME (scripts/cluster env --secure)");
+    let log = dir.path().join("driver.log");
+    let log_arg = log.display().to_string();
+    let started = skein(
+        &c,
+        &config_dir,
+        &ccache,
+        &["driver", "start", "--log", &log_arg],
+    );
+    let result = std::panic::catch_unwind(|| {
+        assert!(started.status.success(), "driver start: {}", text(&started));
+        let spec_file = dir.path().join("app.yaml");
+        std::fs::write(
+            &spec_file,
+            format!(
+                "name: krb-cli-{}\nmaster:\n  resources:\n    memory: 256\n    vcores: 1\n\
+                 services:\n  sleeper:\n    resources:\n      memory: 64\n      vcores: 1\n    \
+                 script: echo started on the secure cluster; sleep 600\n",
+                std::process::id()
+            ),
+        )
+        .expect("write the spec");
+        let spec_arg = spec_file.display().to_string();
+        let submitted = skein(
+            &c,
+            &config_dir,
+            &ccache,
+            &["application", "submit", &spec_arg],
+        );
+        assert!(submitted.status.success(), "submit: {}", text(&submitted));
+        let id = String::from_utf8_lossy(&submitted.stdout)
+            .trim()
+            .to_string();
+        let run = |args: &[&str]| {
+            let output = skein(&c, &config_dir, &ccache, args);
+            assert!(output.status.success(), "{args:?}: {}", text(&output));
+            String::from_utf8_lossy(&output.stdout).to_string()
+        };
+        let until = |args: &[&str], done: &dyn Fn(&str) -> bool| {
+            let output = skein_until(
+                &c,
+                &config_dir,
+                &ccache,
+                args,
+                Duration::from_secs(90),
+                done,
+            );
+            let out = String::from_utf8_lossy(&output.stdout).to_string();
+            assert!(
+                output.status.success() && done(&out),
+                "{args:?}: {}",
+                text(&output)
+            );
+            out
+        };
+
+        until(&["application", "status", &id], &|out| {
+            out.contains("RUNNING")
+        });
+        let listed = run(&["application", "ls"]);
+        assert!(listed.contains(&id), "application ls: {listed}");
+        until(&["container", "ls", &id], &|out| {
+            out.contains("sleeper_0") && out.contains("RUNNING")
+        });
+
+        // The key-value store of the running application's AM.
+        run(&[
+            "kv",
+            "put",
+            &id,
+            "--key",
+            "greeting",
+            "--value",
+            "kerberized",
+        ]);
+        assert_eq!(
+            run(&["kv", "get", &id, "--key", "greeting"]),
+            "kerberized\n"
+        );
+        let keys = run(&["kv", "ls", &id]);
+        assert!(keys.contains("greeting"), "kv ls: {keys}");
+
+        // Scale up, then kill one container.
+        run(&[
+            "container",
+            "scale",
+            &id,
+            "--service",
+            "sleeper",
+            "--number",
+            "2",
+        ]);
+        until(&["container", "ls", &id], &|out| {
+            out.contains("sleeper_1") && out.matches("RUNNING").count() >= 2
+        });
+        run(&["container", "kill", &id, "--id", "sleeper_0"]);
+        until(&["container", "ls", "-a", &id], &|out| {
+            out.lines()
+                .any(|l| l.contains("sleeper_0") && l.contains("KILLED"))
+        });
+
+        run(&["application", "kill", &id]);
+        let status = run(&["application", "status", &id]);
+        assert!(status.contains("KILLED"), "after kill: {status}");
+        // The aggregated logs of the finished application, read from HDFS with Kerberos.
+        let logs = until(&["application", "logs", &id], &|out| {
+            out.contains("started on the secure cluster")
+        });
+        assert!(logs.contains("application.master.log"), "{logs}");
+    });
+    let stopped = skein(&c, &config_dir, &ccache, &["driver", "stop"]);
+    if let Err(panic) = result {
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        eprintln!("driver log:\n{logged}");
+        std::panic::resume_unwind(panic);
+    }
+    assert!(stopped.status.success(), "driver stop: {}", text(&stopped));
+}
+
+/// `kinit` from the test keytab into `cache`, for `lifetime` when given.
+fn kinit(c: &Cluster, cache: &Path, lifetime: Option<&str>) {
+    let mut command = Command::new("kinit");
+    if let Some(lifetime) = lifetime {
+        command.args(["-l", lifetime]);
+    }
+    let output = command
+        .arg("-c")
+        .arg(format!("FILE:{}", cache.display()))
+        .arg("-kt")
+        .arg(&c.test_keytab)
+        .arg(&c.test_principal)
+        .env("KRB5_CONFIG", &c.krb5_conf)
+        .output()
+        .expect("run kinit");
+    assert!(output.status.success(), "kinit: {}", text(&output));
+}
+
+/// The driver's pid as `skein driver pid` prints it (it pings the driver).
+fn driver_pid(c: &Cluster, config_dir: &Path, ccache: &str) -> String {
+    let output = skein(c, config_dir, ccache, &["driver", "pid"]);
+    assert!(output.status.success(), "driver pid: {}", text(&output));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[test]
+fn a_driver_whose_ticket_expires_says_so_and_stays_up() {
+    let Some(c) = cluster("a_driver_whose_ticket_expires_says_so_and_stays_up") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("skein");
+    let cache = dir.path().join("krb5cc");
+    let ccache = format!("FILE:{}", cache.display());
+    let lifetime = Duration::from_secs(10);
+    kinit(&c, &cache, Some("10s"));
+    let kinit_at = Instant::now();
+    let started = skein(&c, &config_dir, &ccache, &["driver", "start"]);
+    let result = std::panic::catch_unwind(|| {
+        assert!(started.status.success(), "driver start: {}", text(&started));
+        let pid = driver_pid(&c, &config_dir, &ccache);
+        // Nothing has asked the cluster yet (no SPNEGO cookie to live on): the next call
+        // needs the ticket, which has expired by then.
+        std::thread::sleep((lifetime + Duration::from_secs(2)).saturating_sub(kinit_at.elapsed()));
+        let listed = skein(&c, &config_dir, &ccache, &["application", "ls"]);
+        let stderr = String::from_utf8_lossy(&listed.stderr).to_string();
+        assert!(!listed.status.success(), "{}", text(&listed));
+        assert!(
+            stderr.contains(&format!(
+                "the Kerberos ticket in cache {ccache} has expired"
+            )) && stderr.contains("run kinit again")
+                && stderr.contains("--principal and --keytab"),
+            "the error names the expired ticket and the fix: {}",
+            text(&listed)
+        );
+        assert_eq!(
+            stderr.matches("has expired").count(),
+            1,
+            "one message: {stderr}"
+        );
+        // The driver is still up (it answers ping), and a new ticket is all it needs.
+        assert_eq!(driver_pid(&c, &config_dir, &ccache), pid);
+        kinit(&c, &cache, None);
+        let listed = skein(&c, &config_dir, &ccache, &["application", "ls"]);
+        assert!(listed.status.success(), "after kinit: {}", text(&listed));
+    });
+    let stopped = skein(&c, &config_dir, &ccache, &["driver", "stop"]);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    assert!(stopped.status.success(), "driver stop: {}", text(&stopped));
+}
+
+/// A copy of the cluster's krb5.conf whose KDC does not listen.
+fn krb5_conf_with_a_dead_kdc(c: &Cluster, dir: &Path) -> PathBuf {
+    let conf = std::fs::read_to_string(&c.krb5_conf).expect("krb5.conf");
+    let broken: String = conf
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("kdc =") {
+                "    kdc = 127.0.0.1:9\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let path = dir.join("krb5-dead-kdc.conf");
+    std::fs::write(&path, broken).expect("write krb5.conf");
+    path
+}
+
+#[test]
+fn a_kdc_that_does_not_answer_is_named() {
+    let Some(c) = cluster("a_kdc_that_does_not_answer_is_named") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dead = krb5_conf_with_a_dead_kdc(&c, dir.path());
+    let dead_arg = dead.display().to_string();
+
+    // A keytab login cannot get its ticket: the start fails, and says why.
+    let config_dir = dir.path().join("keytab");
+    let log = dir.path().join("driver.log");
+    let (keytab, log_arg) = (
+        c.test_keytab.display().to_string(),
+        log.display().to_string(),
+    );
+    let no_ticket = format!("FILE:{}", dir.path().join("no-ticket").display());
+    let started = skein_with_krb5_conf(
+        &c,
+        &dead,
+        &config_dir,
+        &no_ticket,
+        &[
+            "driver",
+            "start",
+            "--principal",
+            &c.test_principal,
+            "--keytab",
+            &keytab,
+            "--log",
+            &log_arg,
+        ],
+    );
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = skein(&c, &config_dir, &no_ticket, &["driver", "stop", "--force"]);
+    assert!(!started.status.success(), "{}", text(&started));
+    assert!(
+        logged.contains("cannot contact any KDC") && logged.contains(&dead_arg),
+        "the driver log names the KDC's krb5.conf: {logged}\n{}",
+        text(&started)
+    );
+
+    // A driver with a ticket-granting ticket still needs the KDC for the RM's service ticket.
+    let config_dir = dir.path().join("ticket");
+    let cache = dir.path().join("krb5cc");
+    kinit(&c, &cache, None);
+    let ccache = format!("FILE:{}", cache.display());
+    let started = skein_with_krb5_conf(&c, &dead, &config_dir, &ccache, &["driver", "start"]);
+    let listed = skein_with_krb5_conf(&c, &dead, &config_dir, &ccache, &["application", "ls"]);
+    let _ = skein(&c, &config_dir, &ccache, &["driver", "stop", "--force"]);
+    assert!(started.status.success(), "driver start: {}", text(&started));
+    let stderr = String::from_utf8_lossy(&listed.stderr);
+    assert!(
+        !listed.status.success()
+            && stderr.contains("cannot contact any KDC")
+            && stderr.contains(&dead_arg),
+        "the error names the KDC and the krb5.conf to check: {}",
+        text(&listed)
     );
 }

@@ -308,9 +308,9 @@ pub mod exit_status {
     /// Released or never started (e.g. the AM released it).
     pub const ABORTED: i32 = -100;
     /// Killed for exceeding its virtual memory.
-    pub const KILLED_EXCEEDED_VMEM: i32 = -103;
+    pub(crate) const KILLED_EXCEEDED_VMEM: i32 = -103;
     /// Killed for exceeding its physical memory.
-    pub const KILLED_EXCEEDED_PMEM: i32 = -104;
+    pub(crate) const KILLED_EXCEEDED_PMEM: i32 = -104;
     /// Stopped at the AM's request.
     pub const KILLED_BY_APPMASTER: i32 = -105;
 }

@@ -960,7 +960,7 @@ async fn tokens(c: &Cluster) {
         "the RM leaves the service to the client"
     );
 
-    let all = delegation::submission_credentials(&config, &rm, None)
+    let all = delegation::submission_credentials(&config, &rm, None, &[])
         .await
         .expect("submission credentials");
     for (alias, t) in all.tokens() {
@@ -1168,7 +1168,7 @@ async fn submit_command(
 async fn submit_with_tokens(c: &Cluster, dir: &Path) {
     let config = config(c);
     let rm = rm(c);
-    let good = delegation::submission_credentials(&config, &rm, None)
+    let good = delegation::submission_credentials(&config, &rm, None, &[])
         .await
         .expect("tokens");
     // The AM copies the token file the NodeManager wrote for it.
@@ -1201,7 +1201,7 @@ async fn submit_with_tokens(c: &Cluster, dir: &Path) {
     assert!(am.tokens().any(|(_, t)| t.kind() == "YARN_AM_RM_TOKEN"));
 
     // The RM's short name works as well as its principal (the servers map both to it).
-    let short = delegation::submission_credentials(&config, &rm, Some("hadoop"))
+    let short = delegation::submission_credentials(&config, &rm, Some("hadoop"), &[])
         .await
         .expect("tokens");
     let id = submit_sleep(&rm, &short, "krb-short-renewer").await;
@@ -1226,7 +1226,7 @@ async fn submit_with_tokens(c: &Cluster, dir: &Path) {
     );
     assert!(diagnostics.contains("WEBHDFS delegation"), "{diagnostics}");
 
-    let foreign = delegation::submission_credentials(&config, &rm, Some(&c.principal2))
+    let foreign = delegation::submission_credentials(&config, &rm, Some(&c.principal2), &[])
         .await
         .expect("tokens with another renewer");
     let id = submit_sleep(&rm, &foreign, "krb-foreign-renewer").await;

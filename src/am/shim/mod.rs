@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use protocol::{Command, Event, PROTOCOL_VERSION, ProtocolError};
 
 /// The shim's main class.
-pub const MAIN_CLASS: &str = "skeinrs.shim.Shim";
+pub(crate) const MAIN_CLASS: &str = "skeinrs.shim.Shim";
 
 /// How many lines of the shim's stderr a diagnostic quotes.
 const STDERR_TAIL_LINES: usize = 15;
@@ -119,7 +119,7 @@ pub fn jvm_options(heap_mb: i64) -> Vec<String> {
 
 /// `killed by signal 9 (SIGKILL)` or `exit code 3`: the words the shim uses for the Rust side's
 /// end too (java-shim/README.md).
-pub fn describe_exit(status: ExitStatus) -> String {
+pub(crate) fn describe_exit(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit code {code}"),

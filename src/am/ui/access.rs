@@ -15,11 +15,11 @@ use skein_hadoop::conf::HadoopConfig;
 
 /// The cookie in which the YARN web proxy names the user it authenticated
 /// (`WebAppProxyServlet.PROXY_USER_COOKIE_NAME`).
-pub const PROXY_USER_COOKIE: &str = "proxy-user";
+pub(crate) const PROXY_USER_COOKIE: &str = "proxy-user";
 
 /// Who may see the pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccessPolicy {
+pub(crate) enum AccessPolicy {
     /// ACLs disabled, or `*` among the UI users.
     Everyone,
     /// Only these users (the spec's `ui_users` and the application's owner).
@@ -28,7 +28,7 @@ pub enum AccessPolicy {
 
 impl AccessPolicy {
     /// The policy of an application owned by `owner` with the spec's `acls`.
-    pub fn from_acls(acls: &Acls, owner: &str) -> Self {
+    pub(crate) fn from_acls(acls: &Acls, owner: &str) -> Self {
         if acls.enable && !acls.ui_users.iter().any(|u| u == "*") {
             let mut users: BTreeSet<String> = acls.ui_users.iter().cloned().collect();
             users.insert(owner.to_string());
@@ -49,7 +49,7 @@ impl AccessPolicy {
 
 /// The user named by the `proxy-user` cookie among `cookie_headers` (the values of every
 /// `Cookie` header), URL-decoded as the proxy encoded it.
-pub fn proxy_user<'a>(cookie_headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn proxy_user<'a>(cookie_headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
     cookie_headers
         .into_iter()
         .flat_map(|header| header.split(';'))
@@ -67,7 +67,7 @@ fn form_decode(s: &str) -> Option<String> {
 /// The web proxy's base URLs of the application (`http://<proxy host:port>/proxy/<app id>`):
 /// the standalone `yarn.web-proxy.address` if set, else each ResourceManager's web app (all of
 /// them under HA), followed by `proxy_base` (`$APPLICATION_WEB_PROXY_BASE`).
-pub fn proxy_uri_bases(config: &HadoopConfig, proxy_base: &str) -> Vec<String> {
+pub(crate) fn proxy_uri_bases(config: &HadoopConfig, proxy_base: &str) -> Vec<String> {
     let proxies = match config
         .get("yarn.web-proxy.address")
         .filter(|a| !a.is_empty())
@@ -88,7 +88,7 @@ pub fn proxy_uri_bases(config: &HadoopConfig, proxy_base: &str) -> Vec<String> {
 }
 
 /// The host of a URL (`http://host:port/path` -> `host`; IPv6 literals without brackets).
-pub fn url_host(url: &str) -> Option<&str> {
+pub(crate) fn url_host(url: &str) -> Option<&str> {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
@@ -104,7 +104,7 @@ pub fn url_host(url: &str) -> Option<&str> {
 /// Where a request that did not come through the proxy is sent: `base` (a proxy URI base,
 /// `<proxy>/proxy/<app id>`) followed by the request's path, with `/redirect` inserted after
 /// `/proxy`, and the query kept (Hadoop's `AmIpFilter`).
-pub fn redirect_url(base: &str, path: &str, query: Option<&str>) -> String {
+pub(crate) fn redirect_url(base: &str, path: &str, query: Option<&str>) -> String {
     let mut url = format!("{base}{path}");
     // Only in the path: never in the scheme or host.
     let path_start = url.find("://").map_or(0, |i| {

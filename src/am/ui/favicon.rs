@@ -6,7 +6,7 @@ const SIZE: usize = 16;
 
 /// The icon file: ICONDIR, one ICONDIRENTRY, then a BMP (BITMAPINFOHEADER, bottom-up BGRA
 /// pixels, an all-zero AND mask: transparency comes from the alpha channel).
-pub fn favicon_ico() -> Vec<u8> {
+pub(crate) fn favicon_ico() -> Vec<u8> {
     let pixels = SIZE * SIZE * 4;
     // One bit per pixel, rows padded to 32 bits.
     let mask = SIZE * SIZE.div_ceil(32) * 4;

@@ -18,7 +18,7 @@
 pub mod access;
 mod favicon;
 pub mod pages;
-pub mod render;
+pub(crate) mod render;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -33,18 +33,18 @@ use axum::response::Response;
 use tokio::net::TcpListener;
 
 use crate::am::master::AppMaster;
-pub use access::{AccessPolicy, proxy_uri_bases};
-pub use pages::Proxies;
+pub(crate) use access::{AccessPolicy, proxy_uri_bases};
+pub(crate) use pages::Proxies;
 
 /// Skein's `proxy_prefix`: proxied pages live under `<ui address>/pages/<route>`.
-pub const PROXY_PREFIX: &str = "/pages";
+pub(crate) const PROXY_PREFIX: &str = "/pages";
 
 /// How long the proxy hosts' resolved addresses are trusted (Hadoop: about 5 minutes).
 const PROXY_ADDRESSES_TTL: Duration = Duration::from_secs(300);
 
 /// Why the web UI cannot run.
 #[derive(Debug, thiserror::Error)]
-pub enum UiError {
+pub(crate) enum UiError {
     /// The HTTP client of the reverse proxy cannot be built.
     #[error("cannot set up the web UI's HTTP client: {0}")]
     Client(String),
@@ -55,7 +55,7 @@ pub enum UiError {
 
 /// What the UI knows about the application besides the AM's live state.
 #[derive(Debug, Clone)]
-pub struct UiConfig {
+pub(crate) struct UiConfig {
     /// `SKEIN_APPLICATION_ID`.
     pub application_id: String,
     /// The application's user (its owner).
@@ -74,7 +74,7 @@ pub struct UiConfig {
 }
 
 /// The web UI of one ApplicationMaster.
-pub struct WebUi {
+pub(crate) struct WebUi {
     am: AppMaster,
     pages: Arc<Mutex<Proxies>>,
     config: UiConfig,
@@ -262,7 +262,7 @@ impl WebUi {
 /// proxy follows redirects itself (its HTTP client does, with the `proxy-user` cookie), so the
 /// browser gets the overview as the page of `/proxy/<app id>/`, with or without the slash; a
 /// path of the proxy's in the location would be fetched from the AM and miss.
-pub fn home_location(query: Option<&str>) -> String {
+pub(crate) fn home_location(query: Option<&str>) -> String {
     let mut location = "overview".to_string();
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         location.push('?');
@@ -382,7 +382,7 @@ async fn handle(
 ///
 /// # Errors
 /// [`UiError::Serve`] when the server fails.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     ui: WebUi,
     stop: impl Future<Output = ()> + Send + 'static,

@@ -10,14 +10,14 @@ use crate::proto;
 
 /// The pages proxied under `<ui address>/pages/<route>`, by route.
 #[derive(Debug, Default)]
-pub struct Proxies {
+pub(crate) struct Proxies {
     /// route -> page (Skein lists them in hash order; sorted is as good).
     routes: BTreeMap<String, proto::Proxy>,
 }
 
 /// A service page as the navigation bar links it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageLink {
+pub(crate) struct PageLink {
     /// The link's text (the page's `link_name`).
     pub name: String,
     /// The page's route, with a trailing `/` when its target is a folder (so that relative
@@ -163,7 +163,7 @@ fn url_path(url: &str) -> &str {
 
 /// Whether a target names a folder (no path, or one ending in `/`): its link then ends in
 /// `/` so that the page's relative links resolve under the route (Skein's rule).
-pub fn target_is_folder(target: &str) -> bool {
+pub(crate) fn target_is_folder(target: &str) -> bool {
     let path = url_path(target);
     path.is_empty() || path.ends_with('/')
 }
@@ -171,7 +171,7 @@ pub fn target_is_folder(target: &str) -> bool {
 /// Splits the part of a request path after `/pages` into the (percent-decoded) route and the
 /// rest: `/dash/status/x` -> (`dash`, `/status/x`), `/dash` -> (`dash`, ``). None when no
 /// route is named.
-pub fn split_route(path: &str) -> Option<(String, &str)> {
+pub(crate) fn split_route(path: &str) -> Option<(String, &str)> {
     let path = path.strip_prefix('/')?;
     let (route, rest) = match path.find('/') {
         Some(i) => (&path[..i], &path[i..]),
@@ -186,7 +186,7 @@ pub fn split_route(path: &str) -> Option<(String, &str)> {
 /// The upstream URL of a request for `rest` (as from [`split_route`]) with `query` under a page
 /// whose target is `target`: the target itself for the route's root, else the target (without
 /// its trailing `/`) followed by `rest`; the query is kept.
-pub fn upstream_url(target: &str, rest: &str, query: Option<&str>) -> String {
+pub(crate) fn upstream_url(target: &str, rest: &str, query: Option<&str>) -> String {
     let mut url = if rest.is_empty() {
         target.to_string()
     } else {
@@ -206,7 +206,7 @@ pub fn upstream_url(target: &str, rest: &str, query: Option<&str>) -> String {
 /// server under the target's path becomes the same place under `/pages/<route>` of the AM (the
 /// ResourceManager's proxy follows redirects itself, from the AM's host). Relative locations
 /// and other servers' are kept: None.
-pub fn rewrite_location(target: &str, route: &str, location: &str) -> Option<String> {
+pub(crate) fn rewrite_location(target: &str, route: &str, location: &str) -> Option<String> {
     let origin_end = |url: &str| {
         url.find("://").map(|i| {
             i + 3
@@ -239,7 +239,7 @@ pub fn rewrite_location(target: &str, route: &str, location: &str) -> Option<Str
 
 /// Decodes `%XX` escapes (not `+`: this is a path); None when the result is not UTF-8 or an
 /// escape is malformed.
-pub fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -258,7 +258,7 @@ pub fn percent_decode(s: &str) -> Option<String> {
 
 /// Percent-encodes what may not appear raw in a URL path segment (RFC 3986 `pchar` plus `/`,
 /// which a route never contains).
-pub fn percent_encode_segment(s: &str) -> String {
+pub(crate) fn percent_encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         let raw = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b);

@@ -9,15 +9,15 @@
 use std::fmt::Write as _;
 
 use super::pages::{PageLink, percent_encode_segment};
-use crate::proto;
+use skein_core::kv::KeyValue;
 use skein_core::services::{ContainerReport, ContainerState as State};
 use skein_core::spec::ApplicationSpec;
 
 /// Text shown for a key whose value is not UTF-8.
-pub const BINARY_VALUE: &str = "<binary value>";
+pub(crate) const BINARY_VALUE: &str = "<binary value>";
 
 /// HTML-escapes text for element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -33,7 +33,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Memory in MiB as Skein shows it: one decimal, in MiB, GiB or TiB.
-pub fn format_memory(mib: f64) -> String {
+pub(crate) fn format_memory(mib: f64) -> String {
     if mib < 1024.0 {
         format!("{mib:.1} MiB")
     } else if mib < 1024.0 * 1024.0 {
@@ -44,7 +44,7 @@ pub fn format_memory(mib: f64) -> String {
 }
 
 /// A duration as its two largest units: `45s`, `3m 24s`, `2h 2m`, `1d 3h`.
-pub fn format_runtime(ms: i64) -> String {
+pub(crate) fn format_runtime(ms: i64) -> String {
     let s = ms.max(0) / 1000;
     let (d, h, m, s) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
     if d > 0 {
@@ -59,7 +59,7 @@ pub fn format_runtime(ms: i64) -> String {
 }
 
 /// Progress as a percentage with one decimal, `N/A` until the application sets one.
-pub fn format_progress(progress: Option<f32>) -> String {
+pub(crate) fn format_progress(progress: Option<f32>) -> String {
     match progress {
         Some(p) => format!("{:.1}%", f64::from(p) * 100.0),
         None => "N/A".to_string(),
@@ -68,7 +68,7 @@ pub fn format_progress(progress: Option<f32>) -> String {
 
 /// How log links are built: `<scheme><node http address>/node/containerlogs/<container>/<user>/<file>`.
 #[derive(Debug, Clone)]
-pub struct LogLinks {
+pub(crate) struct LogLinks {
     /// `http://` or `https://` (the cluster's `yarn.http.policy`).
     pub scheme: String,
     /// The application's user.
@@ -89,7 +89,7 @@ impl LogLinks {
 
 /// One container as a table row.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContainerRow {
+pub(crate) struct ContainerRow {
     /// `<service>_<instance>`.
     pub id: String,
     /// `RUNNING`, `SUCCEEDED`, ...
@@ -102,7 +102,7 @@ pub struct ContainerRow {
 
 /// One service: its counts and its containers by phase.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServiceSummary {
+pub(crate) struct ServiceSummary {
     /// Service name.
     pub name: String,
     /// Containers RUNNING, SUCCEEDED, KILLED, FAILED.
@@ -148,7 +148,7 @@ pub struct Overview {
 
 /// The services of `spec` with `containers` (every state) at `now` (ms), and the memory (MiB)
 /// and vcores allocated to the AM (`spec.master.resources`) and the running containers.
-pub fn summarize(
+pub(crate) fn summarize(
     spec: &ApplicationSpec,
     containers: &[ContainerReport],
     now: i64,
@@ -297,7 +297,7 @@ fn container_table(out: &mut String, heading: &str, rows: &[ContainerRow], servi
 }
 
 /// The overview page (`/overview`).
-pub fn overview_page(overview: &Overview, pages: &[PageLink]) -> String {
+pub(crate) fn overview_page(overview: &Overview, pages: &[PageLink]) -> String {
     let mut body = String::new();
     let item =
         |label: &str, value: &str| format!("<div><span><b>{label}:</b> {value}</span></div>\n");
@@ -346,7 +346,7 @@ pub fn overview_page(overview: &Overview, pages: &[PageLink]) -> String {
 
 /// The key-value page (`/kv`): every key in order, values that are not UTF-8 as
 /// [`BINARY_VALUE`].
-pub fn kv_page(app_id: &str, pages: &[PageLink], items: &[proto::KeyValue]) -> String {
+pub(crate) fn kv_page(app_id: &str, pages: &[PageLink], items: &[KeyValue]) -> String {
     let mut body = String::from(
         "<table>\n<thead><tr><th>#</th><th>Key</th><th>Value</th></tr></thead>\n<tbody>\n",
     );
@@ -365,7 +365,7 @@ pub fn kv_page(app_id: &str, pages: &[PageLink], items: &[proto::KeyValue]) -> S
 }
 
 /// A bare error page (`404 Not Found` and the like); `message` is escaped.
-pub fn error_page(status: u16, reason: &str, message: &str) -> String {
+pub(crate) fn error_page(status: u16, reason: &str, message: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <title>{status} {reason}</title>\n</head>\n<body>\n<h2>HTTP ERROR {status} {reason}</h2>\n\
@@ -535,7 +535,7 @@ mod tests {
         let kv = kv_page(
             "application_1_0001",
             &[],
-            &[proto::KeyValue {
+            &[KeyValue {
                 key: "<k>".into(),
                 value: b"\"v\" & <w>".to_vec(),
                 ..Default::default()
@@ -549,12 +549,12 @@ mod tests {
     #[test]
     fn kv_values_that_are_not_utf8_are_shown_as_binary() {
         let items = [
-            proto::KeyValue {
+            KeyValue {
                 key: "foo".into(),
                 value: b"bar".to_vec(),
                 ..Default::default()
             },
-            proto::KeyValue {
+            KeyValue {
                 key: "bad".into(),
                 value: vec![0o255, 0o255, 0o255],
                 ..Default::default()

@@ -1,9 +1,8 @@
-//! Errors of the key-value store, with the exact gRPC code and text Skein 0.8 clients expect.
+//! Errors of the key-value store, with the exact text Skein 0.8 clients expect.
 //!
-//! The Python client turns `INVALID_ARGUMENT`/`FAILED_PRECONDITION` into `ValueError(details)`
-//! and its tests compare the text, so every message here is part of the wire contract.
-
-use tonic::{Code, Status};
+//! The Python client shows these messages verbatim and its tests compare them, so every
+//! message here is part of the wire contract; the AM's gRPC edge (`am/status.rs` in the `skein`
+//! crate) gives each its gRPC code.
 
 /// Why a key-value request was rejected. Nothing is applied when one of these is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,7 +35,8 @@ pub enum KvError {
         /// The instance number from the request.
         instance: i32,
     },
-    /// An enum field carries a number that `skein.proto` does not define (a client bug).
+    /// An enum field carries a number that `skein.proto` does not define (a client bug); the
+    /// AM's gRPC edge returns it while converting a request, before the store sees it.
     #[error("Unknown value {value} for {field}")]
     UnknownEnumValue {
         /// The message field, e.g. `GetRangeRequest.result_type`.
@@ -44,73 +44,4 @@ pub enum KvError {
         /// The number received.
         value: i32,
     },
-}
-
-impl KvError {
-    /// The gRPC status code Skein uses for this error.
-    pub fn code(&self) -> Code {
-        match self {
-            KvError::IgnoreValueOnMissingKey => Code::FailedPrecondition,
-            KvError::IgnoreValueAndOwner
-            | KvError::UnknownService { .. }
-            | KvError::UnknownInstance { .. }
-            | KvError::ContainerCompleted { .. }
-            | KvError::UnknownEnumValue { .. } => Code::InvalidArgument,
-        }
-    }
-}
-
-impl From<KvError> for Status {
-    fn from(error: KvError) -> Self {
-        Status::new(error.code(), error.to_string())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statuses_carry_skeins_codes_and_messages() {
-        let cases = [
-            (
-                KvError::IgnoreValueAndOwner,
-                Code::InvalidArgument,
-                "ignore_value & ignore_owner can't both be true",
-            ),
-            (
-                KvError::IgnoreValueOnMissingKey,
-                Code::FailedPrecondition,
-                "ignore_value=True & key isn't already set",
-            ),
-            (
-                KvError::UnknownService {
-                    service: "unknown".into(),
-                },
-                Code::InvalidArgument,
-                "Unknown service 'unknown'",
-            ),
-            (
-                KvError::UnknownInstance {
-                    service: "sleeper".into(),
-                    instance: 99,
-                },
-                Code::InvalidArgument,
-                "Service 'sleeper' has no container instance 99",
-            ),
-            (
-                KvError::ContainerCompleted {
-                    service: "sleeper".into(),
-                    instance: 0,
-                },
-                Code::InvalidArgument,
-                "Container 'sleeper_0' has already completed",
-            ),
-        ];
-        for (error, code, message) in cases {
-            let status = Status::from(error);
-            assert_eq!(status.code(), code);
-            assert_eq!(status.message(), message);
-        }
-    }
 }

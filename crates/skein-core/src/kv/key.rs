@@ -12,7 +12,7 @@ use std::ops::Bound;
 
 /// A key ordered like Java's `String.compareTo` (UTF-16 code units).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct JavaKey(pub String);
+pub(crate) struct JavaKey(pub String);
 
 impl JavaKey {
     /// The key as text.
@@ -37,7 +37,7 @@ impl PartialOrd for JavaKey {
 ///
 /// Runs on UTF-8 bytes and only decodes the first differing character: UTF-8 byte order equals
 /// code point order, so only that character pair can disagree with UTF-16 order.
-pub fn java_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn java_cmp(a: &str, b: &str) -> Ordering {
     let (a_bytes, b_bytes) = (a.as_bytes(), b.as_bytes());
     let common = a_bytes
         .iter()
@@ -71,7 +71,7 @@ pub fn java_cmp(a: &str, b: &str) -> Ordering {
 /// Skein's rules: an empty `start`, or `start == "\u{0}"`, is open; an empty `end` is open;
 /// `start > end` (both bounded) selects nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRange {
+pub(crate) struct KeyRange {
     start: Option<JavaKey>,
     end: Option<JavaKey>,
     empty: bool,
@@ -120,7 +120,7 @@ impl KeyRange {
 /// Unlike [`KeyRange`], `start == "\u{0}"` is not special here: Skein's interval tree stores
 /// the start as given, so such a watch does not see the (unusual) empty key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatchInterval {
+pub(crate) struct WatchInterval {
     start: String,
     end: Option<String>,
 }

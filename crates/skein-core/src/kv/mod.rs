@@ -8,9 +8,14 @@
 //!
 //! Owner checks need the AM's container table, which the store sees only through
 //! [`ContainerDirectory`].
+//!
+//! Requests and responses are domain types ([`PutKey`], [`Range`], [`Transaction`], ...): the
+//! store never sees `skein.proto`. The AM's gRPC edge converts (`am/kv_wire.rs` in the `skein`
+//! crate) and gives [`KvError`]s their gRPC status (`am/status.rs`).
 
 mod error;
 mod key;
+mod types;
 mod watches;
 
 #[cfg(test)]
@@ -21,16 +26,16 @@ mod tests;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub use crate::services::ContainerInstance;
 pub use error::KvError;
-pub use key::{JavaKey, KeyRange, WatchInterval, java_cmp};
+pub use types::{
+    Condition, EventType, KeyValue, Op, OpResult, Operand, Operator, PutKey, PutResult, Range,
+    RangeResult, ResultType, Transaction, TransactionResult, WatchCreate, WatchResponse,
+    WatchResponseKind,
+};
 pub use watches::{Notification, StreamId, WatchId};
 
-use crate::proto::{
-    Condition, ContainerInstance, DeleteRangeRequest, DeleteRangeResponse, GetRangeRequest,
-    GetRangeResponse, KeyValue, OpRequest, OpResponse, PutKeyRequest, PutKeyResponse,
-    TransactionRequest, TransactionResponse, WatchCancelRequest, WatchCreateRequest, WatchResponse,
-    condition, delete_range_request, get_range_request, op_request, op_response,
-};
+use key::{JavaKey, KeyRange, java_cmp};
 
 /// What the AM's container table says about a would-be key owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,19 +116,10 @@ impl Store {
     }
 
     /// `GetRange`: count and, per `result_type`, the items or keys in `[start, end)`.
-    ///
-    /// # Errors
-    /// [`KvError::UnknownEnumValue`] for a `result_type` outside `skein.proto`.
-    pub fn get_range(&self, request: &GetRangeRequest) -> Result<GetRangeResponse, KvError> {
-        use get_range_request::ResultType;
-        let result_type =
-            ResultType::try_from(request.result_type).map_err(|_| KvError::UnknownEnumValue {
-                field: "GetRangeRequest.result_type",
-                value: request.result_type,
-            })?;
+    pub fn get_range(&self, request: &Range) -> RangeResult {
         let range = KeyRange::new(&request.start, &request.end);
         let selected = self.select(&range);
-        let (count, result) = match result_type {
+        let (count, result) = match request.result_type {
             ResultType::Items => {
                 let result: Vec<KeyValue> = selected.map(|(k, e)| key_value(k, e)).collect();
                 (result.len(), result)
@@ -134,11 +130,11 @@ impl Store {
             }
             ResultType::None => (selected.count(), Vec::new()),
         };
-        Ok(GetRangeResponse {
-            count: count_i32(count),
+        RangeResult {
+            count,
             result_type: request.result_type,
             result,
-        })
+        }
     }
 
     /// `PutKey`: sets value and/or owner of one key and notifies PUT watches.
@@ -150,9 +146,9 @@ impl Store {
     /// [`KvError::ContainerCompleted`].
     pub fn put_key(
         &mut self,
-        request: PutKeyRequest,
+        request: PutKey,
         directory: &dyn ContainerDirectory,
-    ) -> Result<Applied<PutKeyResponse>, KvError> {
+    ) -> Result<Applied<PutResult>, KvError> {
         let exists = self.entries.contains_key(&JavaKey(request.key.clone()));
         precheck_put(&request, exists, directory)?;
         let mut notifications = Vec::new();
@@ -165,20 +161,13 @@ impl Store {
 
     /// `DeleteRange`: removes `[start, end)`, returns per `result_type`, notifies DELETE
     /// watches (one response per watch, listing the deleted keys inside its interval).
-    ///
-    /// # Errors
-    /// [`KvError::UnknownEnumValue`] for a `result_type` outside `skein.proto`.
-    pub fn delete_range(
-        &mut self,
-        request: &DeleteRangeRequest,
-    ) -> Result<Applied<DeleteRangeResponse>, KvError> {
-        check_delete_result_type(request)?;
+    pub fn delete_range(&mut self, request: &Range) -> Applied<RangeResult> {
         let mut notifications = Vec::new();
         let response = self.apply_delete(request, &mut notifications);
-        Ok(Applied {
+        Applied {
             response,
             notifications,
-        })
+        }
     }
 
     /// `Transaction`: evaluates the conditions (AND, empty = true), then runs the chosen branch
@@ -190,22 +179,16 @@ impl Store {
     /// an `ignore_value` put needs; here that is the same error with nothing applied.
     ///
     /// # Errors
-    /// The first failing put's [`KvError`], or [`KvError::UnknownEnumValue`].
+    /// The first failing put's [`KvError`].
     pub fn transaction(
         &mut self,
-        request: TransactionRequest,
+        request: Transaction,
         directory: &dyn ContainerDirectory,
-    ) -> Result<Applied<TransactionResponse>, KvError> {
-        let mut succeeded = true;
-        for condition in &request.condition {
-            check_condition_enums(condition)?;
-        }
-        for condition in &request.condition {
-            if !self.eval_condition(condition)? {
-                succeeded = false;
-                break;
-            }
-        }
+    ) -> Result<Applied<TransactionResult>, KvError> {
+        let succeeded = request
+            .conditions
+            .iter()
+            .all(|condition| self.eval_condition(condition));
         let ops = if succeeded {
             request.on_success
         } else {
@@ -214,29 +197,18 @@ impl Store {
         self.precheck_ops(&ops, directory)?;
 
         let mut notifications = Vec::new();
-        let mut result = Vec::with_capacity(ops.len());
-        for op in ops {
-            let response = match op.request {
-                Some(op_request::Request::GetRange(get)) => {
-                    op_response::Response::GetRange(self.get_range(&get)?)
+        let results = ops
+            .into_iter()
+            .map(|op| match op {
+                Op::GetRange(get) => OpResult::GetRange(self.get_range(&get)),
+                Op::PutKey(put) => OpResult::PutKey(self.apply_put(put, &mut notifications)),
+                Op::DeleteRange(delete) => {
+                    OpResult::DeleteRange(self.apply_delete(&delete, &mut notifications))
                 }
-                Some(op_request::Request::PutKey(put)) => {
-                    op_response::Response::PutKey(self.apply_put(put, &mut notifications))
-                }
-                Some(op_request::Request::DeleteRange(delete)) => {
-                    op_response::Response::DeleteRange(
-                        self.apply_delete(&delete, &mut notifications),
-                    )
-                }
-                // Skein skips an empty operation without a result; so do we.
-                None => continue,
-            };
-            result.push(OpResponse {
-                response: Some(response),
-            });
-        }
+            })
+            .collect();
         Ok(Applied {
-            response: TransactionResponse { succeeded, result },
+            response: TransactionResult { succeeded, results },
             notifications,
         })
     }
@@ -261,24 +233,13 @@ impl Store {
     }
 
     /// Registers a watch on `stream`; the response is the CREATE acknowledgement.
-    ///
-    /// # Errors
-    /// [`KvError::UnknownEnumValue`] for an `event_type` outside `skein.proto`.
-    pub fn create_watch(
-        &mut self,
-        stream: StreamId,
-        request: &WatchCreateRequest,
-    ) -> Result<WatchResponse, KvError> {
+    pub fn create_watch(&mut self, stream: StreamId, request: &WatchCreate) -> WatchResponse {
         self.watches.create(stream, request)
     }
 
-    /// Cancels a watch of `stream` (unknown ids are acknowledged too, as in Skein).
-    pub fn cancel_watch(
-        &mut self,
-        stream: StreamId,
-        request: &WatchCancelRequest,
-    ) -> WatchResponse {
-        self.watches.cancel(stream, request)
+    /// Cancels watch `watch_id` of `stream` (unknown ids are acknowledged too, as in Skein).
+    pub fn cancel_watch(&mut self, stream: StreamId, watch_id: WatchId) -> WatchResponse {
+        self.watches.cancel(stream, watch_id)
     }
 
     /// Drops every watch of `stream` (stream ended, failed or shut down).
@@ -296,7 +257,7 @@ impl Store {
         }
     }
 
-    fn apply_put(&mut self, request: PutKeyRequest, out: &mut Vec<Notification>) -> PutKeyResponse {
+    fn apply_put(&mut self, request: PutKey, out: &mut Vec<Notification>) -> PutResult {
         let key = JavaKey(request.key);
         let previous = self.entries.get(&key).cloned();
         let value = match (&previous, request.ignore_value) {
@@ -321,7 +282,7 @@ impl Store {
         let entry = Entry { value, owner };
         self.watches.notify_put(&key_value(&key, &entry), out);
         self.entries.insert(key.clone(), entry);
-        PutKeyResponse {
+        PutResult {
             return_previous: request.return_previous,
             previous: previous
                 .filter(|_| request.return_previous)
@@ -329,18 +290,12 @@ impl Store {
         }
     }
 
-    fn apply_delete(
-        &mut self,
-        request: &DeleteRangeRequest,
-        out: &mut Vec<Notification>,
-    ) -> DeleteRangeResponse {
-        use delete_range_request::ResultType;
+    fn apply_delete(&mut self, request: &Range, out: &mut Vec<Notification>) -> RangeResult {
         let range = KeyRange::new(&request.start, &request.end);
         let keys: Vec<JavaKey> = self.select(&range).map(|(k, _)| k.clone()).collect();
         self.watches
             .notify_delete(keys.iter().map(JavaKey::as_str), out);
         let mut result = Vec::new();
-        let result_type = ResultType::try_from(request.result_type).unwrap_or(ResultType::None);
         for key in &keys {
             let Some(entry) = self.entries.remove(key) else {
                 continue;
@@ -348,14 +303,14 @@ impl Store {
             if let Some(owner) = &entry.owner {
                 self.disown(owner, key);
             }
-            match result_type {
+            match request.result_type {
                 ResultType::Items => result.push(key_value(key, &entry)),
                 ResultType::Keys => result.push(key_only(key.as_str())),
                 ResultType::None => {}
             }
         }
-        DeleteRangeResponse {
-            count: count_i32(keys.len()),
+        RangeResult {
+            count: keys.len(),
             result_type: request.result_type,
             result,
         }
@@ -371,70 +326,39 @@ impl Store {
         }
     }
 
-    fn eval_condition(&self, condition: &Condition) -> Result<bool, KvError> {
-        use condition::{Field, Operator, Rhs};
-        let operator =
-            Operator::try_from(condition.operator).map_err(|_| KvError::UnknownEnumValue {
-                field: "Condition.operator",
-                value: condition.operator,
-            })?;
+    fn eval_condition(&self, condition: &Condition) -> bool {
         let entry = self.entries.get(&JavaKey(condition.key.clone()));
-        // A right-hand side of the other kind counts as null, as in Skein.
-        let ordering = match Field::try_from(condition.field) {
-            Ok(Field::Value) => match (entry, &condition.rhs) {
-                (Some(entry), Some(Rhs::Value(rhs))) => compare_values(&entry.value, rhs),
+        let ordering = match &condition.operand {
+            Operand::Value(rhs) => match (entry, rhs) {
+                (Some(entry), Some(rhs)) => compare_values(&entry.value, rhs),
                 (lhs, rhs) => {
-                    let rhs_null = !matches!(rhs, Some(Rhs::Value(_)));
-                    return Ok(null_comparison(operator, lhs.is_none(), rhs_null));
+                    return null_comparison(condition.operator, lhs.is_none(), rhs.is_none());
                 }
             },
-            Ok(Field::Owner) => match (entry.and_then(|e| e.owner.as_ref()), &condition.rhs) {
-                (Some(lhs), Some(Rhs::Owner(rhs))) => compare_owners(lhs, rhs),
+            Operand::Owner(rhs) => match (entry.and_then(|e| e.owner.as_ref()), rhs) {
+                (Some(lhs), Some(rhs)) => compare_owners(lhs, rhs),
                 (lhs, rhs) => {
-                    let rhs_null = !matches!(rhs, Some(Rhs::Owner(_)));
-                    return Ok(null_comparison(operator, lhs.is_none(), rhs_null));
+                    return null_comparison(condition.operator, lhs.is_none(), rhs.is_none());
                 }
             },
-            Err(_) => {
-                return Err(KvError::UnknownEnumValue {
-                    field: "Condition.field",
-                    value: condition.field,
-                });
-            }
         };
-        Ok(match operator {
+        match condition.operator {
             Operator::Equal => ordering == Ordering::Equal,
             Operator::NotEqual => ordering != Ordering::Equal,
             Operator::Less => ordering == Ordering::Less,
             Operator::LessEqual => ordering != Ordering::Greater,
             Operator::Greater => ordering == Ordering::Greater,
             Operator::GreaterEqual => ordering != Ordering::Less,
-        })
+        }
     }
 
     /// Checks every operation of a transaction branch before any is applied.
-    fn precheck_ops(
-        &self,
-        ops: &[OpRequest],
-        directory: &dyn ContainerDirectory,
-    ) -> Result<(), KvError> {
+    fn precheck_ops(&self, ops: &[Op], directory: &dyn ContainerDirectory) -> Result<(), KvError> {
         for (index, op) in ops.iter().enumerate() {
-            match &op.request {
-                Some(op_request::Request::GetRange(get)) => {
-                    get_range_request::ResultType::try_from(get.result_type).map_err(|_| {
-                        KvError::UnknownEnumValue {
-                            field: "GetRangeRequest.result_type",
-                            value: get.result_type,
-                        }
-                    })?;
-                }
-                Some(op_request::Request::DeleteRange(delete)) => check_delete_result_type(delete)?,
-                Some(op_request::Request::PutKey(put)) => {
-                    let exists_now = self.entries.contains_key(&JavaKey(put.key.clone()));
-                    let exists_at_turn = exists_after(&ops[..index], &put.key, exists_now);
-                    precheck_put(put, exists_now && exists_at_turn, directory)?;
-                }
-                None => {}
+            if let Op::PutKey(put) = op {
+                let exists_now = self.entries.contains_key(&JavaKey(put.key.clone()));
+                let exists_at_turn = exists_after(&ops[..index], &put.key, exists_now);
+                precheck_put(put, exists_now && exists_at_turn, directory)?;
             }
         }
         Ok(())
@@ -442,13 +366,11 @@ impl Store {
 }
 
 /// Whether `key` exists after `ops` ran on a store where its existence was `exists`.
-fn exists_after(ops: &[OpRequest], key: &str, mut exists: bool) -> bool {
+fn exists_after(ops: &[Op], key: &str, mut exists: bool) -> bool {
     for op in ops {
-        match &op.request {
-            Some(op_request::Request::PutKey(put)) if put.key == key => exists = true,
-            Some(op_request::Request::DeleteRange(delete))
-                if KeyRange::new(&delete.start, &delete.end).contains(key) =>
-            {
+        match op {
+            Op::PutKey(put) if put.key == key => exists = true,
+            Op::DeleteRange(delete) if KeyRange::new(&delete.start, &delete.end).contains(key) => {
                 exists = false;
             }
             _ => {}
@@ -458,7 +380,7 @@ fn exists_after(ops: &[OpRequest], key: &str, mut exists: bool) -> bool {
 }
 
 fn precheck_put(
-    request: &PutKeyRequest,
+    request: &PutKey,
     key_exists: bool,
     directory: &dyn ContainerDirectory,
 ) -> Result<(), KvError> {
@@ -492,33 +414,12 @@ fn precheck_put(
     Ok(())
 }
 
-fn check_delete_result_type(request: &DeleteRangeRequest) -> Result<(), KvError> {
-    delete_range_request::ResultType::try_from(request.result_type)
-        .map(|_| ())
-        .map_err(|_| KvError::UnknownEnumValue {
-            field: "DeleteRangeRequest.result_type",
-            value: request.result_type,
-        })
-}
-
-fn check_condition_enums(condition: &Condition) -> Result<(), KvError> {
-    condition::Operator::try_from(condition.operator).map_err(|_| KvError::UnknownEnumValue {
-        field: "Condition.operator",
-        value: condition.operator,
-    })?;
-    condition::Field::try_from(condition.field).map_err(|_| KvError::UnknownEnumValue {
-        field: "Condition.field",
-        value: condition.field,
-    })?;
-    Ok(())
-}
-
 /// Skein's null rule: with a null side only `==`/`!=` mean something (both null = equal);
 /// every ordering comparison with null is false.
-fn null_comparison(operator: condition::Operator, lhs_null: bool, rhs_null: bool) -> bool {
+fn null_comparison(operator: Operator, lhs_null: bool, rhs_null: bool) -> bool {
     match operator {
-        condition::Operator::Equal => lhs_null && rhs_null,
-        condition::Operator::NotEqual => !(lhs_null && rhs_null),
+        Operator::Equal => lhs_null && rhs_null,
+        Operator::NotEqual => !(lhs_null && rhs_null),
         _ => false,
     }
 }
@@ -528,12 +429,12 @@ fn null_comparison(operator: condition::Operator, lhs_null: bool, rhs_null: bool
 /// NB: Skein 0.8's Java AM uses `ByteBuffer.compareTo`, which compares *signed* bytes, so
 /// values differing first in a byte >= 0x80 order the other way there. Unsigned is what the
 /// issue specifies (and what Python's `bytes` comparison does); this is the one place to change.
-pub fn compare_values(lhs: &[u8], rhs: &[u8]) -> Ordering {
+pub(crate) fn compare_values(lhs: &[u8], rhs: &[u8]) -> Ordering {
     lhs.cmp(rhs)
 }
 
 /// Owners compare by service name (Java string order), then instance.
-pub fn compare_owners(lhs: &ContainerInstance, rhs: &ContainerInstance) -> Ordering {
+pub(crate) fn compare_owners(lhs: &ContainerInstance, rhs: &ContainerInstance) -> Ordering {
     java_cmp(&lhs.service_name, &rhs.service_name).then(lhs.instance.cmp(&rhs.instance))
 }
 
@@ -551,9 +452,4 @@ fn key_only(key: &str) -> KeyValue {
         value: Vec::new(),
         owner: None,
     }
-}
-
-/// Counts go out as proto `int32`; a store with more than 2^31 keys saturates.
-fn count_i32(count: usize) -> i32 {
-    i32::try_from(count).unwrap_or(i32::MAX)
 }

@@ -9,7 +9,6 @@ use proptest::prelude::*;
 
 use super::tests::{FakeDirectory, cid};
 use super::*;
-use crate::proto::watch_response;
 
 const OWNERS: [(&str, i32); 6] = [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("zz", 0), ("a", 7)];
 const STREAMS: usize = 2;
@@ -83,18 +82,56 @@ fn sub_op() -> impl Strategy<Value = SubOp> {
     ]
 }
 
+/// A condition's right-hand side, of either kind, before it meets its field.
+#[derive(Debug, Clone)]
+enum Rhs {
+    Value(Vec<u8>),
+    Owner(ContainerInstance),
+}
+
+const OPERATORS: [Operator; 6] = [
+    Operator::Equal,
+    Operator::NotEqual,
+    Operator::Less,
+    Operator::LessEqual,
+    Operator::Greater,
+    Operator::GreaterEqual,
+];
+
+// The same shape as when conditions were wire messages (operator 0..6, field 0..2, any kind of
+// right-hand side), so the saved regression seeds still replay the cases they were saved for.
 fn condition() -> impl Strategy<Value = Condition> {
     let rhs = prop_oneof![
         Just(None),
-        value().prop_map(|v| Some(condition::Rhs::Value(v))),
-        (0..OWNERS.len()).prop_map(|i| Some(condition::Rhs::Owner(owner(i)))),
+        value().prop_map(|v| Some(Rhs::Value(v))),
+        (0..OWNERS.len()).prop_map(|i| Some(Rhs::Owner(owner(i)))),
     ];
-    (key(), 0..6, 0..2, rhs).prop_map(|(key, operator, field, rhs)| Condition {
+    (key(), 0..6usize, 0..2, rhs).prop_map(|(key, operator, field, rhs)| Condition {
         key,
-        operator,
-        field,
-        rhs,
+        operator: OPERATORS[operator],
+        // A right-hand side of the other kind counts as null, as the AM's edge converts it.
+        operand: match (field, rhs) {
+            (0, Some(Rhs::Value(v))) => Operand::Value(Some(v)),
+            (0, _) => Operand::Value(None),
+            (_, Some(Rhs::Owner(o))) => Operand::Owner(Some(o)),
+            (_, _) => Operand::Owner(None),
+        },
     })
+}
+
+/// GetRange's wire numbering: ITEMS, KEYS, NONE.
+fn get_result_type(number: i32) -> ResultType {
+    [ResultType::Items, ResultType::Keys, ResultType::None][number as usize % 3]
+}
+
+/// DeleteRange's wire numbering: NONE, ITEMS, KEYS.
+fn delete_result_type(number: i32) -> ResultType {
+    [ResultType::None, ResultType::Items, ResultType::Keys][number as usize % 3]
+}
+
+/// WatchCreateRequest's wire numbering: ALL, PUT, DELETE.
+fn event_type(number: i32) -> EventType {
+    [EventType::All, EventType::Put, EventType::Delete][number as usize % 3]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -109,8 +146,8 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn to_request(op: &SubOp) -> OpRequest {
-    let request = match op.clone() {
+fn to_request(op: &SubOp) -> super::Op {
+    match op.clone() {
         SubOp::Put {
             key,
             value,
@@ -118,7 +155,7 @@ fn to_request(op: &SubOp) -> OpRequest {
             ignore_value,
             ignore_owner,
             return_previous,
-        } => op_request::Request::PutKey(PutKeyRequest {
+        } => super::Op::PutKey(PutKey {
             key,
             value,
             owner: o.map(owner),
@@ -130,23 +167,20 @@ fn to_request(op: &SubOp) -> OpRequest {
             start,
             end,
             result_type,
-        } => op_request::Request::GetRange(GetRangeRequest {
+        } => super::Op::GetRange(Range {
             start,
             end,
-            result_type,
+            result_type: get_result_type(result_type),
         }),
         SubOp::Delete {
             start,
             end,
             result_type,
-        } => op_request::Request::DeleteRange(DeleteRangeRequest {
+        } => super::Op::DeleteRange(Range {
             start,
             end,
-            result_type,
+            result_type: delete_result_type(result_type),
         }),
-    };
-    OpRequest {
-        request: Some(request),
     }
 }
 
@@ -189,9 +223,9 @@ struct Model {
 }
 
 impl Model {
-    fn notify(&self, kind: watch_response::Type, keys: &[KeyValue], out: &mut Vec<Notification>) {
+    fn notify(&self, kind: WatchResponseKind, keys: &[KeyValue], out: &mut Vec<Notification>) {
         for w in &self.watches {
-            let wanted = if kind == watch_response::Type::Put {
+            let wanted = if kind == WatchResponseKind::Put {
                 w.puts
             } else {
                 w.deletes
@@ -203,9 +237,9 @@ impl Model {
                 .collect();
             if !event.is_empty() {
                 let response = WatchResponse {
-                    r#type: kind as i32,
+                    kind,
                     watch_id: w.id,
-                    event,
+                    events: event,
                 };
                 out.push(Notification {
                     stream: w.stream,
@@ -218,10 +252,10 @@ impl Model {
     fn put(
         &mut self,
         initial: &Model,
-        op: &PutKeyRequest,
+        op: &PutKey,
         dir: &FakeDirectory,
         out: &mut Vec<Notification>,
-    ) -> Result<PutKeyResponse, KvError> {
+    ) -> Result<PutResult, KvError> {
         let k = units(&op.key);
         if op.ignore_value && op.ignore_owner {
             return Err(KvError::IgnoreValueAndOwner);
@@ -257,42 +291,38 @@ impl Model {
             },
         };
         self.map.insert(k, new.clone());
-        self.notify(watch_response::Type::Put, &[new], out);
-        Ok(PutKeyResponse {
+        self.notify(WatchResponseKind::Put, &[new], out);
+        Ok(PutResult {
             return_previous: op.return_previous,
             previous: previous.filter(|_| op.return_previous),
         })
     }
 
-    fn get(&self, op: &GetRangeRequest) -> GetRangeResponse {
+    fn get(&self, op: &Range) -> RangeResult {
         let selected: Vec<&KeyValue> = self
             .map
             .values()
             .filter(|kv| in_range(&op.start, &op.end, &kv.key))
             .collect();
         let result = match op.result_type {
-            0 => selected.iter().map(|kv| (*kv).clone()).collect(),
-            1 => selected
+            ResultType::Items => selected.iter().map(|kv| (*kv).clone()).collect(),
+            ResultType::Keys => selected
                 .iter()
                 .map(|kv| KeyValue {
                     key: kv.key.clone(),
                     ..Default::default()
                 })
                 .collect(),
-            _ => vec![],
+            ResultType::None => vec![],
         };
-        GetRangeResponse {
-            count: selected.len() as i32,
+        RangeResult {
+            count: selected.len(),
             result_type: op.result_type,
             result,
         }
     }
 
-    fn delete(
-        &mut self,
-        op: &DeleteRangeRequest,
-        out: &mut Vec<Notification>,
-    ) -> DeleteRangeResponse {
+    fn delete(&mut self, op: &Range, out: &mut Vec<Notification>) -> RangeResult {
         let selected: Vec<KeyValue> = self
             .map
             .values()
@@ -306,53 +336,45 @@ impl Model {
                 ..Default::default()
             })
             .collect();
-        self.notify(watch_response::Type::Delete, &keys, out);
+        self.notify(WatchResponseKind::Delete, &keys, out);
         for kv in &selected {
             self.map.remove(&units(&kv.key));
         }
         let result = match op.result_type {
-            1 => selected.clone(),
-            2 => keys,
-            _ => vec![],
+            ResultType::Items => selected.clone(),
+            ResultType::Keys => keys,
+            ResultType::None => vec![],
         };
-        DeleteRangeResponse {
-            count: selected.len() as i32,
+        RangeResult {
+            count: selected.len(),
             result_type: op.result_type,
             result,
         }
     }
 
     fn condition(&self, c: &Condition) -> bool {
-        use condition::Operator::*;
+        use Operator::*;
         let kv = self.map.get(&units(&c.key));
-        let (lhs, rhs): (Option<Vec<u8>>, Option<Vec<u8>>) = if c.field == 0 {
-            (
-                kv.map(|kv| kv.value.clone()),
-                match &c.rhs {
-                    Some(condition::Rhs::Value(v)) => Some(v.clone()),
-                    _ => None,
-                },
-            )
-        } else {
-            // Encode owners so byte order = (service UTF-16, instance) order, for this pool.
-            let enc = |o: &ContainerInstance| {
-                let mut v: Vec<u8> = units(&o.service_name)
-                    .iter()
-                    .flat_map(|u| u.to_be_bytes())
-                    .collect();
-                v.extend([0xff, 0xff]);
-                v.extend((o.instance as u32 ^ 0x8000_0000).to_be_bytes());
-                v
-            };
-            (
-                kv.and_then(|kv| kv.owner.as_ref()).map(enc),
-                match &c.rhs {
-                    Some(condition::Rhs::Owner(o)) => Some(enc(o)),
-                    _ => None,
-                },
-            )
+        let (lhs, rhs): (Option<Vec<u8>>, Option<Vec<u8>>) = match &c.operand {
+            Operand::Value(rhs) => (kv.map(|kv| kv.value.clone()), rhs.clone()),
+            Operand::Owner(rhs) => {
+                // Encode owners so byte order = (service UTF-16, instance) order, for this pool.
+                let enc = |o: &ContainerInstance| {
+                    let mut v: Vec<u8> = units(&o.service_name)
+                        .iter()
+                        .flat_map(|u| u.to_be_bytes())
+                        .collect();
+                    v.extend([0xff, 0xff]);
+                    v.extend((o.instance as u32 ^ 0x8000_0000).to_be_bytes());
+                    v
+                };
+                (
+                    kv.and_then(|kv| kv.owner.as_ref()).map(enc),
+                    rhs.as_ref().map(enc),
+                )
+            }
         };
-        let op = condition::Operator::try_from(c.operator).unwrap_or(Equal);
+        let op = c.operator;
         match (lhs, rhs) {
             (Some(l), Some(r)) => match op {
                 Equal => l == r,
@@ -372,11 +394,11 @@ impl Model {
 
     fn transaction(
         &mut self,
-        request: &TransactionRequest,
+        request: &Transaction,
         dir: &FakeDirectory,
         out: &mut Vec<Notification>,
-    ) -> Result<TransactionResponse, KvError> {
-        let succeeded = request.condition.iter().all(|c| self.condition(c));
+    ) -> Result<TransactionResult, KvError> {
+        let succeeded = request.conditions.iter().all(|c| self.condition(c));
         let ops = if succeeded {
             &request.on_success
         } else {
@@ -384,27 +406,17 @@ impl Model {
         };
         let mut scratch = self.clone();
         let mut events = Vec::new();
-        let mut result = Vec::new();
+        let mut results = Vec::new();
         for op in ops {
-            let response = match &op.request {
-                Some(op_request::Request::PutKey(p)) => {
-                    op_response::Response::PutKey(scratch.put(self, p, dir, &mut events)?)
-                }
-                Some(op_request::Request::GetRange(g)) => {
-                    op_response::Response::GetRange(scratch.get(g))
-                }
-                Some(op_request::Request::DeleteRange(d)) => {
-                    op_response::Response::DeleteRange(scratch.delete(d, &mut events))
-                }
-                None => continue,
-            };
-            result.push(OpResponse {
-                response: Some(response),
+            results.push(match op {
+                super::Op::PutKey(p) => OpResult::PutKey(scratch.put(self, p, dir, &mut events)?),
+                super::Op::GetRange(g) => OpResult::GetRange(scratch.get(g)),
+                super::Op::DeleteRange(d) => OpResult::DeleteRange(scratch.delete(d, &mut events)),
             });
         }
         *self = scratch;
         out.extend(events);
-        Ok(TransactionResponse { succeeded, result })
+        Ok(TransactionResult { succeeded, results })
     }
 
     fn complete(&mut self, o: &ContainerInstance, out: &mut Vec<Notification>) {
@@ -417,7 +429,7 @@ impl Model {
         for kv in owned {
             self.map.remove(&units(&kv.key));
             self.notify(
-                watch_response::Type::Delete,
+                WatchResponseKind::Delete,
                 &[KeyValue {
                     key: kv.key,
                     ..Default::default()
@@ -438,33 +450,32 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     for op in ops {
         let mut expected = Vec::new();
         let actual: Vec<Notification> = match op {
-            Op::Single(sub) => match to_request(&sub).request {
-                Some(op_request::Request::PutKey(p)) => {
+            Op::Single(sub) => match to_request(&sub) {
+                super::Op::PutKey(p) => {
                     let initial = model.clone();
                     let want = model.put(&initial, &p, &dir, &mut expected);
                     let got = store.put_key(p, &dir);
                     prop_assert_eq!(got.as_ref().map(|a| &a.response), want.as_ref());
                     got.map(|a| a.notifications).unwrap_or_default()
                 }
-                Some(op_request::Request::GetRange(g)) => {
-                    prop_assert_eq!(store.get_range(&g), Ok(model.get(&g)));
+                super::Op::GetRange(g) => {
+                    prop_assert_eq!(store.get_range(&g), model.get(&g));
                     Vec::new()
                 }
-                Some(op_request::Request::DeleteRange(d)) => {
+                super::Op::DeleteRange(d) => {
                     let want = model.delete(&d, &mut expected);
                     let got = store.delete_range(&d);
-                    prop_assert_eq!(got.as_ref().map(|a| &a.response), Ok(&want));
-                    got.map(|a| a.notifications).unwrap_or_default()
+                    prop_assert_eq!(&got.response, &want);
+                    got.notifications
                 }
-                None => Vec::new(),
             },
             Op::Transaction {
                 conditions,
                 on_success,
                 on_failure,
             } => {
-                let request = TransactionRequest {
-                    condition: conditions,
+                let request = Transaction {
+                    conditions,
                     on_success: on_success.iter().map(to_request).collect(),
                     on_failure: on_failure.iter().map(to_request).collect(),
                 };
@@ -483,17 +494,17 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 stream,
                 start,
                 end,
-                event_type,
+                event_type: event_type_number,
             } => {
-                let request = WatchCreateRequest {
+                let request = WatchCreate {
                     start: start.clone(),
                     end: end.clone(),
-                    event_type,
+                    event_type: event_type(event_type_number),
                 };
                 let ack = store.create_watch(streams[stream], &request);
                 let id = model.next_watch;
                 model.next_watch += 1;
-                let (puts, deletes) = (event_type != 2, event_type != 1);
+                let (puts, deletes) = (event_type_number != 2, event_type_number != 1);
                 model.watches.push(ModelWatch {
                     id,
                     stream: streams[stream],
@@ -502,10 +513,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     puts,
                     deletes,
                 });
-                prop_assert_eq!(
-                    ack.map(|r| (r.r#type, r.watch_id)),
-                    Ok((watch_response::Type::Create as i32, id))
-                );
+                prop_assert_eq!((ack.kind, ack.watch_id), (WatchResponseKind::Create, id));
                 Vec::new()
             }
             Op::Cancel { stream, watch_id } => {
@@ -513,10 +521,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 model
                     .watches
                     .retain(|w| !(w.id == watch_id && w.stream == s));
-                let ack = store.cancel_watch(s, &WatchCancelRequest { watch_id });
+                let ack = store.cancel_watch(s, watch_id);
                 prop_assert_eq!(
-                    (ack.r#type, ack.watch_id),
-                    (watch_response::Type::Cancel as i32, watch_id)
+                    (ack.kind, ack.watch_id),
+                    (WatchResponseKind::Cancel, watch_id)
                 );
                 Vec::new()
             }
@@ -562,9 +570,8 @@ fn model_owner_encoding_orders_like_compare_owners() {
             );
             let less = Condition {
                 key: "k".into(),
-                operator: 2,
-                field: 1,
-                rhs: Some(condition::Rhs::Owner(y.clone())),
+                operator: Operator::Less,
+                operand: Operand::Owner(Some(y.clone())),
             };
             assert_eq!(
                 m.condition(&less),

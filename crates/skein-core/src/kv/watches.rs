@@ -8,12 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::error::KvError;
 use super::key::WatchInterval;
-use crate::proto::{
-    KeyValue, WatchCancelRequest, WatchCreateRequest, WatchResponse, watch_create_request,
-    watch_response,
-};
+use super::types::{EventType, KeyValue, WatchCreate, WatchResponse, WatchResponseKind};
 
 /// Identifies one open `Watch` RPC stream.
 pub type StreamId = u64;
@@ -54,22 +50,11 @@ impl Watches {
         stream
     }
 
-    pub(super) fn create(
-        &mut self,
-        stream: StreamId,
-        request: &WatchCreateRequest,
-    ) -> Result<WatchResponse, KvError> {
-        use watch_create_request::Type;
-        let (puts, deletes) = match Type::try_from(request.event_type) {
-            Ok(Type::All) => (true, true),
-            Ok(Type::Put) => (true, false),
-            Ok(Type::Delete) => (false, true),
-            Err(_) => {
-                return Err(KvError::UnknownEnumValue {
-                    field: "WatchCreateRequest.event_type",
-                    value: request.event_type,
-                });
-            }
+    pub(super) fn create(&mut self, stream: StreamId, request: &WatchCreate) -> WatchResponse {
+        let (puts, deletes) = match request.event_type {
+            EventType::All => (true, true),
+            EventType::Put => (true, false),
+            EventType::Delete => (false, true),
         };
         let id = self.next_watch;
         // Two billion watches in one AM is not a realistic workload; wrapping beats panicking.
@@ -85,29 +70,24 @@ impl Watches {
             },
         );
         self.by_stream.entry(stream).or_default().insert(id);
-        Ok(WatchResponse {
-            r#type: watch_response::Type::Create as i32,
+        WatchResponse {
+            kind: WatchResponseKind::Create,
             watch_id: id,
-            event: Vec::new(),
-        })
+            events: Vec::new(),
+        }
     }
 
     /// Removes the watch if this stream owns it; acknowledged either way, like Skein.
-    pub(super) fn cancel(
-        &mut self,
-        stream: StreamId,
-        request: &WatchCancelRequest,
-    ) -> WatchResponse {
-        let id = request.watch_id;
+    pub(super) fn cancel(&mut self, stream: StreamId, id: WatchId) -> WatchResponse {
         if let Some(ids) = self.by_stream.get_mut(&stream)
             && ids.remove(&id)
         {
             self.by_id.remove(&id);
         }
         WatchResponse {
-            r#type: watch_response::Type::Cancel as i32,
+            kind: WatchResponseKind::Cancel,
             watch_id: id,
-            event: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -131,9 +111,9 @@ impl Watches {
                 out.push(Notification {
                     stream: watch.stream,
                     response: WatchResponse {
-                        r#type: watch_response::Type::Put as i32,
+                        kind: WatchResponseKind::Put,
                         watch_id: id,
-                        event: vec![kv.clone()],
+                        events: vec![kv.clone()],
                     },
                 });
             }
@@ -167,9 +147,9 @@ impl Watches {
                 out.push(Notification {
                     stream: watch.stream,
                     response: WatchResponse {
-                        r#type: watch_response::Type::Delete as i32,
+                        kind: WatchResponseKind::Delete,
                         watch_id: id,
-                        event,
+                        events: event,
                     },
                 });
             }

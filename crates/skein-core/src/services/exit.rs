@@ -7,12 +7,12 @@ use crate::runtime::exit_status;
 /// Exit message of a container that exited 0.
 pub const SUCCEEDED: &str = "Completed successfully.";
 /// Exit message of a container killed through `scale` or `killContainer`.
-pub const KILLED_BY_USER: &str = "Killed by user request.";
+pub(crate) const KILLED_BY_USER: &str = "Killed by user request.";
 /// Exit message of a container that exited with a positive code.
-pub const FAILED_DURING_EXECUTION: &str =
+pub(crate) const FAILED_DURING_EXECUTION: &str =
     "Container failed during execution, see logs for more information.";
 /// Exit message of a memory kill whose diagnostics carry no usage fragment.
-pub const MEMORY_LIMIT: &str = "Container killed by YARN for exceeding memory limits";
+pub(crate) const MEMORY_LIMIT: &str = "Container killed by YARN for exceeding memory limits";
 
 /// The state and exit message of a completed container, from its YARN exit status and
 /// diagnostics.

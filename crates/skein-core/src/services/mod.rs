@@ -19,13 +19,15 @@ mod window;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::proto::ContainerInstance;
 use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
 use crate::spec::{self, ApplicationSpec};
 pub use report::{ContainerReport, ContainerState, FinalStatus};
 pub use window::{RequestWindow, Withdrawal};
 
-pub use exit::{FAILED_DURING_EXECUTION, KILLED_BY_USER, MEMORY_LIMIT, SUCCEEDED};
+#[cfg(test)]
+use exit::FAILED_DURING_EXECUTION;
+use exit::KILLED_BY_USER;
+pub use exit::SUCCEEDED;
 
 /// A client request the services cannot satisfy. Skein's own errors map to gRPC
 /// `INVALID_ARGUMENT` with exactly these messages (Skein clients show them verbatim); the
@@ -74,15 +76,14 @@ pub enum ServiceError {
     },
 }
 
-impl From<ServiceError> for tonic::Status {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::TooManyInstances { .. } => {
-                tonic::Status::failed_precondition(e.to_string())
-            }
-            _ => tonic::Status::invalid_argument(e.to_string()),
-        }
-    }
+/// One container of a service, as clients name it: the service and the instance number
+/// (Skein's `ContainerInstance`); also the owner of a key in the key-value store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContainerInstance {
+    /// The service's name.
+    pub service_name: String,
+    /// The instance number within the service (0, 1, ...).
+    pub instance: i32,
 }
 
 /// Something the edge must do, in order.
@@ -138,7 +139,7 @@ pub struct Outcome {
 }
 
 /// Diagnostics of an application whose services all completed.
-pub const APPLICATION_SUCCEEDED: &str = "Application completed successfully.";
+pub(crate) const APPLICATION_SUCCEEDED: &str = "Application completed successfully.";
 
 #[derive(Debug, Clone)]
 struct Container {

@@ -1,8 +1,8 @@
 //! Read-only views of the services: `getContainers` and the key-value store's owner check.
 
+use super::ContainerInstance;
 use super::{Container, ContainerReport, ContainerState, ServiceError, Services};
 use crate::kv::{ContainerDirectory, OwnerState};
-use crate::proto::ContainerInstance;
 
 impl Services {
     /// Containers of `services` (all when empty) in `states` (WAITING, REQUESTED and RUNNING

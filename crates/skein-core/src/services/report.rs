@@ -1,5 +1,5 @@
 //! What the service state machine tells the outside world, as domain types: container states,
-//! container reports, the application's final status. Conversions to the wire types are here
+//! container reports, the application's final status (and container instances). Conversions to the wire types are here
 //! too, so the gRPC edge converts in one call.
 
 use crate::proto;
@@ -33,7 +33,7 @@ impl ContainerState {
     ];
 
     /// WAITING, REQUESTED or RUNNING: the container still counts towards its service.
-    pub fn is_active(self) -> bool {
+    pub(crate) fn is_active(self) -> bool {
         matches!(
             self,
             ContainerState::Waiting | ContainerState::Requested | ContainerState::Running
@@ -158,6 +158,24 @@ impl From<proto::final_status::Type> for FinalStatus {
             Type::Succeeded => FinalStatus::Succeeded,
             Type::Failed => FinalStatus::Failed,
             Type::Killed => FinalStatus::Killed,
+        }
+    }
+}
+
+impl From<proto::ContainerInstance> for super::ContainerInstance {
+    fn from(c: proto::ContainerInstance) -> Self {
+        super::ContainerInstance {
+            service_name: c.service_name,
+            instance: c.instance,
+        }
+    }
+}
+
+impl From<super::ContainerInstance> for proto::ContainerInstance {
+    fn from(c: super::ContainerInstance) -> Self {
+        proto::ContainerInstance {
+            service_name: c.service_name,
+            instance: c.instance,
         }
     }
 }

@@ -12,7 +12,7 @@ use super::model::{Acls, ApplicationSpec, File, Master, Resources, Secret, Secur
 
 impl ApplicationSpec {
     /// The spec as a JSON-like document with every default filled in.
-    pub fn to_document(&self) -> Value {
+    pub(crate) fn to_document(&self) -> Value {
         json!({
             "name": self.name,
             "queue": self.queue,

@@ -52,7 +52,7 @@ impl FieldPath {
     }
 
     /// Whether this is the whole spec.
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.0.is_empty()
     }
 }
@@ -84,7 +84,7 @@ impl fmt::Display for FieldPath {
 
 /// A problem found without knowing the text it came from (a model or proto rule).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The field the problem is about.
     pub path: FieldPath,
     /// What is wrong, and what was expected.
@@ -104,7 +104,7 @@ impl Problem {
     }
 
     /// The same problem with a hint.
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Problem {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Problem {
         self.hint = Some(hint.into());
         self
     }

@@ -9,7 +9,7 @@
 
 /// Why a memory amount was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MemoryError {
+pub(crate) enum MemoryError {
     /// Not a number with a known unit.
     #[error(
         "invalid memory '{0}': expected a number with an optional unit such as '512 MiB' or '2 GB'"
@@ -50,7 +50,7 @@ fn unit_bytes(unit: &str) -> Option<f64> {
 /// # Errors
 /// [`MemoryError`] when the text is not a number with a known unit, is negative, or is more
 /// than `i32::MAX` MiB.
-pub fn parse_memory(text: &str) -> Result<i32, MemoryError> {
+pub(crate) fn parse_memory(text: &str) -> Result<i32, MemoryError> {
     let compact: String = text
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -86,7 +86,7 @@ pub fn parse_memory(text: &str) -> Result<i32, MemoryError> {
 ///
 /// # Errors
 /// [`MemoryError`] for negative, non-finite or too large values.
-pub fn memory_from_float(mib: f64) -> Result<i32, MemoryError> {
+pub(crate) fn memory_from_float(mib: f64) -> Result<i32, MemoryError> {
     if !mib.is_finite() {
         return Err(MemoryError::Invalid(mib.to_string()));
     }
@@ -97,7 +97,7 @@ pub fn memory_from_float(mib: f64) -> Result<i32, MemoryError> {
 ///
 /// # Errors
 /// [`MemoryError`] for negative or too large values.
-pub fn memory_from_int(mib: i128) -> Result<i32, MemoryError> {
+pub(crate) fn memory_from_int(mib: i128) -> Result<i32, MemoryError> {
     if mib < 0 {
         return Err(MemoryError::Negative(mib.to_string()));
     }

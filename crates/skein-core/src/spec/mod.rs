@@ -34,18 +34,18 @@ mod proto;
 mod schema;
 pub mod source;
 mod validate;
+pub use validate::{MAX_FILES, MAX_SERVICES};
 
 use std::path::{Path, PathBuf};
 
-pub use error::{Diagnostic, FieldPath, Segment, SpecError};
-pub use memory::{MemoryError, parse_memory};
+pub use error::SpecError;
+use error::{Diagnostic, FieldPath};
 pub use model::{
     Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
     UnknownName, Visibility,
 };
-pub use node::Pos;
-pub use proto::WIRE_ORIGIN;
-pub use schema::json_schema;
+use node::Pos;
+use schema::json_schema;
 
 use node::Node;
 

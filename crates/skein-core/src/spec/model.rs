@@ -100,7 +100,7 @@ pub struct Resources {
 
 impl Resources {
     /// The ApplicationMaster's default: 512 MiB and one vcore.
-    pub const MASTER_DEFAULT: Resources = Resources {
+    pub(crate) const MASTER_DEFAULT: Resources = Resources {
         memory: 512,
         vcores: 1,
         gpus: 0,
@@ -192,7 +192,7 @@ impl FileType {
     }
 
     /// `Archive` for sources ending in `.zip`, `.tar.gz` or `.tgz` (any case), else `File`.
-    pub fn infer(source: &str) -> FileType {
+    pub(crate) fn infer(source: &str) -> FileType {
         let lower = source.to_ascii_lowercase();
         if [".zip", ".tar.gz", ".tgz"]
             .iter()

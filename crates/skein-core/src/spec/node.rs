@@ -19,7 +19,7 @@ pub(crate) const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
 
 /// A position in the spec text: 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Pos {
+pub(crate) struct Pos {
     /// Line, counted from 1; 0 when unknown.
     pub line: u64,
     /// Column, counted from 1; 0 when unknown.
@@ -171,20 +171,29 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+/// At most this many values, keys and collections in a spec.
+const MAX_NODES: usize = 100_000;
+/// At most this many parser events (a value is one, a collection two).
+const MAX_EVENTS: usize = 200_000;
+/// At most this deep nesting.
+const MAX_DEPTH: usize = 32;
+/// At most this many anchors, aliases and merge keys each.
+const MAX_ALIASES: usize = 1_000;
+
 /// Limits that keep hostile input (alias bombs, deep nesting, huge scalars) cheap to reject.
 fn parse_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
-            max_events: 200_000,
-            max_aliases: 1_000,
-            max_anchors: 1_000,
-            max_depth: 32,
+            max_events: MAX_EVENTS,
+            max_aliases: MAX_ALIASES,
+            max_anchors: MAX_ALIASES,
+            max_depth: MAX_DEPTH,
             max_documents: 1,
-            max_nodes: 100_000,
+            max_nodes: MAX_NODES,
             max_total_scalar_bytes: MAX_SPEC_BYTES,
             max_recorded_anchor_events: 100_000,
             max_recorded_anchor_bytes: MAX_SPEC_BYTES,
-            max_merge_keys: 1_000,
+            max_merge_keys: MAX_ALIASES,
         },
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: 100_000,
@@ -299,11 +308,20 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
     }
     if msg.contains("budget breached") || msg.contains("limit exceeded") {
         let why = if msg.contains("Depth") || msg.contains("nesting") {
-            "it is nested too deeply (more than 32 levels)"
+            format!("it is nested too deeply (more than {MAX_DEPTH} levels)")
+        } else if msg.contains("MergeKeys") {
+            format!("it has more than {MAX_ALIASES} merge keys (`<<`)")
         } else if msg.contains("Anchor") || msg.contains("Alias") || msg.contains("alias") {
-            "its aliases expand to too much (a YAML alias bomb?)"
+            "its aliases expand to too much (a YAML alias bomb?)".to_string()
+        } else if msg.contains("Documents") {
+            "it holds more than one YAML document (remove the `---` separators)".to_string()
+        } else if msg.contains("Nodes") || msg.contains("Events") {
+            format!(
+                "it has more than {MAX_NODES} values (keys, values and collections count; \
+                 {MAX_EVENTS} parser events at most): split the application"
+            )
         } else {
-            "it has too many values or too much text"
+            format!("it exceeds a parser limit ({msg})")
         };
         return format!("invalid YAML: the spec is refused because {why}");
     }
@@ -313,6 +331,23 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_breached_limit_is_named_in_the_users_terms() {
+        let many: String = (0..60_000).map(|i| format!("k{i}: v\n")).collect();
+        let err = parse_yaml(&many).expect_err("over the node limit");
+        assert!(
+            err.message.contains("more than 100000 values") && err.message.contains("split"),
+            "{}",
+            err.message
+        );
+        let err = parse_yaml("a: 1\n---\nb: 2\n").expect_err("two documents");
+        assert!(
+            err.message.contains("more than one YAML document"),
+            "{}",
+            err.message
+        );
+    }
 
     #[test]
     fn yaml_nodes_carry_positions_of_keys_and_values() {

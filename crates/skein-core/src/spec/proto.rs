@@ -19,7 +19,7 @@ use super::validate::validate;
 use crate::proto;
 
 /// The origin named in errors of specs that came over the wire.
-pub const WIRE_ORIGIN: &str = "<request>";
+pub(crate) const WIRE_ORIGIN: &str = "<request>";
 
 impl From<&ApplicationSpec> for proto::ApplicationSpec {
     fn from(spec: &ApplicationSpec) -> Self {

@@ -10,7 +10,7 @@ use super::fields;
 use super::model::{FileType, LogLevel, Service, Visibility};
 
 /// The JSON Schema (draft 2020-12) of an ApplicationSpec file.
-pub fn json_schema() -> Value {
+pub(crate) fn json_schema() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/skein-rs/skein-rs/spec.schema.json",

@@ -93,7 +93,7 @@ pub fn split(source: &str) -> Result<UrlParts, SourceError> {
 ///
 /// # Errors
 /// A message when the scheme is missing or the port is out of range.
-pub fn from_parts(parts: &UrlParts) -> Result<String, SourceError> {
+pub(crate) fn from_parts(parts: &UrlParts) -> Result<String, SourceError> {
     if parts.scheme.is_empty() || split_scheme(&format!("{}:/", parts.scheme)).is_none() {
         return Err(SourceError::Scheme(parts.scheme.clone()));
     }

@@ -7,8 +7,56 @@ use super::error::{FieldPath, Problem};
 use super::model::{ApplicationSpec, File, Resources, Secret};
 use super::source;
 
+/// At most this many services in one application: each costs the AM its own requests,
+/// records and launch script, and the driver a staged script.
+pub const MAX_SERVICES: usize = 1_000;
+
+/// At most this many files to localize, the master's and every service's together.
+pub const MAX_FILES: usize = 10_000;
+
+/// The size limits, checked first: a spec over them is refused with that one problem, before
+/// anything is looked at further (or staged).
+fn limits(spec: &ApplicationSpec) -> Option<Problem> {
+    let root = FieldPath::root();
+    let services = spec.services.len();
+    if services > MAX_SERVICES {
+        return Some(
+            Problem::new(
+                root.key("services"),
+                format!(
+                    "the application has {services} services; skein-rs takes at most \
+                     {MAX_SERVICES} in one application"
+                ),
+            )
+            .with_hint("run copies of a service as its `instances`, or split the application"),
+        );
+    }
+    let files = spec.master.files.len()
+        + spec
+            .services
+            .values()
+            .map(|service| service.files.len())
+            .sum::<usize>();
+    if files > MAX_FILES {
+        return Some(
+            Problem::new(
+                root,
+                format!(
+                    "the application localizes {files} files; skein-rs takes at most \
+                     {MAX_FILES} (the master's and every service's together)"
+                ),
+            )
+            .with_hint("pack files into an archive (`type: archive`) that YARN unpacks"),
+        );
+    }
+    None
+}
+
 /// Every rule violation of `spec`, each with the path of the field it concerns.
 pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
+    if let Some(problem) = limits(spec) {
+        return vec![problem];
+    }
     let mut problems = Vec::new();
     let root = FieldPath::root();
     if spec.max_attempts < 1 {

@@ -93,6 +93,47 @@ fn specs_from_the_wire_are_validated_with_paths() {
 }
 
 #[test]
+fn specs_from_the_wire_have_the_size_limits_of_spec_files() {
+    let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
+    let hello = wire.services["hello"].clone();
+    for i in 0..=MAX_SERVICES {
+        wire.services.insert(format!("s{i}"), hello.clone());
+    }
+    let e = ApplicationSpec::try_from(wire).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "<request>: services: the application has {} services; skein-rs takes at most \
+             {MAX_SERVICES} in one application; run copies of a service as its \
+             `instances`, or split the application",
+            MAX_SERVICES + 2
+        )
+    );
+
+    let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
+    if let Some(s) = wire.services.get_mut("hello") {
+        for i in 0..=MAX_FILES {
+            s.files.insert(
+                format!("f{i}"),
+                crate::proto::File {
+                    source: Some(crate::proto::Url {
+                        scheme: "hdfs".into(),
+                        file: format!("/data/{i}"),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+    let e = ApplicationSpec::try_from(wire).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("localizes {} files", MAX_FILES + 1)) && e.contains("archive"),
+        "{e}"
+    );
+}
+
+#[test]
 fn wire_urls_are_rebuilt_like_python_but_without_port_zero() {
     let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
     let url = |host: &str, port| crate::proto::Url {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The files read, in order: later files override earlier ones (unless a property is final).
-pub const SITE_FILES: [&str; 3] = ["core-site.xml", "hdfs-site.xml", "yarn-site.xml"];
+pub(crate) const SITE_FILES: [&str; 3] = ["core-site.xml", "hdfs-site.xml", "yarn-site.xml"];
 
 /// Deepest chain of `${...}` references followed before giving up, as Hadoop does (20).
 const MAX_SUBSTITUTIONS: usize = 20;
@@ -109,7 +109,7 @@ impl HadoopConfig {
     ///
     /// # Errors
     /// [`ConfigError::Xml`] when the text is not well-formed XML.
-    pub fn merge_xml(&mut self, text: &str, origin: &Path) -> Result<(), ConfigError> {
+    pub(crate) fn merge_xml(&mut self, text: &str, origin: &Path) -> Result<(), ConfigError> {
         let doc = roxmltree::Document::parse(text).map_err(|e| {
             let pos = e.pos();
             ConfigError::Xml {
@@ -156,7 +156,7 @@ impl HadoopConfig {
     }
 
     /// The raw (unexpanded) value of a property.
-    pub fn get_raw(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get_raw(&self, name: &str) -> Option<&str> {
         self.properties.get(name).map(|p| p.value.as_str())
     }
 
@@ -174,7 +174,7 @@ impl HadoopConfig {
     }
 
     /// A boolean property (`true`/`false`, case-insensitive), or `default`.
-    pub fn get_bool(&self, name: &str, default: bool) -> bool {
+    pub(crate) fn get_bool(&self, name: &str, default: bool) -> bool {
         match self.get(name).map(|v| v.to_ascii_lowercase()) {
             Some(v) if v == "true" => true,
             Some(v) if v == "false" => false,
@@ -183,14 +183,14 @@ impl HadoopConfig {
     }
 
     /// A comma-separated list property, trimmed, empty entries dropped.
-    pub fn get_list(&self, name: &str) -> Vec<String> {
+    pub(crate) fn get_list(&self, name: &str) -> Vec<String> {
         self.get(name).map(|v| split_list(&v)).unwrap_or_default()
     }
 
     /// Expands `${name}` references: properties first, then `env.NAME`, then the JVM system
     /// properties Hadoop's defaults use (`user.name`). Unknown references are left as they are,
     /// like Hadoop; cycles stop after [`MAX_SUBSTITUTIONS`] rounds.
-    pub fn expand(&self, value: &str) -> String {
+    pub(crate) fn expand(&self, value: &str) -> String {
         let mut current = value.to_string();
         for _ in 0..MAX_SUBSTITUTIONS {
             let Some((start, end, var)) = find_reference(&current) else {
@@ -267,7 +267,7 @@ impl HadoopConfig {
 
     /// The name service of the default filesystem when it is one (`hdfs://<ns>` with
     /// `dfs.ha.namenodes.<ns>` set): HDFS HA.
-    pub fn default_nameservice(&self) -> Option<String> {
+    pub(crate) fn default_nameservice(&self) -> Option<String> {
         let fs = reqwest::Url::parse(&self.default_fs()).ok()?;
         let host = fs.host_str()?;
         (fs.port().is_none()
@@ -282,7 +282,7 @@ impl HadoopConfig {
     /// else `dfs.namenode.http-address` (default port 9870; with `dfs.http.policy=HTTPS_ONLY`
     /// the `https-address`, 9871). A wildcard host is the NameNode's RPC host, as Hadoop's
     /// `DFSUtil.substituteForWildcardAddress`.
-    pub fn namenode_web_urls(&self) -> Vec<String> {
+    pub(crate) fn namenode_web_urls(&self) -> Vec<String> {
         let https = self.get_or("dfs.http.policy", "HTTP_ONLY") == "HTTPS_ONLY";
         let (key, port, scheme) = if https {
             ("dfs.namenode.https-address", 9871, "https")
@@ -326,7 +326,7 @@ impl HadoopConfig {
     }
 
     /// All properties, expanded; for writing a configuration out or for tests.
-    pub fn iter_expanded(&self) -> impl Iterator<Item = (&str, String)> + '_ {
+    pub(crate) fn iter_expanded(&self) -> impl Iterator<Item = (&str, String)> + '_ {
         self.properties
             .iter()
             .map(|(k, p)| (k.as_str(), self.expand(&p.value)))
@@ -334,7 +334,7 @@ impl HadoopConfig {
 }
 
 /// Splits a Hadoop list value: commas, surrounding white space and newlines ignored.
-pub fn split_list(value: &str) -> Vec<String> {
+pub(crate) fn split_list(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(str::trim)

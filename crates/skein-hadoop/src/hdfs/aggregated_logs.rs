@@ -21,10 +21,10 @@ use crate::hdfs::tfile::{self, Cursor, TFileError};
 use crate::hdfs::{Hdfs, HdfsError};
 
 /// Skein's message when the application's log folder does not exist.
-pub const NOT_AGGREGATED: &str = "Log aggregation has not completed or is not enabled.";
+pub(crate) const NOT_AGGREGATED: &str = "Log aggregation has not completed or is not enabled.";
 
 /// Skein's message when the folder holds no container log at all.
-pub const NO_LOGS: &str =
+pub(crate) const NO_LOGS: &str =
     "No logs found. Log aggregation may have not completed, or it may not be enabled.";
 
 /// Keys of the aggregated log format that are not containers.
@@ -131,7 +131,11 @@ pub async fn read_application_logs(
 }
 
 /// The folders an application's aggregated logs may be in, most recent Hadoop layout first.
-pub fn app_log_dir_candidates(config: &HadoopConfig, owner: &str, app_id: &str) -> Vec<String> {
+pub(crate) fn app_log_dir_candidates(
+    config: &HadoopConfig,
+    owner: &str,
+    app_id: &str,
+) -> Vec<String> {
     let node_root = config.get_or("yarn.nodemanager.remote-app-log-dir", "/tmp/logs");
     let suffix = config.get_or("yarn.nodemanager.remote-app-log-dir-suffix", "logs");
     // The TFile controller may have a root and suffix of its own (Hadoop 3+).
@@ -193,7 +197,7 @@ async fn read_file(hdfs: &Hdfs, path: &str) -> Result<Vec<u8>, HdfsError> {
 
 /// One container's logs from one node file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerLogs {
+pub(crate) struct ContainerLogs {
     /// The container id (the record key).
     pub container_id: String,
     /// Its logs as Skein prints them.
@@ -208,7 +212,7 @@ pub struct ContainerLogs {
 /// # Errors
 /// [`FormatError`] when the bytes are not a TFile (codec `none` or `gz`) of the aggregated log
 /// format.
-pub fn parse_node_file(
+pub(crate) fn parse_node_file(
     bytes: &[u8],
     upload_time_millis: u64,
 ) -> Result<Vec<ContainerLogs>, FormatError> {
@@ -240,7 +244,7 @@ pub fn parse_node_file(
 ///
 /// # Errors
 /// [`FormatError::BadLength`] when a length field is not a number.
-pub fn container_logs_text(
+pub(crate) fn container_logs_text(
     container: &str,
     value: &[u8],
     upload_time: &str,
@@ -291,7 +295,7 @@ fn read_java_utf(cursor: &mut Cursor<'_>) -> Option<String> {
 
 /// Hadoop's `Times.format`: `EEE MMM dd HH:mm:ss Z yyyy` (as Java's `Date.toString`), here in
 /// UTC since the driver has no JVM time zone; `N/A` for 0.
-pub fn java_date(millis: u64) -> String {
+pub(crate) fn java_date(millis: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",

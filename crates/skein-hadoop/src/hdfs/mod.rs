@@ -7,13 +7,22 @@
 
 pub mod aggregated_logs;
 pub mod staging;
-pub mod tfile;
+pub(crate) mod tfile;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
 use crate::conf::HadoopConfig;
+
+/// An application's staging folder as listed by [`Hdfs::staging_folders`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagingFolder {
+    /// The application id the folder is named after.
+    pub app_id: String,
+    /// Its last modification, milliseconds since the epoch.
+    pub modified_ms: u64,
+}
 
 /// Why an HDFS call failed.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +159,47 @@ impl Hdfs {
         let path = self.staging_dir(app_id);
         self.timed("delete", &path, self.client.delete(&path, true))
             .await
+    }
+
+    /// The folders in `/user/<user>/.skein` named like an application id, with their last
+    /// modification (empty when the folder does not exist yet).
+    ///
+    /// # Errors
+    /// When the NameNode fails the call or does not answer in time.
+    pub async fn staging_folders(&self) -> Result<Vec<StagingFolder>, HdfsError> {
+        let parent = format!("/user/{}/.skein", self.user);
+        let listed = tokio::time::timeout(self.timeout, self.client.list_status(&parent, false));
+        let entries = match listed.await {
+            Ok(Ok(entries)) => entries,
+            Ok(Err(hdfs_native::HdfsError::FileNotFound(_))) => return Ok(Vec::new()),
+            Ok(Err(e)) => {
+                return Err(HdfsError::Call {
+                    operation: "list",
+                    path: parent,
+                    message: e.to_string(),
+                });
+            }
+            Err(_) => {
+                return Err(HdfsError::Timeout {
+                    operation: "list",
+                    path: parent,
+                    seconds: self.timeout.as_secs(),
+                });
+            }
+        };
+        Ok(entries
+            .into_iter()
+            .filter(|entry| entry.isdir)
+            .filter_map(|entry| {
+                let name = entry.path.rsplit('/').next()?.to_string();
+                crate::yarn::validate_application_id(&name)
+                    .is_ok()
+                    .then_some(StagingFolder {
+                        app_id: name,
+                        modified_ms: entry.modification_time,
+                    })
+            })
+            .collect())
     }
 
     /// Runs one hdfs-native call under the client's timeout.

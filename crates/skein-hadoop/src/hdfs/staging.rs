@@ -26,7 +26,7 @@ pub struct Staged {
 }
 
 /// Hex SHA-256 of some bytes.
-pub fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA256, data)
         .as_ref()
         .iter()

@@ -83,7 +83,7 @@ pub enum TFileError {
 
 /// A position in a byte region, with reads that check the remaining length first.
 #[derive(Debug, Clone)]
-pub struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     bytes: &'a [u8],
     /// Offset of `bytes[0]` in the file, so that errors give file positions.
     base: usize,
@@ -145,13 +145,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// A big-endian signed 16-bit integer (Java `readShort`).
-    pub fn i16(&mut self, what: &'static str) -> Result<i16, TFileError> {
+    pub(crate) fn i16(&mut self, what: &'static str) -> Result<i16, TFileError> {
         Ok(i16::from_be_bytes(self.array(what)?))
-    }
-
-    /// A big-endian signed 32-bit integer (Java `readInt`).
-    pub fn i32(&mut self, what: &'static str) -> Result<i32, TFileError> {
-        Ok(i32::from_be_bytes(self.array(what)?))
     }
 
     /// A big-endian signed 64-bit integer (Java `readLong`).
@@ -160,12 +155,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// A TFile vlong (see [`read_vlong`]).
-    pub fn vlong(&mut self, what: &'static str) -> Result<i64, TFileError> {
+    pub(crate) fn vlong(&mut self, what: &'static str) -> Result<i64, TFileError> {
         read_vlong(self, what)
     }
 
     /// A TFile vint: a vlong that must fit an `i32`, as `Utils.readVInt` requires.
-    pub fn vint(&mut self, what: &'static str) -> Result<i32, TFileError> {
+    pub(crate) fn vint(&mut self, what: &'static str) -> Result<i32, TFileError> {
         let offset = self.offset();
         let n = self.vlong(what)?;
         i32::try_from(n).map_err(|_| corrupt(what, offset, format!("{n} does not fit an int")))
@@ -197,7 +192,7 @@ fn corrupt(what: &'static str, offset: usize, detail: String) -> TFileError {
 /// more byte, `[-104, -73]` two, `[-120, -105]` three, each with the high bits taken from `fb`
 /// minus a bias; `[-128, -121]` is followed by `fb + 129` (4 to 8) bytes of a big-endian signed
 /// integer.
-pub fn read_vlong(cursor: &mut Cursor<'_>, what: &'static str) -> Result<i64, TFileError> {
+pub(crate) fn read_vlong(cursor: &mut Cursor<'_>, what: &'static str) -> Result<i64, TFileError> {
     let offset = cursor.offset();
     let first = i64::from(cursor.take(1, what)?[0] as i8);
     if first >= -32 {
@@ -230,7 +225,7 @@ pub fn read_vlong(cursor: &mut Cursor<'_>, what: &'static str) -> Result<i64, TF
 
 /// Where a block lies in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BlockRegion {
+pub(crate) struct BlockRegion {
     /// Offset of the block's first byte.
     pub offset: u64,
     /// Stored (compressed) size.
@@ -374,7 +369,7 @@ fn inflate(
 
 /// One key-value record of a TFile.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub(crate) struct Record {
     /// The key bytes.
     pub key: Vec<u8>,
     /// The value bytes, its chunks joined.
@@ -385,7 +380,7 @@ pub struct Record {
 ///
 /// # Errors
 /// [`TFileError`] when the bytes are not a TFile in a supported codec, or are cut short.
-pub fn read_records(file: &[u8]) -> Result<Vec<Record>, TFileError> {
+pub(crate) fn read_records(file: &[u8]) -> Result<Vec<Record>, TFileError> {
     let (codec, data_blocks) = read_data_index(file)?;
     let mut records = Vec::new();
     for region in data_blocks {

@@ -21,7 +21,7 @@ use super::writable::{self, Reader};
 use crate::yarn::types::Credentials as RestCredentials;
 
 /// The first bytes of a token storage file.
-pub const TOKEN_STORAGE_MAGIC: &[u8; 4] = b"HDTS";
+pub(crate) const TOKEN_STORAGE_MAGIC: &[u8; 4] = b"HDTS";
 
 /// The serialization of a token storage file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +137,7 @@ impl Credentials {
     }
 
     /// The token storage file's bytes (`Credentials.writeTokenStorageToStream`).
-    pub fn to_token_storage(&self, format: StorageFormat) -> Vec<u8> {
+    pub(crate) fn to_token_storage(&self, format: StorageFormat) -> Vec<u8> {
         let mut out = TOKEN_STORAGE_MAGIC.to_vec();
         match format {
             StorageFormat::Writable => {
@@ -191,7 +191,7 @@ impl Credentials {
     ///
     /// # Errors
     /// When the magic, the format byte or the content is wrong.
-    pub fn from_token_storage(bytes: &[u8], origin: &str) -> Result<Self, CredentialsError> {
+    pub(crate) fn from_token_storage(bytes: &[u8], origin: &str) -> Result<Self, CredentialsError> {
         let Some(rest) = bytes.strip_prefix(TOKEN_STORAGE_MAGIC) else {
             return Err(CredentialsError::BadMagic {
                 origin: origin.to_string(),

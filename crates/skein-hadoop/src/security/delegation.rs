@@ -34,6 +34,7 @@ use reqwest::{Method, StatusCode};
 
 use super::credentials::Credentials;
 use super::error::KerberosError;
+use super::filesystems::{FileSystemError, FileSystemTokens, filesystem_tokens};
 use super::principal;
 use super::spnego::SendError;
 use super::token::{HDFS_DELEGATION_KIND, Token, TokenError};
@@ -104,6 +105,31 @@ pub enum DelegationError {
     /// The ResourceManager call failed.
     #[error(transparent)]
     Yarn(#[from] YarnError),
+    /// An entry of the spec's `file_systems` that no Hadoop client could use.
+    #[error(transparent)]
+    FileSystem(#[from] FileSystemError),
+    /// The token of a filesystem of the spec's `file_systems` could not be fetched.
+    #[error("the delegation token of {filesystem} (in file_systems): {source}")]
+    ExtraFileSystem {
+        /// The filesystem as the spec names it.
+        filesystem: String,
+        /// Why.
+        source: Box<DelegationError>,
+    },
+}
+
+impl DelegationError {
+    /// The `file_systems` entry this error is about, if it is about one.
+    pub fn filesystem(&self) -> Option<&str> {
+        match self {
+            DelegationError::ExtraFileSystem { filesystem, .. } => Some(filesystem),
+            DelegationError::FileSystem(
+                FileSystemError::NoFileSystem { filesystem, .. }
+                | FileSystemError::Invalid { filesystem, .. },
+            ) => Some(filesystem),
+            _ => None,
+        }
+    }
 }
 
 /// The renewer Hadoop clients give tokens an application's RM must renew: the RM principal
@@ -114,22 +140,29 @@ pub fn default_renewer(config: &HadoopConfig) -> Option<String> {
 
 /// Everything an application needs at submission in `config`'s security mode: nothing in
 /// simple mode; in Kerberos mode an HDFS delegation token (under each service name a client
-/// may look for, see [`hdfs_rpc_tokens`]) and an RM delegation token, for the user `rm`
-/// acts for (`doAs`/`doas` when it impersonates), renewable by `renewer` (default
+/// may look for, see [`hdfs_rpc_tokens`]), one for each filesystem of `file_systems` (the
+/// spec's, see [`filesystems`](super::filesystems)) and an RM delegation token, for the user
+/// `rm` acts for (`doAs`/`doas` when it impersonates), renewable by `renewer` (default
 /// [`default_renewer`]). Put [`Credentials::to_rest`] into the submission's
 /// `am-container-spec.credentials`.
 ///
 /// # Errors
-/// See [`DelegationError`].
+/// See [`DelegationError`]; a failure for an entry of `file_systems` names it
+/// ([`DelegationError::filesystem`]). Every entry is checked before the cluster is asked.
 pub async fn submission_credentials(
     config: &HadoopConfig,
     rm: &ResourceManager,
     renewer: Option<&str>,
+    file_systems: &[String],
 ) -> Result<Credentials, DelegationError> {
     let mut credentials = Credentials::new();
     if rm.auth().mode() == SecurityMode::Simple {
         return Ok(credentials);
     }
+    let extra = file_systems
+        .iter()
+        .map(|fs| Ok((fs.as_str(), filesystem_tokens(config, fs)?)))
+        .collect::<Result<Vec<_>, FileSystemError>>()?;
     let renewer = match renewer {
         Some(r) => r.to_string(),
         None => default_renewer(config).ok_or(DelegationError::NoRenewer)?,
@@ -138,6 +171,14 @@ pub async fn submission_credentials(
     for (alias, token) in hdfs_rpc_tokens(&webhdfs, config) {
         credentials.add_token(alias, token);
     }
+    for (filesystem, tokens) in &extra {
+        add_filesystem_token(&mut credentials, filesystem, tokens, rm, &renewer)
+            .await
+            .map_err(|source| DelegationError::ExtraFileSystem {
+                filesystem: filesystem.to_string(),
+                source: Box::new(source),
+            })?;
+    }
     let mut rm_token = fetch_rm_token(rm, &renewer).await?;
     // The RM hands it out with an empty service, and renews the tokens of a submission by
     // their service: without one it fails the application ("Does not contain a valid
@@ -145,6 +186,67 @@ pub async fn submission_credentials(
     rm_token.set_service(rm_token_service(config));
     credentials.add_token(rm_token.service().to_string(), rm_token);
     Ok(credentials)
+}
+
+/// Adds the token of `filesystem` (a `file_systems` entry) as `tokens` says, unless a token
+/// under its service is held already (Java's `addDelegationTokens` skips those too).
+async fn add_filesystem_token(
+    credentials: &mut Credentials,
+    filesystem: &str,
+    tokens: &FileSystemTokens,
+    rm: &ResourceManager,
+    renewer: &str,
+) -> Result<(), DelegationError> {
+    let web_urls = match tokens {
+        FileSystemTokens::DefaultFileSystem | FileSystemTokens::NotNeeded => {
+            tracing::debug!("{filesystem} (file_systems) needs no token of its own");
+            return Ok(());
+        }
+        FileSystemTokens::Unsupported { scheme } => {
+            tracing::warn!(
+                "no delegation token is fetched for {filesystem} (file_systems): skein-rs gets \
+                 tokens for hdfs://, webhdfs:// and swebhdfs:// filesystems, not {scheme}:// \
+                 (for viewfs://, list the hdfs:// filesystems of its mount table instead)"
+            );
+            return Ok(());
+        }
+        FileSystemTokens::Hdfs { web_urls, .. } | FileSystemTokens::WebHdfs { web_urls, .. } => {
+            web_urls
+        }
+    };
+    if let Some(service) = tokens.canonical_service()
+        && credentials.token(service).is_some()
+    {
+        tracing::debug!("{filesystem} (file_systems): a token for {service} is held already");
+        return Ok(());
+    }
+    if web_urls.is_empty() {
+        return Err(DelegationError::NoNamenode {
+            fs: filesystem.to_string(),
+        });
+    }
+    let token =
+        fetch_webhdfs_token_from(web_urls, rm.auth(), rm.user(), renewer, rm.do_as()).await?;
+    match tokens {
+        FileSystemTokens::Hdfs { services, .. } => {
+            for service in services {
+                let relabelled = token
+                    .clone()
+                    .with_kind_and_service(HDFS_DELEGATION_KIND, service.clone());
+                credentials.add_token(service.clone(), relabelled);
+            }
+        }
+        FileSystemTokens::WebHdfs { service, .. } => {
+            // The NameNode's kind (`WEBHDFS delegation` over http, `SWEBHDFS delegation` over
+            // https) is what WebHdfsFileSystem selects and how the RM renews it (over HTTP at
+            // the service, which must therefore be the web address).
+            let mut token = token;
+            token.set_service(service.clone());
+            credentials.add_token(service.clone(), token);
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// `GET <namenode-web>/webhdfs/v1/?op=GETDELEGATIONTOKEN&renewer=<renewer>[&doas=<user>]`
@@ -167,6 +269,21 @@ pub async fn fetch_webhdfs_token(
             fs: config.default_fs(),
         });
     }
+    fetch_webhdfs_token_from(&urls, auth, user, renewer, do_as).await
+}
+
+/// As [`fetch_webhdfs_token`], from the NameNode web servers at `urls` (base URLs, tried in
+/// turn until one that is not a standby answers).
+///
+/// # Errors
+/// See [`DelegationError`].
+pub async fn fetch_webhdfs_token_from(
+    urls: &[String],
+    auth: &Auth,
+    user: &str,
+    renewer: &str,
+    do_as: Option<&str>,
+) -> Result<Token, DelegationError> {
     crate::ensure_crypto_provider();
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -178,7 +295,7 @@ pub async fn fetch_webhdfs_token(
         })?;
     let mut last_error = String::new();
     let mut last_remote = None;
-    for base in &urls {
+    for base in urls {
         let url = format!("{}/webhdfs/v1/", base.trim_end_matches('/'));
         let mut query = vec![("op", "GETDELEGATIONTOKEN"), ("renewer", renewer)];
         if let Some(user) = do_as {
@@ -257,9 +374,15 @@ pub fn hdfs_token_services(config: &HadoopConfig) -> Vec<String> {
     let Some(host) = fs.host_str() else {
         return Vec::new();
     };
-    let port = fs.port().unwrap_or(NAMENODE_RPC_PORT);
-    let mut services = vec![token_service(host, port)];
-    let literal = match fs.port() {
+    hdfs_services(host, fs.port())
+}
+
+/// The services of an HDFS token of the NameNode at `hdfs://<host>[:<port>]` (not a name
+/// service): `<ip>:<port>` (Java) and the literal `<host>:<port>` (hdfs-native) when it
+/// differs, `ha-hdfs:<host>` without a port (hdfs-native takes such a host for a name service).
+pub(crate) fn hdfs_services(host: &str, port: Option<u16>) -> Vec<String> {
+    let mut services = vec![token_service(host, port.unwrap_or(NAMENODE_RPC_PORT))];
+    let literal = match port {
         Some(port) => format!("{host}:{port}"),
         None => format!("ha-hdfs:{host}"),
     };

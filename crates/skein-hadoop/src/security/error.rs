@@ -187,7 +187,7 @@ pub enum KerberosError {
 
 impl KerberosError {
     /// Maps a GSSAPI failure of `operation`, with what it was working on, to a variant.
-    pub fn from_gss(operation: &'static str, error: &GssError, context: &Context) -> Self {
+    pub(crate) fn from_gss(operation: &'static str, error: &GssError, context: &Context) -> Self {
         let detail = error.to_string().trim().to_string();
         Self::classify(operation, error.major, error.minor as i32, detail, context)
     }
@@ -398,7 +398,7 @@ impl KerberosError {
 }
 
 /// The credentials cache in use when none is named: KRB5CCNAME, else krb5.conf's default.
-pub fn default_cache_description() -> String {
+pub(crate) fn default_cache_description() -> String {
     match std::env::var("KRB5CCNAME") {
         Ok(name) if !name.is_empty() => name,
         _ => format!(

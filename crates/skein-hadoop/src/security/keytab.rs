@@ -8,7 +8,7 @@
 
 /// Why a file is not a readable keytab.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeytabFormatError {
+pub(crate) enum KeytabFormatError {
     /// The file does not start with a known version.
     #[error("not a keytab (first bytes {0:02x?}, expected 05 02)")]
     NotAKeytab(Vec<u8>),
@@ -21,7 +21,7 @@ pub enum KeytabFormatError {
 ///
 /// # Errors
 /// When the bytes are not a version 0x0502 keytab or an entry is cut short.
-pub fn principals(bytes: &[u8]) -> Result<Vec<String>, KeytabFormatError> {
+pub(crate) fn principals(bytes: &[u8]) -> Result<Vec<String>, KeytabFormatError> {
     if bytes.len() < 2 || bytes[..2] != [0x05, 0x02] {
         return Err(KeytabFormatError::NotAKeytab(
             bytes[..bytes.len().min(2)].to_vec(),

@@ -62,7 +62,7 @@ impl KerberosCredentials {
     ///
     /// # Errors
     /// A [`KerberosError`] naming the cause: no ticket, expired, keytab problems, KDC...
-    pub fn acquire(&self) -> Result<Cred, KerberosError> {
+    pub(crate) fn acquire(&self) -> Result<Cred, KerberosError> {
         self.acquire_for(&GSS_MECH_SPNEGO_BYTES)
     }
 
@@ -188,7 +188,7 @@ pub fn login_at_startup(
 }
 
 /// The principal of the process's default credentials, if there are valid ones.
-pub fn default_principal() -> Option<String> {
+pub(crate) fn default_principal() -> Option<String> {
     KerberosCredentials::Default
         .check()
         .ok()

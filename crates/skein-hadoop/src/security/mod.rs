@@ -17,17 +17,19 @@
 //! * [`spnego`]: `Authorization: Negotiate` and the `hadoop.auth` cookie for reqwest.
 //! * [`login`], [`keytab`]: ticket-cache checks and keytab logins into a private cache.
 //! * [`delegation`]: fetching HDFS (WebHDFS) and ResourceManager delegation tokens.
+//! * [`filesystems`]: where the token of each filesystem of a spec's `file_systems` comes from.
 //! * [`error`]: [`KerberosError`], GSSAPI failures mapped to causes and fixes.
 
 pub mod credentials;
 pub mod delegation;
 pub mod error;
+pub mod filesystems;
 pub mod keytab;
 pub mod login;
 pub mod principal;
 pub mod spnego;
 pub mod token;
-pub mod writable;
+pub(crate) mod writable;
 
 use std::sync::Arc;
 
@@ -98,7 +100,7 @@ impl Auth {
     ///
     /// # Errors
     /// When `hadoop.security.authentication` has an unknown value.
-    pub fn from_config_with(
+    pub(crate) fn from_config_with(
         config: &HadoopConfig,
         credentials: KerberosCredentials,
     ) -> Result<Self, SecurityConfigError> {

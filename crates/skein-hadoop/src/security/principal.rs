@@ -5,12 +5,12 @@
 use crate::conf::HadoopConfig;
 
 /// The placeholder Hadoop replaces with a server's host name.
-pub const HOST_PATTERN: &str = "_HOST";
+pub(crate) const HOST_PATTERN: &str = "_HOST";
 
 /// `SecurityUtil.getServerPrincipal`: replaces `_HOST` in `primary/_HOST@REALM` with `host`
 /// in lower case (with this machine's name when `host` is empty or the wildcard `0.0.0.0`).
 /// Any other shape is returned as it is.
-pub fn server_principal(template: &str, host: &str) -> String {
+pub(crate) fn server_principal(template: &str, host: &str) -> String {
     let parts: Vec<&str> = template.split(['/', '@']).collect();
     if parts.len() != 3 || parts[1] != HOST_PATTERN {
         return template.to_string();
@@ -42,7 +42,7 @@ pub fn realm(principal: &str) -> Option<&str> {
 /// the host of the RM's RPC address (`yarn.resourcemanager.address`; the first RM id under
 /// HA), as YARN clients and MapReduce's `Master.getMasterPrincipal` do. It is the renewer
 /// Hadoop clients give the delegation tokens an application's RM must renew.
-pub fn resourcemanager_principal(config: &HadoopConfig) -> Option<String> {
+pub(crate) fn resourcemanager_principal(config: &HadoopConfig) -> Option<String> {
     let template = config.get("yarn.resourcemanager.principal")?;
     if template.trim().is_empty() {
         return None;

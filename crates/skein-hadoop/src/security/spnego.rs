@@ -28,7 +28,7 @@ use super::error::{Context, KerberosError};
 use super::login::KerberosCredentials;
 
 /// The name of Hadoop's authentication cookie.
-pub const AUTH_COOKIE: &str = "hadoop.auth";
+pub(crate) const AUTH_COOKIE: &str = "hadoop.auth";
 
 /// Why an authenticated request failed.
 #[derive(Debug, thiserror::Error)]

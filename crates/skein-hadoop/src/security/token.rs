@@ -89,7 +89,7 @@ impl Token {
     }
 
     /// The password: the HMAC of the identifier under the issuer's master key.
-    pub fn password(&self) -> &[u8] {
+    pub(crate) fn password(&self) -> &[u8] {
         &self.password
     }
 
@@ -105,17 +105,17 @@ impl Token {
 
     /// Changes the kind (the identifier and password stay valid: the server checks neither
     /// kind nor service).
-    pub fn set_kind(&mut self, kind: impl Into<String>) {
+    pub(crate) fn set_kind(&mut self, kind: impl Into<String>) {
         self.kind = kind.into();
     }
 
     /// Changes the service.
-    pub fn set_service(&mut self, service: impl Into<String>) {
+    pub(crate) fn set_service(&mut self, service: impl Into<String>) {
         self.service = service.into();
     }
 
     /// The same token with another kind and service.
-    pub fn with_kind_and_service(
+    pub(crate) fn with_kind_and_service(
         mut self,
         kind: impl Into<String>,
         service: impl Into<String>,
@@ -126,7 +126,7 @@ impl Token {
     }
 
     /// Appends the `Token.write` Writable form.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         writable::write_bytes(out, &self.identifier);
         writable::write_bytes(out, &self.password);
         writable::write_text(out, &self.kind);
@@ -144,7 +144,7 @@ impl Token {
     ///
     /// # Errors
     /// When the bytes end early or a field is malformed.
-    pub fn read_from(reader: &mut Reader<'_>) -> Result<Self, TokenError> {
+    pub(crate) fn read_from(reader: &mut Reader<'_>) -> Result<Self, TokenError> {
         let identifier = reader.bytes("token identifier")?.to_vec();
         let password = reader.bytes("token password")?.to_vec();
         let kind = reader.text("token kind")?;
@@ -161,7 +161,7 @@ impl Token {
     ///
     /// # Errors
     /// When the bytes are malformed or longer than one token.
-    pub fn from_writable(bytes: &[u8]) -> Result<Self, TokenError> {
+    pub(crate) fn from_writable(bytes: &[u8]) -> Result<Self, TokenError> {
         let mut reader = Reader::new(bytes);
         let token = Self::read_from(&mut reader)?;
         match reader.remaining().len() {
@@ -215,7 +215,8 @@ impl Token {
         // YARN's identifiers (RM, timeline) are YARNDelegationTokenIdentifierProto; the
         // others (HDFS, WebHDFS, KMS...) are AbstractDelegationTokenIdentifier Writables.
         if self.kind == RM_DELEGATION_KIND || self.kind.starts_with("TIMELINE") {
-            DelegationTokenIdentifier::from_yarn_protobuf(&self.identifier).map_err(fail)
+            DelegationTokenIdentifier::from_yarn_protobuf(&self.identifier)
+                .map_err(|e| fail(e.to_string()))
         } else {
             DelegationTokenIdentifier::from_writable(&self.identifier)
                 .map_err(|e| fail(e.to_string()))
@@ -248,7 +249,7 @@ impl DelegationTokenIdentifier {
     ///
     /// # Errors
     /// When the bytes are malformed or of another version.
-    pub fn from_writable(bytes: &[u8]) -> Result<Self, WritableError> {
+    pub(crate) fn from_writable(bytes: &[u8]) -> Result<Self, WritableError> {
         let mut r = Reader::new(bytes);
         let version = r.byte("identifier version")?;
         if version != 0 {
@@ -283,9 +284,9 @@ impl DelegationTokenIdentifier {
 
     /// YARN's `YARNDelegationTokenIdentifierProto` (owner 1, renewer 2, realUser 3, issueDate
     /// 4, maxDate 5, sequenceNumber 6, masterKeyId 7).
-    fn from_yarn_protobuf(bytes: &[u8]) -> Result<Self, String> {
+    fn from_yarn_protobuf(bytes: &[u8]) -> Result<Self, prost::DecodeError> {
         use prost::Message;
-        let proto = YarnDelegationTokenIdentifierProto::decode(bytes).map_err(|e| e.to_string())?;
+        let proto = YarnDelegationTokenIdentifierProto::decode(bytes)?;
         Ok(DelegationTokenIdentifier {
             owner: proto.owner.unwrap_or_default(),
             renewer: proto.renewer.unwrap_or_default(),

@@ -43,7 +43,7 @@ pub enum WritableError {
 }
 
 /// Appends `value` in `WritableUtils.writeVLong` encoding (1 to 9 bytes).
-pub fn write_vlong(out: &mut Vec<u8>, value: i64) {
+pub(crate) fn write_vlong(out: &mut Vec<u8>, value: i64) {
     if (-112..=127).contains(&value) {
         out.push(value as u8);
         return;
@@ -60,7 +60,7 @@ pub fn write_vlong(out: &mut Vec<u8>, value: i64) {
 }
 
 /// Appends `value` in `WritableUtils.writeVInt` encoding (the VLong encoding of an `i32`).
-pub fn write_vint(out: &mut Vec<u8>, value: i32) {
+pub(crate) fn write_vint(out: &mut Vec<u8>, value: i32) {
     write_vlong(out, i64::from(value));
 }
 
@@ -72,13 +72,13 @@ pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Appends a Hadoop `Text`.
-pub fn write_text(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn write_text(out: &mut Vec<u8>, text: &str) {
     write_bytes(out, text.as_bytes());
 }
 
 /// A cursor over Writable bytes.
 #[derive(Debug, Clone)]
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
 }
 
@@ -122,7 +122,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`WritableError::Truncated`] when the input ends inside the number.
-    pub fn vlong(&mut self, what: &'static str) -> Result<i64, WritableError> {
+    pub(crate) fn vlong(&mut self, what: &'static str) -> Result<i64, WritableError> {
         let first = self.byte(what)? as i8;
         let size = vint_size(first);
         if size == 1 {
@@ -143,7 +143,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// As [`Self::vlong`], and [`WritableError::IntTooLong`] outside `i32`.
-    pub fn vint(&mut self, what: &'static str) -> Result<i32, WritableError> {
+    pub(crate) fn vint(&mut self, what: &'static str) -> Result<i32, WritableError> {
         let value = self.vlong(what)?;
         i32::try_from(value).map_err(|_| WritableError::IntTooLong { what, value })
     }

@@ -21,10 +21,11 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 pub use skein_apps::{APPLICATION_TYPE, LookupError, validate_application_id};
+use types::NewApplication;
 pub use types::{
     AppInfo, ApplicationState, ClusterInfo, Commands, ContainerLaunchContext, Credentials, Entries,
-    Entry, FinalStatus, LocalResource, NewApplication, NodeInfo, NodeState, ResourceInfo,
-    ResourceType, SubmissionContext, Tags,
+    FinalStatus, LocalResource, NodeInfo, NodeState, ResourceInfo, ResourceType, SubmissionContext,
+    Tags,
 };
 
 use crate::conf::HadoopConfig;
@@ -229,7 +230,7 @@ impl ResourceManager {
     }
 
     /// The user impersonated with `doAs=`, if any.
-    pub fn do_as(&self) -> Option<&str> {
+    pub(crate) fn do_as(&self) -> Option<&str> {
         self.do_as.as_deref()
     }
 

@@ -24,14 +24,17 @@ pub enum LookupError {
     Yarn(#[from] YarnError),
 }
 
-/// Checks the form `application_<cluster timestamp>_<sequence>`.
+/// Checks the form `application_<cluster timestamp>_<sequence>`, with numbers that fit YARN's
+/// types (a Java `long` and `int`: larger ones make the RM answer with a Java exception).
 ///
 /// # Errors
 /// [`LookupError::InvalidId`].
 pub fn validate_application_id(id: &str) -> Result<(), LookupError> {
     let parts: Vec<&str> = id.split('_').collect();
-    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if parts.len() == 3 && parts[0] == "application" && numeric(parts[1]) && numeric(parts[2]) {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let long = |s: &str| digits(s) && s.parse::<i64>().is_ok();
+    let int = |s: &str| digits(s) && s.parse::<i32>().is_ok();
+    if parts.len() == 3 && parts[0] == "application" && long(parts[1]) && int(parts[2]) {
         Ok(())
     } else {
         Err(LookupError::InvalidId(id.to_string()))

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::proto::{watch_create_request, watch_response};
 
 /// A container table: service name -> per instance, whether it has completed.
 #[derive(Debug, Clone, Default)]
@@ -54,8 +53,8 @@ pub(super) fn cid(service: &str, instance: i32) -> ContainerInstance {
     }
 }
 
-fn put_req(key: &str, value: &[u8]) -> PutKeyRequest {
-    PutKeyRequest {
+fn put_req(key: &str, value: &[u8]) -> PutKey {
+    PutKey {
         key: key.into(),
         value: value.to_vec(),
         ..Default::default()
@@ -76,7 +75,7 @@ fn put_owned(
     value: &[u8],
     owner: ContainerInstance,
 ) {
-    let request = PutKeyRequest {
+    let request = PutKey {
         owner: Some(owner),
         ..put_req(key, value)
     };
@@ -85,69 +84,44 @@ fn put_owned(
     }
 }
 
-fn get(
-    store: &Store,
-    start: &str,
-    end: &str,
-    t: get_range_request::ResultType,
-) -> GetRangeResponse {
-    let request = GetRangeRequest {
+fn range(start: &str, end: &str, result_type: ResultType) -> Range {
+    Range {
         start: start.into(),
         end: end.into(),
-        result_type: t as i32,
-    };
-    match store.get_range(&request) {
-        Ok(response) => response,
-        Err(e) => panic!("get_range: {e}"),
+        result_type,
     }
+}
+
+fn get(store: &Store, start: &str, end: &str, t: ResultType) -> RangeResult {
+    store.get_range(&range(start, end, t))
 }
 
 fn keys(store: &Store, start: &str, end: &str) -> Vec<String> {
-    let response = get(store, start, end, get_range_request::ResultType::Keys);
+    let response = get(store, start, end, ResultType::Keys);
     response.result.into_iter().map(|kv| kv.key).collect()
 }
 
-fn delete(
-    store: &mut Store,
-    start: &str,
-    end: &str,
-    t: delete_range_request::ResultType,
-) -> Applied<DeleteRangeResponse> {
-    let request = DeleteRangeRequest {
-        start: start.into(),
-        end: end.into(),
-        result_type: t as i32,
-    };
-    match store.delete_range(&request) {
-        Ok(applied) => applied,
-        Err(e) => panic!("delete_range: {e}"),
-    }
+fn delete(store: &mut Store, start: &str, end: &str, t: ResultType) -> Applied<RangeResult> {
+    store.delete_range(&range(start, end, t))
 }
 
-fn watch(
-    store: &mut Store,
-    stream: StreamId,
-    start: &str,
-    end: &str,
-    t: watch_create_request::Type,
-) -> WatchId {
-    let request = WatchCreateRequest {
+fn watch(store: &mut Store, stream: StreamId, start: &str, end: &str, t: EventType) -> WatchId {
+    let request = WatchCreate {
         start: start.into(),
         end: end.into(),
-        event_type: t as i32,
+        event_type: t,
     };
-    match store.create_watch(stream, &request) {
-        Ok(response) => response.watch_id,
-        Err(e) => panic!("create_watch: {e}"),
-    }
+    let response = store.create_watch(stream, &request);
+    assert_eq!(response.kind, WatchResponseKind::Create);
+    response.watch_id
 }
 
 /// (watch id, "PUT k=v" / "DEL k") lines, the way the Python client unpacks responses.
 fn events(notifications: &[Notification]) -> Vec<(WatchId, String)> {
     let mut out = Vec::new();
     for n in notifications {
-        for kv in &n.response.event {
-            let line = if n.response.r#type == watch_response::Type::Put as i32 {
+        for kv in &n.response.events {
+            let line = if n.response.kind == WatchResponseKind::Put {
                 format!("PUT {}={}", kv.key, String::from_utf8_lossy(&kv.value))
             } else {
                 format!("DEL {}", kv.key)
@@ -170,11 +144,8 @@ fn keys_come_back_sorted_in_java_order_with_owner_absent_when_unowned() {
         ["a", "aa", "b", "c", "\u{10000}", "\u{E000}"]
     );
 
-    let items = get(&store, "a", "b", get_range_request::ResultType::Items);
-    assert_eq!(
-        (items.count, items.result_type),
-        (2, get_range_request::ResultType::Items as i32)
-    );
+    let items = get(&store, "a", "b", ResultType::Items);
+    assert_eq!((items.count, items.result_type), (2, ResultType::Items));
     assert_eq!(
         items.result[0],
         KeyValue {
@@ -183,12 +154,12 @@ fn keys_come_back_sorted_in_java_order_with_owner_absent_when_unowned() {
             owner: None
         }
     );
-    let owned = get(&store, "c", "c\u{0}", get_range_request::ResultType::Items);
+    let owned = get(&store, "c", "c\u{0}", ResultType::Items);
     assert_eq!(owned.result[0].owner, Some(cid("sleeper", 0)));
 
-    let none = get(&store, "", "", get_range_request::ResultType::None);
+    let none = get(&store, "", "", ResultType::None);
     assert_eq!((none.count, none.result.len()), (6, 0));
-    let key_only = get(&store, "aa", "", get_range_request::ResultType::Keys);
+    let key_only = get(&store, "aa", "", ResultType::Keys);
     assert!(
         key_only
             .result
@@ -210,10 +181,7 @@ fn ranges_treat_empty_and_nul_bounds_as_open_and_reversed_bounds_as_empty() {
     assert_eq!(keys(&store, "b", "d"), ["b", "c"]);
     assert!(keys(&store, "d", "b").is_empty());
     assert!(keys(&store, "b", "b").is_empty());
-    assert_eq!(
-        get(&store, "d", "b", get_range_request::ResultType::None).count,
-        0
-    );
+    assert_eq!(get(&store, "d", "b", ResultType::None).count, 0);
 }
 
 #[test]
@@ -224,7 +192,7 @@ fn put_errors_carry_skeins_messages_and_change_nothing() {
     dir.complete(&cid("sleeper", 1));
     let cases = [
         (
-            PutKeyRequest {
+            PutKey {
                 ignore_value: true,
                 ignore_owner: true,
                 ..put_req("a", b"")
@@ -232,7 +200,7 @@ fn put_errors_carry_skeins_messages_and_change_nothing() {
             "ignore_value & ignore_owner can't both be true",
         ),
         (
-            PutKeyRequest {
+            PutKey {
                 ignore_value: true,
                 owner: Some(cid("sleeper", 0)),
                 ..put_req("missing", b"")
@@ -240,28 +208,28 @@ fn put_errors_carry_skeins_messages_and_change_nothing() {
             "ignore_value=True & key isn't already set",
         ),
         (
-            PutKeyRequest {
+            PutKey {
                 owner: Some(cid("unknown", 0)),
                 ..put_req("bar", b"x")
             },
             "Unknown service 'unknown'",
         ),
         (
-            PutKeyRequest {
+            PutKey {
                 owner: Some(cid("sleeper", 100)),
                 ..put_req("bar", b"x")
             },
             "Service 'sleeper' has no container instance 100",
         ),
         (
-            PutKeyRequest {
+            PutKey {
                 owner: Some(cid("sleeper", 1)),
                 ..put_req("bar", b"x")
             },
             "Container 'sleeper_1' has already completed",
         ),
         (
-            PutKeyRequest {
+            PutKey {
                 owner: Some(cid("sleeper", -1)),
                 ..put_req("bar", b"x")
             },
@@ -275,7 +243,7 @@ fn put_errors_carry_skeins_messages_and_change_nothing() {
     }
     assert_eq!(store.items(), before);
     // An ignored owner is not validated, like Skein.
-    let ignored = PutKeyRequest {
+    let ignored = PutKey {
         ignore_owner: true,
         owner: Some(cid("unknown", 0)),
         ..put_req("a", b"b")
@@ -287,8 +255,8 @@ fn put_errors_carry_skeins_messages_and_change_nothing() {
 fn swap_keeps_or_replaces_value_and_owner_and_returns_the_previous_pair() {
     let (mut store, dir) = (Store::new(), FakeDirectory::with(&[("sleeper", 1)]));
     let c = cid("sleeper", 0);
-    let swap = |store: &mut Store, request: PutKeyRequest| -> PutKeyResponse {
-        let request = PutKeyRequest {
+    let swap = |store: &mut Store, request: PutKey| -> PutResult {
+        let request = PutKey {
             return_previous: true,
             ..request
         };
@@ -300,7 +268,7 @@ fn swap_keeps_or_replaces_value_and_owner_and_returns_the_previous_pair() {
     // New key: previous absent, flag echoed.
     let r = swap(
         &mut store,
-        PutKeyRequest {
+        PutKey {
             ignore_owner: true,
             ..put_req("foo", b"a")
         },
@@ -309,7 +277,7 @@ fn swap_keeps_or_replaces_value_and_owner_and_returns_the_previous_pair() {
     // Set the owner only (Python: value=no_change -> ignore_value).
     let r = swap(
         &mut store,
-        PutKeyRequest {
+        PutKey {
             ignore_value: true,
             owner: Some(c.clone()),
             ..put_req("foo", b"")
@@ -326,18 +294,12 @@ fn swap_keeps_or_replaces_value_and_owner_and_returns_the_previous_pair() {
     // Set the value only (owner=no_change -> ignore_owner): owner stays.
     swap(
         &mut store,
-        PutKeyRequest {
+        PutKey {
             ignore_owner: true,
             ..put_req("foo", b"c")
         },
     );
-    let now = get(
-        &store,
-        "foo",
-        "foo\u{0}",
-        get_range_request::ResultType::Items,
-    )
-    .result;
+    let now = get(&store, "foo", "foo\u{0}", ResultType::Items).result;
     assert_eq!(
         now[0],
         KeyValue {
@@ -349,19 +311,13 @@ fn swap_keeps_or_replaces_value_and_owner_and_returns_the_previous_pair() {
     // Owner absent and not ignored clears it.
     let r = swap(
         &mut store,
-        PutKeyRequest {
+        PutKey {
             ignore_value: true,
             ..put_req("foo", b"")
         },
     );
     assert_eq!(r.previous.and_then(|p| p.owner), Some(c));
-    let now = get(
-        &store,
-        "foo",
-        "foo\u{0}",
-        get_range_request::ResultType::Items,
-    )
-    .result;
+    let now = get(&store, "foo", "foo\u{0}", ResultType::Items).result;
     assert_eq!(now[0].owner, None);
     // Without return_previous nothing comes back, and the flag is echoed as false.
     let plain = store
@@ -369,7 +325,7 @@ fn swap_keeps_or_replaces_value_and_owner_and_returns_the_previous_pair() {
         .map(|a| a.response);
     assert_eq!(
         plain,
-        Ok(PutKeyResponse {
+        Ok(PutResult {
             return_previous: false,
             previous: None
         })
@@ -377,23 +333,17 @@ fn swap_keeps_or_replaces_value_and_owner_and_returns_the_previous_pair() {
 }
 
 #[test]
-fn delete_range_uses_its_own_result_type_numbering() {
-    use delete_range_request::ResultType;
-    // NONE=0, ITEMS=1, KEYS=2 (GetRange has ITEMS=0, KEYS=1, NONE=2).
-    assert_eq!(
-        (
-            ResultType::None as i32,
-            ResultType::Items as i32,
-            ResultType::Keys as i32
-        ),
-        (0, 1, 2)
-    );
+fn delete_range_returns_the_count_and_per_result_type_items_or_keys() {
+    // (Its wire numbering, NONE=0, ITEMS=1, KEYS=2, is the AM edge's: `am/kv_wire.rs`.)
     let (mut store, dir) = (Store::new(), FakeDirectory::default());
     for key in ["a", "b", "c", "d", "e"] {
         put(&mut store, &dir, key, key.as_bytes());
     }
     let none = delete(&mut store, "a", "b", ResultType::None).response;
-    assert_eq!((none.count, none.result.len(), none.result_type), (1, 0, 0));
+    assert_eq!(
+        (none.count, none.result.len(), none.result_type),
+        (1, 0, ResultType::None)
+    );
     let items = delete(&mut store, "b", "c", ResultType::Items).response;
     assert_eq!(
         items.result,
@@ -430,27 +380,22 @@ fn completing_a_container_deletes_exactly_the_keys_it_still_owns() {
     put_owned(&mut store, &dir, "c1_3", b"c", c1.clone());
     put_owned(&mut store, &dir, "c1_4", b"d", c1.clone());
     // Change owner, clear owner, delete and recreate unowned: none of these stays c1's.
-    let to_c2 = PutKeyRequest {
+    let to_c2 = PutKey {
         ignore_value: true,
         owner: Some(c2),
         ..put_req("c1_2", b"")
     };
     assert!(store.put_key(to_c2, &dir).is_ok());
-    let cleared = PutKeyRequest {
+    let cleared = PutKey {
         ignore_value: true,
         ..put_req("c1_3", b"")
     };
     assert!(store.put_key(cleared, &dir).is_ok());
-    delete(
-        &mut store,
-        "c1_4",
-        "c1_4\u{0}",
-        delete_range_request::ResultType::None,
-    );
+    delete(&mut store, "c1_4", "c1_4\u{0}", ResultType::None);
     put(&mut store, &dir, "c1_4", b"again");
 
     let stream = store.open_stream();
-    let all = watch(&mut store, stream, "", "", watch_create_request::Type::All);
+    let all = watch(&mut store, stream, "", "", EventType::All);
     dir.complete(&c1);
     let notifications = store.container_completed(&c1);
     assert_eq!(events(&notifications), [(all, "DEL c1_1".to_string())]);
@@ -466,19 +411,13 @@ fn completion_sends_one_delete_response_per_key() {
     put_owned(&mut store, &dir, "a2", b"2", cid("sleeper", 0));
     put_owned(&mut store, &dir, "a1", b"1", cid("sleeper", 0));
     let stream = store.open_stream();
-    let w = watch(
-        &mut store,
-        stream,
-        "a",
-        "b",
-        watch_create_request::Type::Delete,
-    );
+    let w = watch(&mut store, stream, "a", "b", EventType::Delete);
     let notifications = store.container_completed(&cid("sleeper", 0));
     assert_eq!(notifications.len(), 2);
     assert!(
         notifications
             .iter()
-            .all(|n| n.stream == stream && n.response.event.len() == 1)
+            .all(|n| n.stream == stream && n.response.events.len() == 1)
     );
     assert_eq!(
         events(&notifications),

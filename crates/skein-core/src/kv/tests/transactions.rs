@@ -2,27 +2,25 @@
 
 use super::*;
 
-fn value_cond(key: &str, op: condition::Operator, rhs: Option<&[u8]>) -> Condition {
+fn value_cond(key: &str, operator: Operator, rhs: Option<&[u8]>) -> Condition {
     Condition {
         key: key.into(),
-        operator: op as i32,
-        field: condition::Field::Value as i32,
-        rhs: rhs.map(|v| condition::Rhs::Value(v.to_vec())),
+        operator,
+        operand: Operand::Value(rhs.map(<[u8]>::to_vec)),
     }
 }
 
-fn owner_cond(key: &str, op: condition::Operator, rhs: Option<ContainerInstance>) -> Condition {
+fn owner_cond(key: &str, operator: Operator, rhs: Option<ContainerInstance>) -> Condition {
     Condition {
         key: key.into(),
-        operator: op as i32,
-        field: condition::Field::Owner as i32,
-        rhs: rhs.map(condition::Rhs::Owner),
+        operator,
+        operand: Operand::Owner(rhs),
     }
 }
 
 fn succeeds(store: &mut Store, dir: &FakeDirectory, conditions: Vec<Condition>) -> bool {
-    let request = TransactionRequest {
-        condition: conditions,
+    let request = Transaction {
+        conditions,
         ..Default::default()
     };
     match store.transaction(request, dir) {
@@ -33,7 +31,7 @@ fn succeeds(store: &mut Store, dir: &FakeDirectory, conditions: Vec<Condition>) 
 
 #[test]
 fn conditions_compare_values_and_owners_with_null_only_equal_to_null() {
-    use condition::Operator::*;
+    use Operator::*;
     let dir = FakeDirectory::with(&[("sleeper", 3)]);
     let mut store = Store::new();
     put_owned(&mut store, &dir, "owner", b"bcd", cid("sleeper", 1));
@@ -139,54 +137,30 @@ fn values_compare_as_unsigned_bytes() {
     assert!(succeeds(
         &mut store,
         &dir,
-        vec![value_cond("k", condition::Operator::Less, Some(&[0x80]))]
+        vec![value_cond("k", Operator::Less, Some(&[0x80]))]
     ));
     assert!(succeeds(
         &mut store,
         &dir,
-        vec![value_cond(
-            "k",
-            condition::Operator::Greater,
-            Some(&[0x00, 0xff])
-        )]
+        vec![value_cond("k", Operator::Greater, Some(&[0x00, 0xff]))]
     ));
     assert!(succeeds(
         &mut store,
         &dir,
-        vec![value_cond(
-            "k",
-            condition::Operator::Less,
-            Some(&[0x01, 0x00])
-        )]
+        vec![value_cond("k", Operator::Less, Some(&[0x01, 0x00]))]
     ));
 }
 
-fn op_put(request: PutKeyRequest) -> OpRequest {
-    OpRequest {
-        request: Some(op_request::Request::PutKey(request)),
-    }
+fn op_put(request: PutKey) -> Op {
+    Op::PutKey(request)
 }
 
-fn op_delete(start: &str, end: &str) -> OpRequest {
-    let request = DeleteRangeRequest {
-        start: start.into(),
-        end: end.into(),
-        result_type: 2,
-    };
-    OpRequest {
-        request: Some(op_request::Request::DeleteRange(request)),
-    }
+fn op_delete(start: &str, end: &str) -> Op {
+    Op::DeleteRange(range(start, end, ResultType::Keys))
 }
 
-fn op_get(start: &str, end: &str) -> OpRequest {
-    let request = GetRangeRequest {
-        start: start.into(),
-        end: end.into(),
-        result_type: 0,
-    };
-    OpRequest {
-        request: Some(op_request::Request::GetRange(request)),
-    }
+fn op_get(start: &str, end: &str) -> Op {
+    Op::GetRange(range(start, end, ResultType::Items))
 }
 
 #[test]
@@ -195,9 +169,9 @@ fn transactions_run_the_chosen_branch_in_order() {
     for key in ["a", "aa", "aaa", "b"] {
         put(&mut store, &dir, key, key.as_bytes());
     }
-    let exists_a = value_cond("a", condition::Operator::NotEqual, None);
-    let request = TransactionRequest {
-        condition: vec![exists_a],
+    let exists_a = value_cond("a", Operator::NotEqual, None);
+    let request = Transaction {
+        conditions: vec![exists_a],
         on_success: vec![
             op_get("a", "b"),
             op_delete("a", "b"),
@@ -210,17 +184,11 @@ fn transactions_run_the_chosen_branch_in_order() {
         Err(e) => panic!("{e}"),
     };
     assert!(applied.response.succeeded);
-    let results: Vec<_> = applied
-        .response
-        .result
-        .into_iter()
-        .filter_map(|r| r.response)
-        .collect();
-    match results.as_slice() {
+    match applied.response.results.as_slice() {
         [
-            op_response::Response::GetRange(g),
-            op_response::Response::DeleteRange(d),
-            op_response::Response::PutKey(p),
+            OpResult::GetRange(g),
+            OpResult::DeleteRange(d),
+            OpResult::PutKey(p),
         ] => {
             assert_eq!(g.count, 3);
             assert_eq!(
@@ -230,23 +198,29 @@ fn transactions_run_the_chosen_branch_in_order() {
                     .collect::<Vec<_>>(),
                 ["a", "aa", "aaa"]
             );
-            assert_eq!(p, &PutKeyResponse::default());
+            assert_eq!(
+                p,
+                &PutResult {
+                    return_previous: false,
+                    previous: None
+                }
+            );
         }
         other => panic!("unexpected results {other:?}"),
     }
     assert_eq!(keys(&store, "", ""), ["a", "b"]);
     // Failure branch, and the empty transaction.
-    let failing = TransactionRequest {
-        condition: vec![value_cond("zzz", condition::Operator::NotEqual, None)],
+    let failing = Transaction {
+        conditions: vec![value_cond("zzz", Operator::NotEqual, None)],
         on_success: vec![op_put(put_req("dont_put_me", b"bad"))],
         on_failure: vec![],
     };
     let response = store.transaction(failing, &dir).map(|a| a.response);
     assert_eq!(
         response,
-        Ok(TransactionResponse {
+        Ok(TransactionResult {
             succeeded: false,
-            result: vec![]
+            results: vec![]
         })
     );
     assert!(succeeds(&mut store, &dir, vec![]));
@@ -259,7 +233,7 @@ fn a_failing_put_anywhere_in_the_branch_rejects_the_whole_transaction() {
     let mut store = Store::new();
     put_owned(&mut store, &dir, "a", b"a", cid("sleeper", 0));
     dir.complete(&cid("sleeper", 0));
-    let owner_only = |key: &str, owner| PutKeyRequest {
+    let owner_only = |key: &str, owner| PutKey {
         ignore_value: true,
         owner: Some(owner),
         ..put_req(key, b"")
@@ -283,25 +257,25 @@ fn a_failing_put_anywhere_in_the_branch_rejects_the_whole_transaction() {
         ),
     ];
     let stream = store.open_stream();
-    watch(&mut store, stream, "", "", watch_create_request::Type::All);
+    watch(&mut store, stream, "", "", EventType::All);
     for (op, message) in cases {
         for succeeded in [true, false] {
-            let exists_a = value_cond("a", condition::Operator::NotEqual, None);
-            let missing_a = value_cond("a", condition::Operator::Equal, None);
+            let exists_a = value_cond("a", Operator::NotEqual, None);
+            let missing_a = value_cond("a", Operator::Equal, None);
             let branch = vec![
                 op_put(put_req("b", b"b")),
                 op_delete("c", "d"),
                 op_put(op.clone()),
             ];
             let request = if succeeded {
-                TransactionRequest {
-                    condition: vec![exists_a],
+                Transaction {
+                    conditions: vec![exists_a],
                     on_success: branch,
                     on_failure: vec![op_put(put_req("c", b"c"))],
                 }
             } else {
-                TransactionRequest {
-                    condition: vec![missing_a],
+                Transaction {
+                    conditions: vec![missing_a],
                     on_success: vec![op_put(put_req("c", b"c"))],
                     on_failure: branch,
                 }
@@ -317,13 +291,13 @@ fn a_failing_put_anywhere_in_the_branch_rejects_the_whole_transaction() {
 fn ignore_value_puts_see_earlier_deletes_and_puts_of_their_branch() {
     let (mut store, dir) = (Store::new(), FakeDirectory::with(&[("s", 1)]));
     put(&mut store, &dir, "k", b"v");
-    let keep_value = |key: &str| PutKeyRequest {
+    let keep_value = |key: &str| PutKey {
         ignore_value: true,
         owner: Some(cid("s", 0)),
         ..put_req(key, b"")
     };
     // Deleted earlier in the branch: rejected up front (Skein would crash half-applied).
-    let request = TransactionRequest {
+    let request = Transaction {
         on_success: vec![op_delete("k", ""), op_put(keep_value("k"))],
         ..Default::default()
     };
@@ -333,7 +307,7 @@ fn ignore_value_puts_see_earlier_deletes_and_puts_of_their_branch() {
     );
     assert_eq!(keys(&store, "", ""), ["k"]);
     // Created earlier in the branch but missing before it: rejected, as Skein's pre-check does.
-    let request = TransactionRequest {
+    let request = Transaction {
         on_success: vec![op_put(put_req("n", b"1")), op_put(keep_value("n"))],
         ..Default::default()
     };
@@ -342,47 +316,9 @@ fn ignore_value_puts_see_earlier_deletes_and_puts_of_their_branch() {
         Some(KvError::IgnoreValueOnMissingKey)
     );
     // Existing and untouched before it: fine.
-    let request = TransactionRequest {
+    let request = Transaction {
         on_success: vec![op_delete("a", "b"), op_put(keep_value("k"))],
         ..Default::default()
     };
     assert!(store.transaction(request, &dir).is_ok());
-}
-
-#[test]
-fn unknown_enum_numbers_are_invalid_arguments() {
-    let (mut store, dir) = (Store::new(), FakeDirectory::default());
-    let get = GetRangeRequest {
-        result_type: 3,
-        ..Default::default()
-    };
-    assert_eq!(
-        store.get_range(&get).map_err(|e| e.code()).err(),
-        Some(tonic::Code::InvalidArgument)
-    );
-    let delete = DeleteRangeRequest {
-        result_type: -1,
-        ..Default::default()
-    };
-    assert!(store.delete_range(&delete).is_err());
-    let condition = Condition {
-        operator: 6,
-        ..Default::default()
-    };
-    let request = TransactionRequest {
-        condition: vec![condition],
-        ..Default::default()
-    };
-    assert!(store.transaction(request, &dir).is_err());
-    let in_branch = TransactionRequest {
-        on_success: vec![
-            op_put(put_req("a", b"")),
-            OpRequest {
-                request: Some(op_request::Request::GetRange(get)),
-            },
-        ],
-        ..Default::default()
-    };
-    assert!(store.transaction(in_branch, &dir).is_err());
-    assert!(store.is_empty());
 }

@@ -6,46 +6,23 @@ use super::*;
 fn watch_ids_are_global_and_acks_echo_the_id() {
     let mut store = Store::new();
     let (s1, s2) = (store.open_stream(), store.open_stream());
-    assert_eq!(
-        watch(&mut store, s1, "", "", watch_create_request::Type::All),
-        0
-    );
-    assert_eq!(
-        watch(&mut store, s2, "", "", watch_create_request::Type::Put),
-        1
-    );
-    assert_eq!(
-        watch(&mut store, s1, "a", "b", watch_create_request::Type::Delete),
-        2
-    );
+    assert_eq!(watch(&mut store, s1, "", "", EventType::All), 0);
+    assert_eq!(watch(&mut store, s2, "", "", EventType::Put), 1);
+    assert_eq!(watch(&mut store, s1, "a", "b", EventType::Delete), 2);
     // Cancelling another stream's watch is acknowledged but leaves it in place.
-    let ack = store.cancel_watch(s1, &WatchCancelRequest { watch_id: 1 });
-    assert_eq!(
-        (ack.r#type, ack.watch_id),
-        (watch_response::Type::Cancel as i32, 1)
-    );
+    let ack = store.cancel_watch(s1, 1);
+    assert_eq!((ack.kind, ack.watch_id), (WatchResponseKind::Cancel, 1));
     assert_eq!(store.watch_count(), 3);
-    store.cancel_watch(s2, &WatchCancelRequest { watch_id: 1 });
+    store.cancel_watch(s2, 1);
     assert_eq!(store.watch_count(), 2);
     store.close_stream(s1);
     assert_eq!(store.watch_count(), 0);
-    assert_eq!(
-        watch(&mut store, s2, "", "", watch_create_request::Type::All),
-        3
-    );
-    let bad = WatchCreateRequest {
-        event_type: 9,
-        ..Default::default()
-    };
-    assert!(matches!(
-        store.create_watch(s2, &bad),
-        Err(KvError::UnknownEnumValue { value: 9, .. })
-    ));
+    assert_eq!(watch(&mut store, s2, "", "", EventType::All), 3);
 }
 
 #[test]
 fn event_ranges_match_skeins_test_event_ranges() {
-    use watch_create_request::Type::All;
+    use EventType::All;
     let (mut store, dir) = (Store::new(), FakeDirectory::default());
     let stream = store.open_stream();
     let before_d = watch(&mut store, stream, "", "d", All);
@@ -64,15 +41,7 @@ fn event_ranges_match_skeins_test_event_ranges() {
         log.extend(put(&mut store, &dir, key, value.as_bytes()));
     }
     for (start, end) in [("b", "d"), ("", "d"), ("e", ""), ("d", "d\u{0}")] {
-        log.extend(
-            delete(
-                &mut store,
-                start,
-                end,
-                delete_range_request::ResultType::None,
-            )
-            .notifications,
-        );
+        log.extend(delete(&mut store, start, end, ResultType::None).notifications);
     }
     assert!(store.is_empty());
     let of = |id: WatchId| -> Vec<String> {
@@ -106,36 +75,24 @@ fn event_ranges_match_skeins_test_event_ranges() {
     // One DELETE response per watch per DeleteRange, listing that watch's keys.
     let first_delete: Vec<_> = log
         .iter()
-        .skip_while(|n| n.response.r#type == watch_response::Type::Put as i32)
+        .skip_while(|n| n.response.kind == WatchResponseKind::Put)
         .take(4)
         .collect();
     assert_eq!(first_delete.len(), 4);
-    assert_eq!(first_delete[0].response.event.len(), 2);
+    assert_eq!(first_delete[0].response.events.len(), 2);
 }
 
 #[test]
 fn event_types_filter_puts_and_deletes() {
     let (mut store, dir) = (Store::new(), FakeDirectory::default());
     let stream = store.open_stream();
-    let puts = watch(
-        &mut store,
-        stream,
-        "b",
-        "e",
-        watch_create_request::Type::Put,
-    );
-    let dels = watch(
-        &mut store,
-        stream,
-        "b",
-        "e",
-        watch_create_request::Type::Delete,
-    );
+    let puts = watch(&mut store, stream, "b", "e", EventType::Put);
+    let dels = watch(&mut store, stream, "b", "e", EventType::Delete);
     let mut log = Vec::new();
     for key in ["a", "b", "c", "d", "e"] {
         log.extend(put(&mut store, &dir, key, b"x"));
     }
-    log.extend(delete(&mut store, "", "", delete_range_request::ResultType::None).notifications);
+    log.extend(delete(&mut store, "", "", ResultType::None).notifications);
     let got = events(&log);
     let expected: Vec<(WatchId, String)> = vec![
         (puts, "PUT b=x".into()),
@@ -148,7 +105,7 @@ fn event_types_filter_puts_and_deletes() {
     assert_eq!(got, expected);
     // PUT events carry the full key-value, owner included.
     let dir = FakeDirectory::with(&[("s", 1)]);
-    let request = PutKeyRequest {
+    let request = PutKey {
         owner: Some(cid("s", 0)),
         ..put_req("c", b"v")
     };
@@ -156,5 +113,5 @@ fn event_types_filter_puts_and_deletes() {
         .put_key(request, &dir)
         .map(|a| a.notifications)
         .unwrap_or_default();
-    assert_eq!(notifications[0].response.event[0].owner, Some(cid("s", 0)));
+    assert_eq!(notifications[0].response.events[0].owner, Some(cid("s", 0)));
 }
