@@ -83,6 +83,11 @@ impl YarnDriver {
         policy: super::sweeper::SweepPolicy,
     ) -> Option<tokio::task::JoinHandle<()>> {
         let backend = self.backend.as_ref().ok()?.clone();
+        // Staging folders exist only where the driver stages: not on a local default
+        // filesystem (a configuration without HDFS).
+        if backend.config.default_fs().starts_with("file:") {
+            return None;
+        }
         Some(tokio::spawn(async move {
             let mut ticks = tokio::time::interval(policy.period);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
