@@ -284,8 +284,9 @@ fn serve_and_sweep(
 ) -> anyhow::Result<()> {
     super::runtime()?.block_on(async {
         let sweeper = sweep
-            .then(|| driver.spawn_staging_sweeper(SweepPolicy::from_env()))
-            .flatten();
+            .then(SweepPolicy::from_env)
+            .flatten()
+            .and_then(|policy| driver.spawn_staging_sweeper(policy));
         let served = serve(driver, options, credentials).await;
         if let Some(sweeper) = sweeper {
             sweeper.abort();

@@ -28,7 +28,7 @@ pub struct SweepPolicy {
     pub period: Duration,
 }
 
-/// `SKEIN_STAGING_GRACE`: the grace period in seconds.
+/// `SKEIN_STAGING_GRACE`: the grace period in seconds, or `off` for no sweeping.
 pub const GRACE_VARIABLE: &str = "SKEIN_STAGING_GRACE";
 
 impl Default for SweepPolicy {
@@ -42,10 +42,14 @@ impl Default for SweepPolicy {
 
 impl SweepPolicy {
     /// The default policy, with the grace period from `$SKEIN_STAGING_GRACE` (seconds) when
-    /// it is set; a value that is not a number is reported and ignored.
-    pub fn from_env() -> Self {
+    /// it is set; `None` when it is `off`. A value that is neither is reported and ignored.
+    pub fn from_env() -> Option<Self> {
         let mut policy = Self::default();
         if let Ok(text) = std::env::var(GRACE_VARIABLE) {
+            if text.trim().eq_ignore_ascii_case("off") {
+                tracing::info!("{GRACE_VARIABLE}=off: no staging sweeper");
+                return None;
+            }
             match text.trim().parse::<u64>() {
                 Ok(seconds) => policy.grace = Duration::from_secs(seconds),
                 Err(_) => tracing::warn!(
@@ -55,7 +59,7 @@ impl SweepPolicy {
                 ),
             }
         }
-        policy
+        Some(policy)
     }
 }
 

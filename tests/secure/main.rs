@@ -363,7 +363,21 @@ fn skein_with_krb5_conf(
     ccache: &str,
     args: &[&str],
 ) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_skein"))
+    skein_command(c, krb5_conf, config_dir, ccache, args)
+        .output()
+        .expect("run skein")
+}
+
+/// The command [`skein_with_krb5_conf`] runs.
+fn skein_command(
+    c: &Cluster,
+    krb5_conf: &Path,
+    config_dir: &Path,
+    ccache: &str,
+    args: &[&str],
+) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skein"));
+    command
         .args(args)
         .env("SKEIN_CONFIG", config_dir)
         .env("HADOOP_CONF_DIR", &c.conf_dir)
@@ -372,9 +386,8 @@ fn skein_with_krb5_conf(
         .env_remove("KRB5_CLIENT_KTNAME")
         .env_remove("SKEIN_CERTIFICATE")
         .env_remove("SKEIN_KEY")
-        .env_remove("SKEIN_CALLBACK_PORT")
-        .output()
-        .expect("run skein")
+        .env_remove("SKEIN_CALLBACK_PORT");
+    command
 }
 
 fn text(output: &Output) -> String {
@@ -809,7 +822,12 @@ fn a_driver_whose_ticket_expires_says_so_and_stays_up() {
     let lifetime = Duration::from_secs(10);
     kinit(&c, &cache, Some("10s"));
     let kinit_at = Instant::now();
-    let started = skein(&c, &config_dir, &ccache, &["driver", "start"]);
+    // Without the staging sweeper, whose first look at the cluster would get the driver an
+    // authentication cookie while the ticket is still valid.
+    let started = skein_command(&c, &c.krb5_conf, &config_dir, &ccache, &["driver", "start"])
+        .env("SKEIN_STAGING_GRACE", "off")
+        .output()
+        .expect("run skein");
     let result = std::panic::catch_unwind(|| {
         assert!(started.status.success(), "driver start: {}", text(&started));
         let pid = driver_pid(&c, &config_dir, &ccache);
