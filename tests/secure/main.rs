@@ -941,3 +941,56 @@ fn a_kdc_that_does_not_answer_is_named() {
         text(&listed)
     );
 }
+
+/// libfaketime (Debian's `faketime` package, which `.ci/run` installs), if present.
+fn libfaketime() -> Option<PathBuf> {
+    let lib = std::fs::read_dir("/usr/lib")
+        .ok()?
+        .flatten()
+        .map(|arch| arch.path().join("faketime/libfaketime.so.1"))
+        .find(|path| path.exists());
+    if lib.is_none() {
+        eprintln!("libfaketime not found: install Debian's `faketime` to run the clock-skew test");
+    }
+    lib
+}
+
+#[test]
+fn a_clock_off_by_hours_is_named_clock_skew_with_the_fix() {
+    let Some(c) = cluster("a_clock_off_by_hours_is_named_clock_skew_with_the_fix") else {
+        return;
+    };
+    let Some(faketime) = libfaketime() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("krb5cc");
+    let ccache = format!("FILE:{}", cache.display());
+    // A valid ticket, got at the true time ...
+    kinit(&c, &cache, None);
+    // ... and a client (the CLI and the driver it starts) whose clock is two hours ahead:
+    // the KDC refuses its service-ticket request.
+    let listed = skein_command(
+        &c,
+        &c.krb5_conf,
+        &dir.path().join("skein"),
+        &ccache,
+        &["application", "ls"],
+    )
+    .env("LD_PRELOAD", &faketime)
+    .env("FAKETIME", "+2h")
+    .output()
+    .expect("run skein");
+    assert!(!listed.status.success(), "{}", text(&listed));
+    let stderr = String::from_utf8_lossy(&listed.stderr);
+    assert!(
+        stderr.contains("clock skew too great") && stderr.contains("synchronize the clocks"),
+        "the error names the skew and the fix: {}",
+        text(&listed)
+    );
+    assert_eq!(
+        stderr.matches("clock skew").count(),
+        1,
+        "one message: {stderr}"
+    );
+}
