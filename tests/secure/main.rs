@@ -596,9 +596,29 @@ fn the_python_client_starts_a_driver_with_principal_and_keytab() {
     assert!(shim.status.success(), "{}", text(&shim));
     let log = dir.path().join("driver.log");
     let script = format!(
-        "import os, skein\n\
+        "import os, time, skein\n\
          c = skein.Client(principal=os.environ['P'], keytab=os.environ['K'], log={log:?})\n\
          print('listed', len(c.get_applications(states=['FINISHED', 'RUNNING'])))\n\
+         spec = skein.ApplicationSpec(name='krb-python',\n\
+             master=skein.Master(resources=skein.Resources(memory=256, vcores=1)),\n\
+             services={{'sleeper': skein.Service(\n\
+                 resources=skein.Resources(memory=64, vcores=1), script='sleep 600')}})\n\
+         app_id = c.submit(spec)\n\
+         try:\n\
+         \x20   ac = c.connect(app_id)\n\
+         \x20   ac.kv['greeting'] = b'hello'\n\
+         \x20   assert ac.kv['greeting'] == b'hello', ac.kv['greeting']\n\
+         \x20   ac.scale('sleeper', 2)\n\
+         \x20   deadline = time.time() + 120\n\
+         \x20   while len(ac.get_containers(services=['sleeper'], states=['RUNNING'])) < 2:\n\
+         \x20       assert time.time() < deadline, ac.get_containers()\n\
+         \x20       time.sleep(0.5)\n\
+         \x20   print('scaled', app_id)\n\
+         finally:\n\
+         \x20   c.kill_application(app_id)\n\
+         state = c.application_report(app_id).state\n\
+         assert state == 'KILLED', state\n\
+         print('killed', app_id)\n\
          c.close()\n",
         log = log.display().to_string(),
     );
@@ -627,7 +647,12 @@ fn the_python_client_starts_a_driver_with_principal_and_keytab() {
         .expect("run python");
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
-        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("listed"),
+        output.status.success() && {
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            ["listed", "scaled", "killed"]
+                .iter()
+                .all(|step| stdout.contains(step))
+        },
         "{}\ndriver log:\n{logged}",
         text(&output)
     );
