@@ -101,13 +101,17 @@ async fn wait_finished(d: &YarnDriver, id: &str, limit: Duration) -> proto::Appl
 /// A service script that writes `text` to `path` on HDFS with Hadoop's own client (the jars on
 /// the cluster's `yarn.application.classpath`) and nothing but the container's token file.
 fn hdfs_put_script(c: &Cluster, text: &str, path: &str) -> String {
+    fs_put_script(c, text, path, &format!("{}/*", c.container_lib.display()))
+}
+
+/// [`hdfs_put_script`] with Hadoop's client on `classpath`.
+fn fs_put_script(c: &Cluster, text: &str, path: &str, classpath: &str) -> String {
     format!(
         "set -e; test -n \"$HADOOP_TOKEN_FILE_LOCATION\"; echo '{text}' > msg.txt; \
          \"$JAVA_HOME/bin/java\" -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-         -Djava.security.krb5.conf={krb5} -cp \"$HADOOP_CONF_DIR:{lib}/*\" \
+         -Djava.security.krb5.conf={krb5} -cp \"$HADOOP_CONF_DIR:{classpath}\" \
          org.apache.hadoop.fs.FsShell -put -f msg.txt {path}",
         krb5 = c.krb5_conf.display(),
-        lib = c.container_lib.display(),
     )
 }
 
@@ -176,11 +180,25 @@ async fn a_webhdfs_filesystem_in_file_systems_gets_its_own_token() {
     let port = http.rsplit(':').next().expect("a port");
     let webhdfs = format!("webhdfs://localhost:{port}");
     let target = format!("/user/{}/krb-webhdfs-{pid}.txt", c.test_user);
+    // Hadoop's unshaded client (the cluster's own classpath): the shaded one of Hadoop 3.5.0
+    // cannot decode any WebHDFS answer (its relocated Jersey lacks RuntimeDelegateImpl).
+    let classpath_file = c
+        .container_lib
+        .parent()
+        .expect("the cluster build folder")
+        .join("classpath.txt");
+    let classpath = std::fs::read_to_string(&classpath_file)
+        .unwrap_or_else(|e| panic!("{}: {e}", classpath_file.display()));
     let yaml = format!(
         "name: krb-webhdfs-{pid}\nfile_systems: [{webhdfs}]\nmaster:\n  resources:\n    \
          memory: 256\n    vcores: 1\nservices:\n  writer:\n    resources:\n      memory: 384\n      \
          vcores: 1\n    script: {writer:?}\n",
-        writer = hdfs_put_script(&c, "written over webhdfs", &format!("{webhdfs}{target}")),
+        writer = fs_put_script(
+            &c,
+            "written over webhdfs",
+            &format!("{webhdfs}{target}"),
+            classpath.trim()
+        ),
     );
     let id = d
         .submit(Request::new(spec(&yaml)))
