@@ -125,7 +125,8 @@ impl DelegationError {
             DelegationError::ExtraFileSystem { filesystem, .. } => Some(filesystem),
             DelegationError::FileSystem(
                 FileSystemError::NoFileSystem { filesystem, .. }
-                | FileSystemError::Invalid { filesystem, .. },
+                | FileSystemError::Invalid { filesystem, .. }
+                | FileSystemError::EmptyMountTable { filesystem, .. },
             ) => Some(filesystem),
             _ => None,
         }
@@ -189,7 +190,8 @@ pub async fn submission_credentials(
 }
 
 /// Adds the token of `filesystem` (a `file_systems` entry) as `tokens` says, unless a token
-/// under its service is held already (Java's `addDelegationTokens` skips those too).
+/// under its service is held already (Java's `addDelegationTokens` skips those too); for a
+/// `viewfs://` entry, those of its mount targets.
 async fn add_filesystem_token(
     credentials: &mut Credentials,
     filesystem: &str,
@@ -197,17 +199,65 @@ async fn add_filesystem_token(
     rm: &ResourceManager,
     renewer: &str,
 ) -> Result<(), DelegationError> {
+    let FileSystemTokens::View {
+        mount_table,
+        targets,
+        ignored,
+    } = tokens
+    else {
+        let label = format!("{filesystem} (file_systems)");
+        return add_token(credentials, filesystem, &label, tokens, rm, renewer).await;
+    };
+    for key in ignored {
+        tracing::warn!(
+            "no delegation token is fetched for the targets of {key} (mount table \
+             {mount_table} of {filesystem} in file_systems): skein-rs does not read linkRegex \
+             entries (list their target filesystems in file_systems instead)"
+        );
+    }
+    for target in targets {
+        let label = format!(
+            "{} (the mount target {} of {filesystem} in file_systems)",
+            target.target, target.link
+        );
+        add_token(
+            credentials,
+            &target.target,
+            &label,
+            &target.tokens,
+            rm,
+            renewer,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// [`add_filesystem_token`] for one filesystem, `filesystem` (`label` in log messages) that
+/// is not a view.
+async fn add_token(
+    credentials: &mut Credentials,
+    filesystem: &str,
+    label: &str,
+    tokens: &FileSystemTokens,
+    rm: &ResourceManager,
+    renewer: &str,
+) -> Result<(), DelegationError> {
     let web_urls = match tokens {
         FileSystemTokens::DefaultFileSystem | FileSystemTokens::NotNeeded => {
-            tracing::debug!("{filesystem} (file_systems) needs no token of its own");
+            tracing::debug!("{label} needs no token of its own");
             return Ok(());
         }
         FileSystemTokens::Unsupported { scheme } => {
             tracing::warn!(
-                "no delegation token is fetched for {filesystem} (file_systems): skein-rs gets \
-                 tokens for hdfs://, webhdfs:// and swebhdfs:// filesystems, not {scheme}:// \
-                 (for viewfs://, list the hdfs:// filesystems of its mount table instead)"
+                "no delegation token is fetched for {label}: skein-rs gets tokens for hdfs://, \
+                 webhdfs:// and swebhdfs:// filesystems (and the targets of viewfs:// mount \
+                 tables), not {scheme}://"
             );
+            return Ok(());
+        }
+        FileSystemTokens::View { .. } => {
+            // Nested views are flattened by `filesystem_tokens`.
             return Ok(());
         }
         FileSystemTokens::Hdfs { web_urls, .. } | FileSystemTokens::WebHdfs { web_urls, .. } => {
@@ -217,7 +267,7 @@ async fn add_filesystem_token(
     if let Some(service) = tokens.canonical_service()
         && credentials.token(service).is_some()
     {
-        tracing::debug!("{filesystem} (file_systems): a token for {service} is held already");
+        tracing::debug!("{label}: a token for {service} is held already");
         return Ok(());
     }
     if web_urls.is_empty() {

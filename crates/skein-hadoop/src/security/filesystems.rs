@@ -18,17 +18,33 @@
 //!   of that address itself; the token keeps the NameNode's kind (`WEBHDFS delegation`,
 //!   `SWEBHDFS delegation`) and gets the service Java's `WebHdfsFileSystem` selects it by, the
 //!   `<ip>:<port>` of the web address (`ha-webhdfs:<nameservice>` for a name service).
+//! * `viewfs://<mount table>/` ([`FileSystemTokens::View`]): as Java's
+//!   `ViewFileSystem.addDelegationTokens`, the tokens of every mount target's filesystem. The
+//!   mount table is read from the configuration as Java's `InodeTree` does:
+//!   `fs.viewfs.mounttable.<mount table>.link.<path>`, `.linkFallback` and `.linkMergeSlash`
+//!   (one target URI each), `.linkMerge.<path>` and `.linkNfly.<settings>.<path>` (a comma
+//!   separated list of target URIs). `viewfs:///` (no authority) is the mount table
+//!   `fs.viewfs.mounttable.default.name.key` names (default `default`). `linkRegex` entries
+//!   are not read (their targets are templates filled in per path): they are listed in
+//!   [`FileSystemTokens::View::ignored`] and the submission warns about them. Each distinct
+//!   target filesystem (scheme and authority; a target without them is on the default
+//!   filesystem) is classified as a `file_systems` entry of its own; a nested `viewfs://`
+//!   target adds its own mount table's targets. Targets on the default filesystem, and
+//!   targets whose token service another target has already, are listed once. A mount table
+//!   with no link is [`FileSystemError::EmptyMountTable`] (Java: `Empty Mount table in
+//!   config`).
 //!
 //! Other filesystems, as Java's `addDelegationTokens` treats them: `file:` needs no token
 //! (Java adds none); a path without a scheme or host is the default filesystem, whose token is
-//! always fetched. A filesystem Hadoop knows but skein-rs cannot get a token for (`viewfs`,
-//! object stores, ...) is [`FileSystemTokens::Unsupported`]: the submission goes on without
-//! it, with a warning naming it (Java would get a token where that filesystem issues one). A
-//! scheme no Hadoop filesystem implements (and no `fs.<scheme>.impl` names) fails the
-//! submission, as Java's `No FileSystem for scheme` does.
+//! always fetched. A filesystem Hadoop knows but skein-rs cannot get a token for (object
+//! stores, ...) is [`FileSystemTokens::Unsupported`]: the submission goes on without it, with a
+//! warning naming it (and the `viewfs://` entry it is a mount target of; Java would get a
+//! token where that filesystem issues one). A scheme no Hadoop filesystem implements (and no
+//! `fs.<scheme>.impl` names) fails the submission, as Java's `No FileSystem for scheme` does,
+//! also as a mount target.
 
 use super::delegation::{hdfs_services, token_service};
-use crate::conf::HadoopConfig;
+use crate::conf::{HadoopConfig, split_list};
 
 /// Default RPC port of a NameNode (`hdfs://` without a port).
 const NAMENODE_RPC_PORT: u16 = 8020;
@@ -40,9 +56,17 @@ const NAMENODE_HTTPS_PORT: u16 = 9871;
 /// Schemes of the filesystems Hadoop ships (`core-default.xml`'s `fs.<scheme>.impl` and the
 /// `FileSystem` service files) for which skein-rs fetches no token.
 const KNOWN_WITHOUT_TOKENS: &[&str] = &[
-    "viewfs", "har", "s3a", "s3n", "s3", "abfs", "abfss", "wasb", "wasbs", "adl", "gs", "o3fs",
-    "ofs", "oss", "cosn", "obs", "ftp", "sftp", "http", "https", "swift", "jfs", "alluxio",
+    "har", "s3a", "s3n", "s3", "abfs", "abfss", "wasb", "wasbs", "adl", "gs", "o3fs", "ofs", "oss",
+    "cosn", "obs", "ftp", "sftp", "http", "https", "swift", "jfs", "alluxio",
 ];
+
+/// Prefix of the configuration keys of the `viewfs://` mount tables.
+const MOUNT_TABLE_PREFIX: &str = "fs.viewfs.mounttable.";
+/// The key naming the mount table of `viewfs:///` (Java's
+/// `Constants.CONFIG_VIEWFS_DEFAULT_MOUNT_TABLE_NAME_KEY`).
+const DEFAULT_MOUNT_TABLE_KEY: &str = "fs.viewfs.mounttable.default.name.key";
+/// The mount table of `viewfs:///` when [`DEFAULT_MOUNT_TABLE_KEY`] is not set.
+const DEFAULT_MOUNT_TABLE: &str = "default";
 
 /// How to get the delegation token of one filesystem of `file_systems`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +95,27 @@ pub enum FileSystemTokens {
         /// The scheme.
         scheme: String,
     },
+    /// A `viewfs://` filesystem: the tokens of its mount targets' filesystems.
+    View {
+        /// The mount table's name.
+        mount_table: String,
+        /// One per distinct target filesystem, in the order of their configuration keys.
+        targets: Vec<MountTarget>,
+        /// The configuration keys of the mount table's entries not read (`linkRegex`).
+        ignored: Vec<String>,
+    },
+}
+
+/// One filesystem a `viewfs://` mount table links to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountTarget {
+    /// The configuration key of the (first) link to it, e.g.
+    /// `fs.viewfs.mounttable.cluster.link./data`.
+    pub link: String,
+    /// The target URI, as configured.
+    pub target: String,
+    /// How to get its token (never [`FileSystemTokens::View`]: nested views are flattened).
+    pub tokens: FileSystemTokens,
 }
 
 impl FileSystemTokens {
@@ -96,6 +141,18 @@ pub enum FileSystemError {
         filesystem: String,
         /// Its scheme.
         scheme: String,
+    },
+    /// A `viewfs://` entry whose mount table has no link.
+    #[error(
+        "Empty Mount table in config for viewfs://{mount_table}/ ({filesystem} in file_systems): set fs.viewfs.mounttable.{mount_table}.link.<path> (or fs.viewfs.mounttable.{mount_table}.linkFallback, .linkMergeSlash, .linkMerge.<path>, .linkNfly.<settings>.<path>) to the target filesystem URI in core-site.xml{default_note}"
+    )]
+    EmptyMountTable {
+        /// The entry.
+        filesystem: String,
+        /// The mount table's name.
+        mount_table: String,
+        /// How `viewfs:///` came to name this mount table, when it has no authority.
+        default_note: String,
     },
     /// An `hdfs://` or `webhdfs://` entry without a usable host or port.
     #[error("{filesystem} in file_systems is not a filesystem URI: {reason}")]
@@ -129,6 +186,10 @@ pub fn filesystem_tokens(
         return Ok(FileSystemTokens::DefaultFileSystem);
     };
     let scheme = scheme.to_ascii_lowercase();
+    if scheme == "viewfs" {
+        let mut visited = Vec::new();
+        return view_filesystem(config, filesystem, filesystem, &mut visited);
+    }
     let url = reqwest::Url::parse(filesystem).map_err(|e| invalid(&e.to_string()))?;
     let host = url.host_str().filter(|h| !h.is_empty());
     match scheme.as_str() {
@@ -163,6 +224,163 @@ pub fn filesystem_tokens(
             filesystem: filesystem.to_string(),
             scheme,
         }),
+    }
+}
+
+/// The tokens of the `viewfs://` filesystem `filesystem`, the entry `entry` of `file_systems`
+/// or one of its (nested) mount targets. `visited` holds the mount tables already read, so
+/// that a view linking back to one is not read again.
+fn view_filesystem(
+    config: &HadoopConfig,
+    entry: &str,
+    filesystem: &str,
+    visited: &mut Vec<String>,
+) -> Result<FileSystemTokens, FileSystemError> {
+    let (mount_table, default_note) = mount_table_name(config, filesystem);
+    visited.push(mount_table.clone());
+    let (links, mut ignored) = mount_table_links(config, &mount_table);
+    if links.is_empty() && ignored.is_empty() {
+        return Err(FileSystemError::EmptyMountTable {
+            filesystem: entry.to_string(),
+            mount_table,
+            default_note,
+        });
+    }
+    let default_fs = filesystem_key(&config.default_fs());
+    let mut seen = Vec::new();
+    let mut targets = Vec::new();
+    for (link, target) in links {
+        // A target without a scheme (or on the default filesystem's authority) is on the
+        // default filesystem, whose token every submission gets.
+        let key = filesystem_key(&target).filter(|k| Some(k) != default_fs.as_ref());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key.clone());
+        let tokens = match &key {
+            None => FileSystemTokens::DefaultFileSystem,
+            Some((scheme, _)) if scheme == "viewfs" => {
+                if visited.contains(&mount_table_name(config, &target).0) {
+                    continue;
+                }
+                let FileSystemTokens::View {
+                    targets: nested,
+                    ignored: nested_ignored,
+                    ..
+                } = view_filesystem(config, entry, &target, visited)?
+                else {
+                    continue;
+                };
+                ignored.extend(nested_ignored);
+                for nested in nested {
+                    push_target(&mut targets, nested);
+                }
+                continue;
+            }
+            Some(_) => {
+                filesystem_tokens(config, &target).map_err(|e| in_mount_table(e, entry, &link))?
+            }
+        };
+        push_target(
+            &mut targets,
+            MountTarget {
+                link,
+                target,
+                tokens,
+            },
+        );
+    }
+    Ok(FileSystemTokens::View {
+        mount_table,
+        targets,
+        ignored,
+    })
+}
+
+/// The mount table a `viewfs://` URI names, and, when it names none (`viewfs:///`), a note
+/// on where the default one comes from.
+fn mount_table_name(config: &HadoopConfig, viewfs: &str) -> (String, String) {
+    // As written: mount table names are case-sensitive configuration keys.
+    let authority = viewfs
+        .split_once(':')
+        .and_then(|(_, rest)| rest.strip_prefix("//"))
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .filter(|a| !a.is_empty());
+    match authority {
+        Some(name) => (name.to_string(), String::new()),
+        None => (
+            config.get_or(DEFAULT_MOUNT_TABLE_KEY, DEFAULT_MOUNT_TABLE),
+            format!(
+                " (viewfs:/// is the mount table {DEFAULT_MOUNT_TABLE_KEY} names, default \"{DEFAULT_MOUNT_TABLE}\")"
+            ),
+        ),
+    }
+}
+
+/// `(scheme, authority)` of `uri`, both lowercased (the authority empty when it has none);
+/// `None` for a path without a scheme.
+fn filesystem_key(uri: &str) -> Option<(String, String)> {
+    let (scheme, rest) = uri.split_once(':').filter(|(s, _)| is_scheme(s))?;
+    let authority = rest
+        .strip_prefix("//")
+        .and_then(|r| r.split(['/', '?', '#']).next())
+        .unwrap_or_default();
+    Some((scheme.to_ascii_lowercase(), authority.to_ascii_lowercase()))
+}
+
+/// The links of mount table `name` (`(configuration key, target URI)`, by key) and the keys
+/// of its entries that are links skein-rs does not read.
+fn mount_table_links(config: &HadoopConfig, name: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let prefix = format!("{MOUNT_TABLE_PREFIX}{name}.");
+    let mut entries: Vec<(String, String)> = config
+        .iter_expanded()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    entries.sort();
+    let mut links = Vec::new();
+    let mut ignored = Vec::new();
+    for (key, value) in entries {
+        let kind = &key[prefix.len()..];
+        if kind.starts_with("link.") || kind == "linkFallback" || kind == "linkMergeSlash" {
+            links.push((key, value.trim().to_string()));
+        } else if kind.starts_with("linkMerge.") || kind.starts_with("linkNfly.") {
+            for target in split_list(&value) {
+                links.push((key.clone(), target));
+            }
+        } else if kind.starts_with("linkRegex.") {
+            ignored.push(key);
+        }
+        // Anything else (`homedir`, ...) is not a link.
+    }
+    (links, ignored)
+}
+
+/// Adds `target` unless a target already listed is covered by the same token.
+fn push_target(targets: &mut Vec<MountTarget>, target: MountTarget) {
+    let covered = targets.iter().any(|t| match (&t.tokens, &target.tokens) {
+        (FileSystemTokens::DefaultFileSystem, FileSystemTokens::DefaultFileSystem)
+        | (FileSystemTokens::NotNeeded, FileSystemTokens::NotNeeded) => true,
+        (a, b) => a.canonical_service().is_some() && a.canonical_service() == b.canonical_service(),
+    });
+    if !covered {
+        targets.push(target);
+    }
+}
+
+/// `error` about the mount target `link` of the `file_systems` entry `entry`, naming both.
+fn in_mount_table(error: FileSystemError, entry: &str, link: &str) -> FileSystemError {
+    let context = |target: String| format!("{target}, the mount target {link} of {entry}");
+    match error {
+        FileSystemError::NoFileSystem { filesystem, scheme } => FileSystemError::NoFileSystem {
+            filesystem: context(filesystem),
+            scheme,
+        },
+        FileSystemError::Invalid { filesystem, reason } => FileSystemError::Invalid {
+            filesystem: context(filesystem),
+            reason,
+        },
+        other => other,
     }
 }
 
@@ -404,12 +622,6 @@ mod tests {
         }
         assert_eq!(tokens(&c, "file:///tmp"), FileSystemTokens::NotNeeded);
         assert_eq!(
-            tokens(&c, "viewfs://cluster/"),
-            FileSystemTokens::Unsupported {
-                scheme: "viewfs".into()
-            }
-        );
-        assert_eq!(
             tokens(&c, "S3A://bucket/"),
             FileSystemTokens::Unsupported {
                 scheme: "s3a".into()
@@ -430,5 +642,201 @@ mod tests {
         );
         let err = filesystem_tokens(&c, "webhdfs:///x").expect_err("no host");
         assert!(err.to_string().contains("no host"), "{err}");
+    }
+
+    fn view_targets(c: &HadoopConfig, fs: &str) -> Vec<(String, FileSystemTokens)> {
+        match tokens(c, fs) {
+            FileSystemTokens::View { targets, .. } => {
+                targets.into_iter().map(|t| (t.target, t.tokens)).collect()
+            }
+            other => panic!("{fs}: not a view: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_view_gets_the_tokens_of_each_distinct_mount_target() {
+        let mut c = cluster();
+        let link = "fs.viewfs.mounttable.cluster.link.";
+        c.set(&format!("{link}/a"), "hdfs://127.0.0.2:8020/a");
+        c.set(&format!("{link}/a2"), " hdfs://127.0.0.2/other ");
+        c.set(&format!("{link}/b"), "hdfs://ns1/b");
+        c.set(&format!("{link}/c"), "webhdfs://localhost:50070/c");
+        c.set("fs.viewfs.mounttable.cluster.homedir", "/home");
+        let view = tokens(&c, "viewfs://cluster/");
+        let FileSystemTokens::View {
+            mount_table,
+            targets,
+            ignored,
+        } = view
+        else {
+            panic!("not a view: {view:?}");
+        };
+        assert_eq!(mount_table, "cluster");
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(
+            targets,
+            vec![
+                MountTarget {
+                    link: format!("{link}/a"),
+                    target: "hdfs://127.0.0.2:8020/a".into(),
+                    tokens: tokens(&c, "hdfs://127.0.0.2:8020"),
+                },
+                MountTarget {
+                    link: format!("{link}/b"),
+                    target: "hdfs://ns1/b".into(),
+                    tokens: tokens(&c, "hdfs://ns1"),
+                },
+                MountTarget {
+                    link: format!("{link}/c"),
+                    target: "webhdfs://localhost:50070/c".into(),
+                    tokens: FileSystemTokens::WebHdfs {
+                        web_urls: vec!["http://localhost:50070".into()],
+                        service: "127.0.0.1:50070".into(),
+                    },
+                },
+            ]
+        );
+        // `/a2` (another authority spelling, the same NameNode and token) is covered by `/a`.
+        assert_eq!(
+            tokens(&c, "hdfs://127.0.0.2/other").canonical_service(),
+            Some("127.0.0.2:8020")
+        );
+    }
+
+    #[test]
+    fn viewfs_without_authority_is_the_default_mount_table() {
+        let mut c = cluster();
+        c.set("fs.viewfs.mounttable.default.link./x", "hdfs://127.0.0.2/x");
+        c.set("fs.viewfs.mounttable.other.link./y", "webhdfs://ns1/y");
+        assert_eq!(
+            view_targets(&c, "viewfs:///"),
+            vec![("hdfs://127.0.0.2/x".into(), tokens(&c, "hdfs://127.0.0.2"))]
+        );
+        assert_eq!(
+            view_targets(&c, "viewfs:/data"),
+            view_targets(&c, "viewfs:///")
+        );
+        c.set("fs.viewfs.mounttable.default.name.key", "other");
+        assert_eq!(
+            view_targets(&c, "viewfs:///data"),
+            vec![("webhdfs://ns1/y".into(), tokens(&c, "webhdfs://ns1"))]
+        );
+    }
+
+    #[test]
+    fn view_targets_on_the_default_filesystem_are_listed_once() {
+        let mut c = cluster();
+        let table = "fs.viewfs.mounttable.cluster";
+        c.set(&format!("{table}.link./user"), "/user");
+        c.set(&format!("{table}.link./tmp"), "hdfs://LOCALHOST:9000/tmp");
+        c.set(&format!("{table}.link./data"), "hdfs:///data");
+        c.set(&format!("{table}.linkFallback"), "hdfs://localhost:9000/");
+        c.set(&format!("{table}.link./local"), "file:///tmp");
+        assert_eq!(
+            view_targets(&c, "viewfs://cluster"),
+            vec![
+                ("hdfs:///data".into(), FileSystemTokens::DefaultFileSystem),
+                ("file:///tmp".into(), FileSystemTokens::NotNeeded),
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_nfly_nested_and_regex_links() {
+        let mut c = cluster();
+        let table = "fs.viewfs.mounttable.cluster";
+        c.set(&format!("{table}.linkMergeSlash"), "hdfs://ns1/");
+        c.set(
+            &format!("{table}.linkMerge./m"),
+            "hdfs://127.0.0.2/m, s3a://bucket/m",
+        );
+        c.set(
+            &format!("{table}.linkNfly.minReplication=2./n"),
+            "webhdfs://localhost:50070/n,hdfs://ns1/n",
+        );
+        c.set(&format!("{table}.link./v"), "viewfs://inner/v");
+        c.set(&format!("{table}.linkRegex.^/user/(?<u>\\w+)"), "/u/${u}");
+        c.set(
+            "fs.viewfs.mounttable.inner.link./w",
+            "swebhdfs://127.0.0.1/w",
+        );
+        c.set("fs.viewfs.mounttable.inner.link./loop", "viewfs://cluster/");
+        let FileSystemTokens::View {
+            targets, ignored, ..
+        } = tokens(&c, "viewfs://cluster/")
+        else {
+            panic!("not a view");
+        };
+        let targets: Vec<(&str, &str)> = targets
+            .iter()
+            .map(|t| (t.link.as_str(), t.target.as_str()))
+            .collect();
+        assert_eq!(
+            targets,
+            vec![
+                // The nested view `/v` adds its own targets (its link back is not read again).
+                (
+                    "fs.viewfs.mounttable.inner.link./w",
+                    "swebhdfs://127.0.0.1/w"
+                ),
+                (
+                    "fs.viewfs.mounttable.cluster.linkMerge./m",
+                    "hdfs://127.0.0.2/m"
+                ),
+                (
+                    "fs.viewfs.mounttable.cluster.linkMerge./m",
+                    "s3a://bucket/m"
+                ),
+                ("fs.viewfs.mounttable.cluster.linkMergeSlash", "hdfs://ns1/"),
+                (
+                    "fs.viewfs.mounttable.cluster.linkNfly.minReplication=2./n",
+                    "webhdfs://localhost:50070/n"
+                ),
+            ]
+        );
+        assert_eq!(
+            ignored,
+            vec!["fs.viewfs.mounttable.cluster.linkRegex.^/user/(?<u>\\w+)".to_string()]
+        );
+    }
+
+    #[test]
+    fn an_undefined_mount_table_or_an_unknown_target_scheme_is_refused() {
+        let mut c = cluster();
+        let err = filesystem_tokens(&c, "viewfs://nowhere/x").expect_err("no mount table");
+        assert_eq!(
+            err.to_string(),
+            "Empty Mount table in config for viewfs://nowhere/ (viewfs://nowhere/x in \
+             file_systems): set fs.viewfs.mounttable.nowhere.link.<path> (or \
+             fs.viewfs.mounttable.nowhere.linkFallback, .linkMergeSlash, .linkMerge.<path>, \
+             .linkNfly.<settings>.<path>) to the target filesystem URI in core-site.xml"
+        );
+        let err = filesystem_tokens(&c, "viewfs:///").expect_err("no default mount table");
+        assert!(
+            err.to_string()
+                .contains("fs.viewfs.mounttable.default.link.<path>")
+                && err
+                    .to_string()
+                    .contains("fs.viewfs.mounttable.default.name.key"),
+            "{err}"
+        );
+        c.set("fs.viewfs.mounttable.cluster.link./x", "nope://x/data");
+        let err = filesystem_tokens(&c, "viewfs://cluster/").expect_err("unknown scheme");
+        assert_eq!(
+            err.to_string(),
+            "No FileSystem for scheme \"nope\" (nope://x/data, the mount target \
+             fs.viewfs.mounttable.cluster.link./x of viewfs://cluster/ in file_systems): list \
+             hdfs://, webhdfs:// or swebhdfs:// filesystems, or name its class in fs.nope.impl"
+        );
+        c.set("fs.nope.impl", "com.example.NopeFileSystem");
+        assert_eq!(
+            view_targets(&c, "viewfs://cluster/"),
+            vec![(
+                "nope://x/data".into(),
+                FileSystemTokens::Unsupported {
+                    scheme: "nope".into()
+                }
+            )]
+        );
     }
 }
