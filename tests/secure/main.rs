@@ -224,6 +224,82 @@ async fn a_webhdfs_filesystem_in_file_systems_gets_its_own_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewfs_filesystem_gets_the_tokens_of_its_mount_targets() {
+    let Some(c) = cluster("a_viewfs_filesystem_gets_the_tokens_of_its_mount_targets") else {
+        return;
+    };
+    let pid = std::process::id();
+    let port = config(&c)
+        .get("dfs.namenode.http-address")
+        .expect("dfs.namenode.http-address")
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .to_string();
+    let webhdfs = format!("webhdfs://localhost:{port}");
+    // The driver's configuration: the cluster's, plus a mount table `cluster` whose one link
+    // goes to the NameNode over WebHDFS. Only the view names that filesystem.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(&c.conf_dir).expect("conf dir").flatten() {
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+    }
+    let core_site = dir.path().join("core-site.xml");
+    let xml = std::fs::read_to_string(&core_site).expect("core-site.xml");
+    let link = format!(
+        "<property><name>fs.viewfs.mounttable.cluster.link./data</name>\
+         <value>{webhdfs}/user/{}</value></property></configuration>",
+        c.test_user
+    );
+    std::fs::write(&core_site, xml.replace("</configuration>", &link)).expect("write");
+    let view_config = HadoopConfig::from_dir(dir.path()).expect("the view's configuration");
+    let d = YarnDriver::new(Ok(view_config), &c.test_user)
+        .with_credentials(Credentials::generate().expect("credentials"))
+        .with_am_binary(PathBuf::from(env!("CARGO_BIN_EXE_skein")));
+
+    let classpath_file = c
+        .container_lib
+        .parent()
+        .expect("the cluster build folder")
+        .join("classpath.txt");
+    let classpath = std::fs::read_to_string(&classpath_file)
+        .unwrap_or_else(|e| panic!("{}: {e}", classpath_file.display()));
+    let target = format!("/user/{}/krb-viewfs-{pid}.txt", c.test_user);
+    let yaml = format!(
+        "name: krb-viewfs-{pid}\nfile_systems: [viewfs://cluster/]\nmaster:\n  resources:\n    \
+         memory: 256\n    vcores: 1\nservices:\n  writer:\n    resources:\n      memory: 384\n      \
+         vcores: 1\n    script: {writer:?}\n",
+        // The container writes to the mount target itself: its own configuration has no view.
+        writer = fs_put_script(
+            &c,
+            "written to a mount target",
+            &format!("{webhdfs}{target}"),
+            classpath.trim()
+        ),
+    );
+    let id = d
+        .submit(Request::new(spec(&yaml)))
+        .await
+        .expect("submit with a viewfs filesystem")
+        .into_inner()
+        .id;
+    let report = wait_finished(&d, &id, Duration::from_secs(120)).await;
+    assert_eq!(
+        report.final_status,
+        FinalStatus::Succeeded as i32,
+        "{id}: the container could not write to the mount target {webhdfs} on its tokens: \
+         {report:?}"
+    );
+    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
+    let mut reader = fs.client().read(&target).await.expect("the writer's file");
+    let bytes = reader.read_bytes(reader.file_length()).await.expect("read");
+    assert_eq!(
+        String::from_utf8_lossy(&bytes).trim(),
+        "written to a mount target"
+    );
+    let _ = fs.client().delete(&target, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_user_alice_is_allowed_and_bob_refused() {
     let Some(c) = cluster("proxy_user_alice_is_allowed_and_bob_refused") else {
         return;
