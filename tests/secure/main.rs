@@ -165,21 +165,30 @@ async fn a_two_service_application_runs_on_delegation_tokens() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_webhdfs_filesystem_in_file_systems_gets_its_own_token() {
-    let Some(c) = cluster("a_webhdfs_filesystem_in_file_systems_gets_its_own_token") else {
-        return;
-    };
-    let d = driver(&c);
-    let pid = std::process::id();
-    // The NameNode's web server under another name than the default filesystem's: its token
-    // is a WebHDFS one (service 127.0.0.1:<port>), which only `file_systems` asks for.
-    let http = config(&c)
+/// `webhdfs://localhost:<port>` of the cluster's NameNode web server: the NameNode under another
+/// name than the default filesystem's, whose token is a WebHDFS one (service
+/// `127.0.0.1:<port>`) that only `file_systems` asks for.
+fn webhdfs_of(c: &Cluster) -> String {
+    let http = config(c)
         .get("dfs.namenode.http-address")
         .expect("dfs.namenode.http-address");
-    let port = http.rsplit(':').next().expect("a port");
-    let webhdfs = format!("webhdfs://localhost:{port}");
-    let target = format!("/user/{}/krb-webhdfs-{pid}.txt", c.test_user);
+    format!(
+        "webhdfs://localhost:{}",
+        http.rsplit(':').next().expect("a port")
+    )
+}
+
+/// Submits, through `d`, an application whose spec lists `file_systems` and whose one
+/// service writes `text` to `url` + `target` with Hadoop's client on nothing but its token
+/// file; checks that it succeeded and that HDFS holds the text at `target`.
+async fn write_through_extra_filesystem(
+    c: &Cluster,
+    d: &YarnDriver,
+    file_systems: &str,
+    url: &str,
+    target: &str,
+    text: &str,
+) {
     // Hadoop's unshaded client (the cluster's own classpath): the shaded one of Hadoop 3.5.0
     // cannot decode any WebHDFS answer (its relocated Jersey lacks RuntimeDelegateImpl).
     let classpath_file = c
@@ -190,37 +199,53 @@ async fn a_webhdfs_filesystem_in_file_systems_gets_its_own_token() {
     let classpath = std::fs::read_to_string(&classpath_file)
         .unwrap_or_else(|e| panic!("{}: {e}", classpath_file.display()));
     let yaml = format!(
-        "name: krb-webhdfs-{pid}\nfile_systems: [{webhdfs}]\nmaster:\n  resources:\n    \
+        "name: krb-extra-fs-{pid}\nfile_systems: [{file_systems}]\nmaster:\n  resources:\n    \
          memory: 256\n    vcores: 1\nservices:\n  writer:\n    resources:\n      memory: 384\n      \
          vcores: 1\n    script: {writer:?}\n",
-        writer = fs_put_script(
-            &c,
-            "written over webhdfs",
-            &format!("{webhdfs}{target}"),
-            classpath.trim()
-        ),
+        pid = std::process::id(),
+        writer = fs_put_script(c, text, &format!("{url}{target}"), classpath.trim()),
     );
     let id = d
         .submit(Request::new(spec(&yaml)))
         .await
-        .expect("submit with an extra filesystem")
+        .unwrap_or_else(|e| panic!("submit with file_systems [{file_systems}]: {e:?}"))
         .into_inner()
         .id;
-    let report = wait_finished(&d, &id, Duration::from_secs(120)).await;
+    let report = wait_finished(d, &id, Duration::from_secs(120)).await;
     assert_eq!(
         report.final_status,
         FinalStatus::Succeeded as i32,
-        "{id}: the container could not write to {webhdfs} on its tokens (logs: \
-         SKEIN_CLUSTER_DIR=... scripts/cluster --secure logs {id}): {report:?}"
+        "{id}: the container could not write to {url} on its tokens (file_systems: \
+         [{file_systems}]; logs: SKEIN_CLUSTER_DIR=... scripts/cluster --secure logs {id}): \
+         {report:?}"
     );
-    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
-    let mut reader = fs.client().read(&target).await.expect("the writer's file");
+    let fs = Hdfs::connect(&config(c), &c.test_user).expect("hdfs");
+    let mut reader = fs.client().read(target).await.expect("the writer's file");
     let bytes = reader.read_bytes(reader.file_length()).await.expect("read");
-    assert_eq!(
-        String::from_utf8_lossy(&bytes).trim(),
-        "written over webhdfs"
+    assert_eq!(String::from_utf8_lossy(&bytes).trim(), text);
+    let _ = fs.client().delete(target, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhdfs_filesystem_in_file_systems_gets_its_own_token() {
+    let Some(c) = cluster("a_webhdfs_filesystem_in_file_systems_gets_its_own_token") else {
+        return;
+    };
+    let webhdfs = webhdfs_of(&c);
+    let target = format!(
+        "/user/{}/krb-webhdfs-{}.txt",
+        c.test_user,
+        std::process::id()
     );
-    let _ = fs.client().delete(&target, false).await;
+    write_through_extra_filesystem(
+        &c,
+        &driver(&c),
+        &webhdfs,
+        &webhdfs,
+        &target,
+        "written over webhdfs",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,15 +253,7 @@ async fn a_viewfs_filesystem_gets_the_tokens_of_its_mount_targets() {
     let Some(c) = cluster("a_viewfs_filesystem_gets_the_tokens_of_its_mount_targets") else {
         return;
     };
-    let pid = std::process::id();
-    let port = config(&c)
-        .get("dfs.namenode.http-address")
-        .expect("dfs.namenode.http-address")
-        .rsplit(':')
-        .next()
-        .expect("a port")
-        .to_string();
-    let webhdfs = format!("webhdfs://localhost:{port}");
+    let webhdfs = webhdfs_of(&c);
     // The driver's configuration: the cluster's, plus a mount table `cluster` whose one link
     // goes to the NameNode over WebHDFS. Only the view names that filesystem.
     let dir = tempfile::tempdir().expect("tempdir");
@@ -255,48 +272,21 @@ async fn a_viewfs_filesystem_gets_the_tokens_of_its_mount_targets() {
     let d = YarnDriver::new(Ok(view_config), &c.test_user)
         .with_credentials(Credentials::generate().expect("credentials"))
         .with_am_binary(PathBuf::from(env!("CARGO_BIN_EXE_skein")));
-
-    let classpath_file = c
-        .container_lib
-        .parent()
-        .expect("the cluster build folder")
-        .join("classpath.txt");
-    let classpath = std::fs::read_to_string(&classpath_file)
-        .unwrap_or_else(|e| panic!("{}: {e}", classpath_file.display()));
-    let target = format!("/user/{}/krb-viewfs-{pid}.txt", c.test_user);
-    let yaml = format!(
-        "name: krb-viewfs-{pid}\nfile_systems: [viewfs://cluster/]\nmaster:\n  resources:\n    \
-         memory: 256\n    vcores: 1\nservices:\n  writer:\n    resources:\n      memory: 384\n      \
-         vcores: 1\n    script: {writer:?}\n",
-        // The container writes to the mount target itself: its own configuration has no view.
-        writer = fs_put_script(
-            &c,
-            "written to a mount target",
-            &format!("{webhdfs}{target}"),
-            classpath.trim()
-        ),
+    // The container writes to the mount target itself: its own configuration has no view.
+    let target = format!(
+        "/user/{}/krb-viewfs-{}.txt",
+        c.test_user,
+        std::process::id()
     );
-    let id = d
-        .submit(Request::new(spec(&yaml)))
-        .await
-        .expect("submit with a viewfs filesystem")
-        .into_inner()
-        .id;
-    let report = wait_finished(&d, &id, Duration::from_secs(120)).await;
-    assert_eq!(
-        report.final_status,
-        FinalStatus::Succeeded as i32,
-        "{id}: the container could not write to the mount target {webhdfs} on its tokens: \
-         {report:?}"
-    );
-    let fs = Hdfs::connect(&config(&c), &c.test_user).expect("hdfs");
-    let mut reader = fs.client().read(&target).await.expect("the writer's file");
-    let bytes = reader.read_bytes(reader.file_length()).await.expect("read");
-    assert_eq!(
-        String::from_utf8_lossy(&bytes).trim(),
-        "written to a mount target"
-    );
-    let _ = fs.client().delete(&target, false).await;
+    write_through_extra_filesystem(
+        &c,
+        &d,
+        "viewfs://cluster/",
+        &webhdfs,
+        &target,
+        "written to a mount target",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
