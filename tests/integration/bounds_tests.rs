@@ -3,8 +3,10 @@
 //! large scale within it leaves the AM answering.
 
 use serde_json::json;
-use skein_hadoop::yarn::{ApplicationState, FinalStatus};
+use skein::proto::app_master_client::AppMasterClient;
+use skein_hadoop::yarn::{ApplicationState, FinalStatus, ResourceManager};
 use std::time::Duration;
+use tonic::transport::Channel;
 
 use skein::proto::{self, container::State};
 
@@ -62,14 +64,7 @@ async fn a_scale_to_100000_is_refused_the_application_keeps_running_and_its_cont
     assert_eq!(first.state, State::Running as i32);
     assert_eq!(first.yarn_container_id, before[0].yarn_container_id);
 
-    am.shutdown(shutdown_request(
-        proto::final_status::Type::Succeeded,
-        "done",
-    ))
-    .await
-    .expect("shutdown");
-    let report = wait_until_finished(&rm, &id, LONG).await;
-    assert_eq!(report.final_status, FinalStatus::Succeeded, "{report:?}");
+    shut_down_succeeded(&rm, &mut am, &id).await;
 }
 
 #[tokio::test]
@@ -104,12 +99,17 @@ async fn a_large_scale_within_the_limit_leaves_the_application_master_answering(
         .expect("scale down")
         .into_inner();
     assert_eq!(down.containers.len(), 1_999);
+    shut_down_succeeded(&rm, &mut am, &id).await;
+}
+
+/// Shuts the application down SUCCEEDED through its AM and waits until YARN reports it so.
+async fn shut_down_succeeded(rm: &ResourceManager, am: &mut AppMasterClient<Channel>, id: &str) {
     am.shutdown(shutdown_request(
         proto::final_status::Type::Succeeded,
         "done",
     ))
     .await
     .expect("shutdown");
-    let report = wait_until_finished(&rm, &id, LONG).await;
+    let report = wait_until_finished(rm, id, LONG).await;
     assert_eq!(report.final_status, FinalStatus::Succeeded, "{report:?}");
 }

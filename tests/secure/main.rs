@@ -474,6 +474,38 @@ fn skein_command(
     command
 }
 
+/// `skein driver start --principal P --keytab K --log LOG` with `krb5_conf`: the command's
+/// output and the driver's log as it stands once the command returned.
+fn start_with_keytab(
+    c: &Cluster,
+    krb5_conf: &Path,
+    config_dir: &Path,
+    ccache: &str,
+    principal: &str,
+    keytab: &Path,
+    log: &Path,
+) -> (Output, String) {
+    let (keytab, log_arg) = (keytab.display().to_string(), log.display().to_string());
+    let started = skein_with_krb5_conf(
+        c,
+        krb5_conf,
+        config_dir,
+        ccache,
+        &[
+            "driver",
+            "start",
+            "--principal",
+            principal,
+            "--keytab",
+            &keytab,
+            "--log",
+            &log_arg,
+        ],
+    );
+    let logged = std::fs::read_to_string(log).unwrap_or_default();
+    (started, logged)
+}
+
 fn text(output: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -493,22 +525,14 @@ fn the_driver_logs_in_with_principal_and_keytab() {
     // No ticket anywhere but what the keytab gives.
     let ccache = format!("FILE:{}", dir.path().join("no-ticket").display());
     let log = dir.path().join("driver.log");
-    let keytab = c.test_keytab.display().to_string();
-    let log_arg = log.display().to_string();
-    let started = skein(
+    let (started, _) = start_with_keytab(
         &c,
+        &c.krb5_conf,
         &config_dir,
         &ccache,
-        &[
-            "driver",
-            "start",
-            "--principal",
-            &c.test_principal,
-            "--keytab",
-            &keytab,
-            "--log",
-            &log_arg,
-        ],
+        &c.test_principal,
+        &c.test_keytab,
+        &log,
     );
     let result = std::panic::catch_unwind(|| {
         assert!(started.status.success(), "driver start: {}", text(&started));
@@ -621,25 +645,17 @@ fn a_wrong_keytab_fails_the_driver_start() {
     let config_dir = dir.path().join("skein");
     let ccache = format!("FILE:{}", dir.path().join("no-ticket").display());
     let log = dir.path().join("driver.log");
-    let keytab = c.test_keytab.display().to_string();
-    let log_arg = log.display().to_string();
-    let started = skein(
+    let (started, logged) = start_with_keytab(
         &c,
+        &c.krb5_conf,
         &config_dir,
         &ccache,
-        &[
-            "driver",
-            "start",
-            "--principal",
-            "nobody@EXAMPLE.COM",
-            "--keytab",
-            &keytab,
-            "--log",
-            &log_arg,
-        ],
+        "nobody@EXAMPLE.COM",
+        &c.test_keytab,
+        &log,
     );
-    let logged = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = skein(&c, &config_dir, &ccache, &["driver", "stop", "--force"]);
+    let keytab = c.test_keytab.display().to_string();
     assert!(!started.status.success(), "{}", text(&started));
     assert!(
         logged.contains("nobody@EXAMPLE.COM") && logged.contains(&keytab),
@@ -1002,28 +1018,16 @@ fn a_kdc_that_does_not_answer_is_named() {
     // A keytab login cannot get its ticket: the start fails, and says why.
     let config_dir = dir.path().join("keytab");
     let log = dir.path().join("driver.log");
-    let (keytab, log_arg) = (
-        c.test_keytab.display().to_string(),
-        log.display().to_string(),
-    );
     let no_ticket = format!("FILE:{}", dir.path().join("no-ticket").display());
-    let started = skein_with_krb5_conf(
+    let (started, logged) = start_with_keytab(
         &c,
         &dead,
         &config_dir,
         &no_ticket,
-        &[
-            "driver",
-            "start",
-            "--principal",
-            &c.test_principal,
-            "--keytab",
-            &keytab,
-            "--log",
-            &log_arg,
-        ],
+        &c.test_principal,
+        &c.test_keytab,
+        &log,
     );
-    let logged = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = skein(&c, &config_dir, &no_ticket, &["driver", "stop", "--force"]);
     assert!(!started.status.success(), "{}", text(&started));
     assert!(
