@@ -552,7 +552,7 @@ fn decode_webhdfs_answer(url: &str, body: &[u8]) -> Result<Token, DelegationErro
     })
 }
 
-fn remote_error(url: &str, status: StatusCode, body: &[u8]) -> DelegationError {
+pub(crate) fn remote_error(url: &str, status: StatusCode, body: &[u8]) -> DelegationError {
     #[derive(serde::Deserialize)]
     struct Envelope {
         #[serde(rename = "RemoteException")]
@@ -582,7 +582,7 @@ fn remote_error(url: &str, status: StatusCode, body: &[u8]) -> DelegationError {
     }
 }
 
-fn remote_is_standby(error: &DelegationError) -> bool {
+pub(crate) fn remote_is_standby(error: &DelegationError) -> bool {
     matches!(error, DelegationError::Remote { exception, .. } if exception == "StandbyException")
 }
 
