@@ -144,9 +144,7 @@ impl AppMaster for TestAm {
         unimplemented()
     }
     type WatchDelegationTokensStream = std::pin::Pin<
-        Box<
-            dyn tokio_stream::Stream<Item = Result<skein::proto::DelegationTokens, Status>> + Send,
-        >,
+        Box<dyn tokio_stream::Stream<Item = Result<skein::proto::DelegationTokens, Status>> + Send>,
     >;
     async fn watch_delegation_tokens(
         &self,
