@@ -160,11 +160,16 @@ async fn a_two_service_application_runs_on_delegation_tokens() {
     let _ = fs.client().delete(&target, false).await;
 
     // The AM removed the staging folder with its tokens (hdfs-native, no Kerberos ticket).
-    let staging = fs.staging_dir(&id);
+    assert_staging_removed(&fs, &id).await;
+}
+
+/// Waits (at most 20 s) until the staging folder of `id` is gone: its AM removes it at the end.
+async fn assert_staging_removed(fs: &Hdfs, id: &str) {
+    let staging = fs.staging_dir(id);
     let start = Instant::now();
     while fs.client().get_file_info(&staging).await.is_ok() {
         assert!(
-            start.elapsed() < Duration::from_secs(15),
+            start.elapsed() < Duration::from_secs(20),
             "the AM did not remove {staging}"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;

@@ -181,6 +181,12 @@ async fn tokens_renewed_from_a_keytab_outlive_their_maximum_lifetime() {
     let root = format!("/user/{}/tokens-{pid}", c.test_user);
     let (renewed_dir, plain_dir) = (format!("{root}/renewed"), format!("{root}/plain"));
     let keytab = c.test_keytab.display().to_string();
+    for dir in [&renewed_dir, &plain_dir] {
+        fs.client()
+            .mkdirs(dir, 0o755, true)
+            .await
+            .expect("the writers' folders");
+    }
 
     // The same writer twice: with the application's keytab, and without.
     let started = Instant::now();
@@ -339,15 +345,7 @@ async fn tokens_renewed_from_a_keytab_outlive_their_maximum_lifetime() {
         FinalStatus::Succeeded as i32,
         "{report:?}"
     );
-    let staging = fs.staging_dir(&renewed);
-    let gone = Instant::now();
-    while fs.client().get_file_info(&staging).await.is_ok() {
-        assert!(
-            gone.elapsed() < Duration::from_secs(20),
-            "the AM did not remove {staging} past the maximum lifetime"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    super::assert_staging_removed(&fs, &renewed).await;
     let _ = d
         .kill(Request::new(proto::KillRequest {
             id: plain,

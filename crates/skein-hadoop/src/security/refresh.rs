@@ -21,10 +21,11 @@ use std::path::Path;
 use reqwest::Method;
 
 use super::credentials::{Credentials, CredentialsError, StorageFormat};
-use super::delegation::{DelegationError, hdfs_token_services, submission_credentials};
-use super::spnego::SendError;
+use super::delegation::{
+    DelegationError, hdfs_token_services, namenode_call, submission_credentials,
+};
 use super::token::{HDFS_DELEGATION_KIND, RM_DELEGATION_KIND, Token};
-use super::{Auth, SecurityMode};
+use super::Auth;
 use crate::conf::HadoopConfig;
 use crate::yarn::ResourceManager;
 
@@ -100,63 +101,17 @@ pub async fn renew_hdfs_token(
     struct Answer {
         long: i64,
     }
-    crate::ensure_crypto_provider();
-    let unreachable = |last_error: String| DelegationError::Unreachable {
-        urls: urls.join(", "),
-        last_error,
-    };
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .no_proxy()
-        .build()
-        .map_err(|e| unreachable(e.to_string()))?;
     let encoded = token.encode_to_url_string();
-    let mut last_error = String::from("no NameNode web address");
-    for base in urls {
-        let url = format!("{}/webhdfs/v1/", base.trim_end_matches('/'));
-        let mut query = vec![("op", "RENEWDELEGATIONTOKEN"), ("token", encoded.as_str())];
-        if auth.mode() == SecurityMode::Simple {
-            query.push(("user.name", user));
-        }
-        let request = match http.request(Method::PUT, &url).query(&query).build() {
-            Ok(r) => r,
-            Err(e) => {
-                last_error = format!("{url}: {e}");
-                continue;
-            }
-        };
-        let response = match auth.send(&http, request).await {
-            Ok(r) => r,
-            Err(SendError::Http(e)) => {
-                last_error = format!("{url}: {e}");
-                continue;
-            }
-            Err(SendError::Kerberos(e)) => return Err(e.into()),
-        };
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
-        if status.is_success() {
-            let answer: Answer =
-                serde_json::from_slice(&body).map_err(|e| DelegationError::Decode {
-                    url: url.clone(),
-                    message: format!(
-                        "{e}; body starts with {:?}",
-                        String::from_utf8_lossy(&body[..body.len().min(200)])
-                    ),
-                })?;
-            return Ok(answer.long);
-        }
-        let remote = super::delegation::remote_error(&url, status, &body);
-        if super::delegation::remote_is_standby(&remote) {
-            last_error = remote.to_string();
-            continue;
-        }
-        return Err(remote);
-    }
-    Err(unreachable(last_error))
+    let query = [("op", "RENEWDELEGATIONTOKEN"), ("token", encoded.as_str())];
+    let (url, body) = namenode_call(urls, auth, user, Method::PUT, &query).await?;
+    let answer: Answer = serde_json::from_slice(&body).map_err(|e| DelegationError::Decode {
+        url,
+        message: format!(
+            "{e}; body starts with {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        ),
+    })?;
+    Ok(answer.long)
 }
 
 /// `POST /ws/v1/cluster/delegation-token/expiration` with the token in the
