@@ -226,9 +226,15 @@ fn application_records(reports: &[proto::ApplicationReport]) -> Records {
 }
 
 /// The delegation tokens of a running application, from its ApplicationMaster; `None` when it
-/// does not run, has no tokens (clusters without Kerberos), or cannot be asked.
+/// does not run, has no tokens (clusters without Kerberos), or cannot be asked (within 5 s).
+/// Asked only when this machine's Hadoop configuration says Kerberos: elsewhere there are no
+/// tokens, and a status should not wait on an AM it may not reach.
 async fn token_status(report: &proto::ApplicationReport) -> Option<proto::TokenStatus> {
     if report.state() != proto::application_state::Type::Running || report.port <= 0 {
+        return None;
+    }
+    let kerberos = skein_hadoop::conf::HadoopConfig::load().is_ok_and(|c| c.security_enabled());
+    if !kerberos {
         return None;
     }
     let address = format!("{}:{}", report.host, report.port);
@@ -242,7 +248,7 @@ async fn token_status(report: &proto::ApplicationReport) -> Option<proto::TokenS
             .ok()
             .map(tonic::Response::into_inner)
     };
-    let status = tokio::time::timeout(std::time::Duration::from_secs(10), ask)
+    let status = tokio::time::timeout(std::time::Duration::from_secs(5), ask)
         .await
         .ok()
         .flatten()?;
