@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use crate::am::driver_script::{self, MasterScript};
 use crate::am::grpc::{self, AppMasterService};
 use crate::am::master::{AmConfig, AmError, ApplicationMaster, effective_max_attempts};
+use crate::am::tokens;
 use crate::am::ui::{self, AccessPolicy, Proxies, UiConfig, WebUi};
 use crate::security::Credentials;
 use skein_core::services::FinalStatus;
@@ -109,6 +110,7 @@ pub(crate) async fn run_in_container(working_dir: &Path) -> Result<Outcome, Cont
 
     let master = ApplicationMaster::launch(config.clone()).await?;
     let am = master.handle();
+    watch_tokens(&am, &config, hadoop.as_ref(), working_dir);
     let pages = Arc::new(Mutex::new(Proxies::default()));
     let web_ui = WebUi::new(am.clone(), pages.clone(), ui_config)?;
     let (web_stop_tx, web_stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -184,6 +186,55 @@ pub(crate) async fn run_in_container(working_dir: &Path) -> Result<Outcome, Cont
         remove_staging_dir(hadoop.as_ref(), &config).await;
     }
     Ok(result?)
+}
+
+/// Starts following the application's delegation tokens (the container's token file): with a
+/// `kerberos_principal` on a Kerberos cluster, renewed from its keytab; without, watched for
+/// their maximum lifetime.
+fn watch_tokens(
+    am: &crate::am::AppMaster,
+    config: &AmConfig,
+    hadoop: Option<&HadoopConfig>,
+    working_dir: &Path,
+) {
+    let Some(token_file) = std::env::var_os("HADOOP_TOKEN_FILE_LOCATION")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+    else {
+        return;
+    };
+    let Some(file) = tokens::read_token_file(&token_file) else {
+        return;
+    };
+    am.tokens().start_from(&file);
+    let kerberos = hadoop.filter(|h| h.security_enabled());
+    match (&config.spec.kerberos_principal, kerberos) {
+        (Some(principal), Some(hadoop)) => {
+            tracing::info!(
+                "Renewing the application's delegation tokens as {} (at {}% of their lifetime)",
+                principal.principal_name,
+                principal.token_refresh_percent
+            );
+            let refresher = tokens::Refresher {
+                config: hadoop.clone(),
+                principal: principal.principal_name.clone(),
+                keytab: working_dir.join(skein_core::launch::KEYTAB_FILE),
+                cache_dir: working_dir.join(".skein-krb5"),
+                file_systems: config.spec.file_systems.clone(),
+                percent: principal.token_refresh_percent,
+                token_file,
+                file,
+            };
+            tokio::spawn(tokens::keep_fresh(am.tokens().clone(), refresher));
+        }
+        (Some(_), None) => tracing::warn!(
+            "the spec names a kerberos_principal, but the cluster does not use Kerberos: there \
+             are no delegation tokens to renew"
+        ),
+        (None, _) => {
+            tokio::spawn(tokens::watch_max_lifetime(am.tokens().clone()));
+        }
+    }
 }
 
 /// What the web UI knows from the container's environment and the cluster's configuration.

@@ -245,7 +245,40 @@ impl app_master_server::AppMaster for AppMasterService {
             proxy: self.proxies().list(),
         }))
     }
+
+    async fn get_token_status(
+        &self,
+        _request: Request<proto::TokenStatusRequest>,
+    ) -> Result<Response<proto::TokenStatus>, Status> {
+        Ok(Response::new(self.am.tokens().status()))
+    }
+
+    type WatchDelegationTokensStream = TokenStream;
+
+    async fn watch_delegation_tokens(
+        &self,
+        _request: Request<proto::TokenStatusRequest>,
+    ) -> Result<Response<Self::WatchDelegationTokensStream>, Status> {
+        use futures_util::StreamExt;
+        let updates = tokio_stream::wrappers::WatchStream::new(self.am.tokens().subscribe()).map(
+            |snapshot| {
+                Ok(proto::DelegationTokens {
+                    token_storage: snapshot.storage.as_ref().clone(),
+                    status: Some(snapshot.status),
+                })
+            },
+        );
+        // Ends with the application, so the server's graceful stop does not wait for it.
+        let am = self.am.clone();
+        let stream = updates.take_until(Box::pin(async move { am.decided().await }));
+        Ok(Response::new(Box::pin(stream)))
+    }
 }
+
+/// The `WatchDelegationTokens` stream.
+pub(crate) type TokenStream = std::pin::Pin<
+    Box<dyn tokio_stream::Stream<Item = Result<proto::DelegationTokens, Status>> + Send>,
+>;
 
 /// Serves `service` on `listener` over mutual TLS with the application's `credentials` until
 /// `stop` completes, then stops gracefully (open `Watch` streams must already have ended, see

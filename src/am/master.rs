@@ -15,6 +15,7 @@ use prost::Message;
 use tokio::sync::Notify;
 
 use crate::am::shim::{self, ShimConfig, ShimError, ShimEvents, ShimMessage, ShimSender};
+use crate::am::tokens::Tokens;
 use crate::am::watch::KvService;
 use crate::proto;
 use skein_core::kv::{ContainerDirectory, OwnerState};
@@ -199,6 +200,8 @@ struct Core {
     registered: tokio::sync::watch::Sender<bool>,
     /// Becomes true once the outcome is decided.
     decided: tokio::sync::watch::Sender<bool>,
+    /// The application's delegation tokens.
+    tokens: Tokens,
 }
 
 struct DispatchState {
@@ -248,6 +251,11 @@ impl AppMaster {
         lock(&self.core.services)
             .containers(&[], &ContainerState::ALL)
             .unwrap_or_default()
+    }
+
+    /// The application's delegation tokens.
+    pub fn tokens(&self) -> &Tokens {
+        &self.core.tokens
     }
 
     /// The key-value store (`GetRange`, `PutKey`, `DeleteRange`, `Transaction`, `Watch`).
@@ -495,6 +503,7 @@ impl ApplicationMaster {
             started_ms: now_ms(),
             registered: tokio::sync::watch::Sender::new(false),
             decided: tokio::sync::watch::Sender::new(false),
+            tokens: Tokens::default(),
         };
         Ok(ApplicationMaster {
             am: AppMaster {

@@ -9,6 +9,8 @@
 //!   ask the service state machine (`skein_core::services`) through its container directory.
 //! * [`grpc`]: the `skein.AppMaster` gRPC service over all of the above; `status` maps the
 //!   core's errors to Skein's gRPC codes and messages.
+//! * [`tokens`]: the application's delegation tokens: their status, and with a
+//!   `kerberos_principal` new ones before the current ones expire.
 //! * [`driver_script`]: the master script ("application driver").
 //! * [`ui`]: the web UI behind the YARN web proxy (overview, key-value store, proxied pages).
 //! * [`container`]: the AM as YARN runs it (`skein application-master`): gRPC and web servers,
@@ -21,6 +23,7 @@ mod kv_wire;
 pub mod master;
 pub mod shim;
 mod status;
+pub mod tokens;
 pub mod ui;
 pub mod watch;
 

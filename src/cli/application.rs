@@ -225,6 +225,96 @@ fn application_records(reports: &[proto::ApplicationReport]) -> Records {
     records
 }
 
+/// The delegation tokens of a running application, from its ApplicationMaster; `None` when it
+/// does not run, has no tokens (clusters without Kerberos), or cannot be asked (within 5 s).
+/// Asked only when this machine's Hadoop configuration says Kerberos: elsewhere there are no
+/// tokens, and a status should not wait on an AM it may not reach.
+async fn token_status(report: &proto::ApplicationReport) -> Option<proto::TokenStatus> {
+    if report.state() != proto::application_state::Type::Running || report.port <= 0 {
+        return None;
+    }
+    let kerberos = skein_hadoop::conf::HadoopConfig::load().is_ok_and(|c| c.security_enabled());
+    if !kerberos {
+        return None;
+    }
+    let address = format!("{}:{}", report.host, report.port);
+    let ask = async {
+        let credentials = super::default_credentials().ok()?;
+        let mut am = crate::client::connect_app_master(&address, &credentials)
+            .await
+            .ok()?;
+        am.get_token_status(proto::TokenStatusRequest {})
+            .await
+            .ok()
+            .map(tonic::Response::into_inner)
+    };
+    let status = tokio::time::timeout(std::time::Duration::from_secs(5), ask)
+        .await
+        .ok()
+        .flatten()?;
+    (!status.tokens.is_empty()).then_some(status)
+}
+
+fn token_time(ms: i64) -> String {
+    if ms > 0 {
+        crate::am::tokens::utc(ms)
+    } else {
+        "-".into()
+    }
+}
+
+/// The tokens as a table after the application's, with a line on their renewal.
+fn token_table(status: &proto::TokenStatus) -> String {
+    let mut records = Records::new(&["TOKEN", "SERVICE", "RENEWER", "EXPIRES", "MAX_LIFETIME"]);
+    for t in &status.tokens {
+        records.push(vec![
+            Value::from(t.kind.clone()),
+            Value::from(t.service.clone()),
+            Value::from(t.renewer.clone()),
+            Value::from(token_time(t.expiry_date)),
+            Value::from(token_time(t.max_date)),
+        ]);
+    }
+    let mut text = records.render(Format::Table);
+    if status.principal.is_empty() {
+        text.push_str(
+            "Tokens are not renewed past their maximum lifetime: the spec has no \
+             kerberos_principal.\n",
+        );
+    } else {
+        text.push_str(&format!(
+            "Renewed as {}: {} refreshes, last {}, next {}.\n",
+            status.principal,
+            status.refreshes,
+            token_time(status.last_refresh),
+            token_time(status.next_refresh)
+        ));
+    }
+    if !status.last_error.is_empty() {
+        text.push_str(&format!("Last refresh failed: {}\n", status.last_error));
+    }
+    text
+}
+
+/// The tokens for `--output json|yaml`.
+fn token_document(status: &proto::TokenStatus) -> Value {
+    serde_json::json!({
+        "principal": status.principal,
+        "refreshes": status.refreshes,
+        "last_refresh": token_time(status.last_refresh),
+        "next_refresh": token_time(status.next_refresh),
+        "last_error": status.last_error,
+        "tokens": status.tokens.iter().map(|t| serde_json::json!({
+            "kind": t.kind,
+            "service": t.service,
+            "renewer": t.renewer,
+            "issued": token_time(t.issue_date),
+            "expires": token_time(t.expiry_date),
+            "max_lifetime": token_time(t.max_date),
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// Runs a `skein application` command.
 pub fn run(command: ApplicationCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -236,7 +326,21 @@ pub fn run(command: ApplicationCommand) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(rpc)?
                 .into_inner();
-            print!("{}", application_records(&[report]).render(output));
+            let tokens = token_status(&report).await;
+            let records = application_records(&[report]);
+            match (output, tokens) {
+                (_, None) => print!("{}", records.render(output)),
+                (Format::Table, Some(tokens)) => {
+                    print!("{}\n{}", records.render(output), token_table(&tokens));
+                }
+                (_, Some(tokens)) => {
+                    let mut objects = records.objects();
+                    if let Some(object) = objects.first_mut() {
+                        object.insert("delegation_tokens".into(), token_document(&tokens));
+                    }
+                    print!("{}", output::render_values(&objects, output));
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }),
         ApplicationCommand::Kill { app_id, user } => with_driver(|mut d| async move {

@@ -44,6 +44,32 @@ pub fn run() -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `skein token-agent` (hidden): [`crate::client::token_agent`] for this container, logging to
+/// stderr (which the container's command redirects to `<LOG_DIR>/skein-token-agent.log`).
+pub fn token_agent() -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .with_context(|| format!("{name} is not set: the token agent runs in a container"))
+    };
+    let address = var("SKEIN_APPMASTER_ADDRESS")?;
+    let token_file = std::path::PathBuf::from(var("HADOOP_TOKEN_FILE_LOCATION")?);
+    let credentials = super::default_credentials()?;
+    super::runtime()?.block_on(crate::client::token_agent::run(
+        address,
+        credentials,
+        token_file,
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn fatal(diagnostic: &str) -> ExitCode {
     tracing::error!("{diagnostic}");
     if let Some(dir) = std::env::var("LOG_DIRS")

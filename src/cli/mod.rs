@@ -56,6 +56,10 @@ pub enum Command {
     /// Run the ApplicationMaster (in the AM container, started by YARN)
     #[command(hide = true)]
     ApplicationMaster,
+    /// Keep this container's token file up to date (beside a service's script, for
+    /// applications with a kerberos_principal)
+    #[command(hide = true)]
+    TokenAgent,
 }
 
 /// Parses the process arguments, runs the command and returns the exit status.
@@ -71,6 +75,7 @@ pub fn run() -> ExitCode {
         Command::Container(command) => container::run(command),
         Command::Kv(command) => kv::run(command),
         Command::ApplicationMaster => appmaster::run(),
+        Command::TokenAgent => appmaster::token_agent(),
     };
     match result {
         Ok(code) => code,

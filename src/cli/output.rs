@@ -18,6 +18,19 @@ pub enum Format {
     Yaml,
 }
 
+/// `objects` as `--output json|yaml` prints records (a table has no place for nested values:
+/// JSON then).
+pub(crate) fn render_values(objects: &[Map<String, Value>], format: Format) -> String {
+    match format {
+        Format::Yaml => serde_saphyr::to_string(&objects).unwrap_or_default(),
+        Format::Json | Format::Table => {
+            let mut text = serde_json::to_string_pretty(&objects).unwrap_or_else(|_| "[]".into());
+            text.push('\n');
+            text
+        }
+    }
+}
+
 /// Records with their columns in display order.
 pub(crate) struct Records {
     columns: Vec<&'static str>,
@@ -42,17 +55,12 @@ impl Records {
     pub(crate) fn render(&self, format: Format) -> String {
         match format {
             Format::Table => self.table(),
-            Format::Json => {
-                let mut text =
-                    serde_json::to_string_pretty(&self.objects()).unwrap_or_else(|_| "[]".into());
-                text.push('\n');
-                text
-            }
-            Format::Yaml => serde_saphyr::to_string(&self.objects()).unwrap_or_default(),
+            Format::Json | Format::Yaml => render_values(&self.objects(), format),
         }
     }
 
-    fn objects(&self) -> Vec<Map<String, Value>> {
+    /// The rows as objects keyed by lower-case column names (what JSON and YAML print).
+    pub(crate) fn objects(&self) -> Vec<Map<String, Value>> {
         self.rows
             .iter()
             .map(|row| {

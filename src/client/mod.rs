@@ -20,6 +20,7 @@
 //! ```
 
 pub mod discovery;
+pub mod token_agent;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -15,6 +15,7 @@ pub mod control;
 pub mod daemon;
 pub mod error;
 pub(crate) mod jvm_compat;
+pub mod keytab;
 pub mod launch;
 pub mod logging;
 pub mod reports;

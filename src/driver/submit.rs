@@ -24,6 +24,9 @@ use skein_hadoop::yarn::{
     ResourceType, SubmissionContext, Tags, YarnError,
 };
 
+/// The mode of a staged keytab: readable by its owner alone.
+const KEYTAB_MODE: u32 = 0o400;
+
 /// The command that starts the ApplicationMaster in its container.
 ///
 /// `bash` stays the container's main process around `skein application-master`: should the Rust
@@ -171,6 +174,10 @@ pub enum SubmitError {
         /// Why.
         source: Box<skein_hadoop::security::delegation::DelegationError>,
     },
+    /// The spec's `kerberos_principal` cannot be used (keytab unreadable, principal not in it,
+    /// KDC login refused).
+    #[error(transparent)]
+    Keytab(#[from] super::keytab::KeytabError),
     /// The driver was started without a key pair to give applications.
     #[error("the driver has no credentials to give the application")]
     NoCredentials,
@@ -182,7 +189,9 @@ impl SubmitError {
     pub fn is_invalid_argument(&self) -> bool {
         matches!(
             self,
-            SubmitError::UndefinedResource(_) | SubmitError::NoResourceTypes(_)
+            SubmitError::UndefinedResource(_)
+                | SubmitError::NoResourceTypes(_)
+                | SubmitError::Keytab(_)
         )
     }
 }
@@ -303,7 +312,18 @@ impl Submitter<'_> {
     ///
     /// # Errors
     /// A [`SubmitError`], after removing whatever was staged.
-    pub async fn submit(&self, spec: ApplicationSpec) -> Result<String, SubmitError> {
+    pub async fn submit(&self, mut spec: ApplicationSpec) -> Result<String, SubmitError> {
+        let keytab = if !self.config.security_enabled() {
+            if spec.kerberos_principal.take().is_some() {
+                tracing::warn!(
+                    "ignoring the spec's kerberos_principal: the cluster does not use Kerberos"
+                );
+            }
+            None
+        } else {
+            // Before anything is asked of YARN or staged.
+            super::keytab::check(&spec, self.hdfs, |source| self.on_default_fs(source)).await?
+        };
         let app = self
             .rm
             .new_application()
@@ -312,7 +332,7 @@ impl Submitter<'_> {
         check_fits(&spec, app.maximum_resource_capability)?;
         check_resource_types(&spec, app.resource_types.as_deref())?;
         let id = app.application_id;
-        match self.stage_and_submit(&id, spec).await {
+        match self.stage_and_submit(&id, spec, keytab).await {
             Ok(()) => Ok(id),
             Err(error) => {
                 if let Err(e) = self.hdfs.remove_staging_dir(&id).await {
@@ -334,6 +354,7 @@ impl Submitter<'_> {
         &self,
         id: &str,
         mut spec: ApplicationSpec,
+        keytab: Option<super::keytab::Keytab>,
     ) -> Result<(), SubmitError> {
         let dir = self.hdfs.staging_dir(id);
         self.hdfs
@@ -366,6 +387,13 @@ impl Submitter<'_> {
         let mut uploads: BTreeMap<String, File> = BTreeMap::new();
         let lang = std::env::var("LANG").ok().filter(|l| !l.is_empty());
 
+        let keytab = match keytab {
+            Some(keytab) => Some(self.stage_keytab(id, keytab).await?),
+            None => None,
+        };
+        // With a keytab the AM renews the tokens, and a token agent beside each service's
+        // script brings them into its container.
+        let token_agent = keytab.is_some();
         for (name, service) in spec.services.iter_mut() {
             for file in service.files.values_mut() {
                 self.stage_user_file(id, file, &mut uploads).await?;
@@ -376,7 +404,12 @@ impl Submitter<'_> {
             service.files.insert(".skein.sh".into(), script);
             service.files.insert(".skein.crt".into(), cert.clone());
             service.files.insert(".skein.pem".into(), key.clone());
-            service.script = format!("bash .skein.sh ><LOG_DIR>/{name}.log 2>&1");
+            if token_agent {
+                service
+                    .files
+                    .insert(skein_core::launch::AGENT_FILE.into(), binary.file.clone());
+            }
+            service.script = skein_core::launch::service_command(name, token_agent);
             if let Some(lang) = &lang {
                 service
                     .env
@@ -391,6 +424,12 @@ impl Submitter<'_> {
         }
         master.files.insert("skein".into(), binary.file);
         master.files.insert(".skein.jar".into(), jar.file);
+        if let (Some(keytab), Some(principal)) = (keytab, spec.kerberos_principal.as_mut()) {
+            master
+                .files
+                .insert(skein_core::launch::KEYTAB_FILE.into(), keytab.clone());
+            principal.keytab = keytab;
+        }
         master.security = Some(Security {
             cert: Secret::File(cert.clone()),
             key: Secret::File(key.clone()),
@@ -443,6 +482,37 @@ impl Submitter<'_> {
             "delegation tokens for the application"
         );
         Ok(Some(credentials.to_rest()))
+    }
+
+    /// The application's keytab, checked already: a local one staged readable by its owner
+    /// alone (0400), one on HDFS described in place.
+    async fn stage_keytab(
+        &self,
+        id: &str,
+        keytab: super::keytab::Keytab,
+    ) -> Result<File, SubmitError> {
+        use super::keytab::Keytab;
+        let file = match keytab {
+            Keytab::Local(bytes) => {
+                let path = format!(
+                    "{}/{}",
+                    self.hdfs.staging_dir(id),
+                    skein_core::launch::KEYTAB_FILE
+                );
+                self.hdfs
+                    .write_file(&path, Bytes::from(bytes), KEYTAB_MODE)
+                    .await?
+            }
+            Keytab::OnHdfs { path } => {
+                self.hdfs
+                    .describe(&path, skein_core::spec::FileType::File)
+                    .await?
+            }
+        };
+        Ok(File {
+            visibility: skein_core::spec::Visibility::Application,
+            ..file
+        })
     }
 
     /// The application's key pair, staged as `.skein.crt` / `.skein.pem`: the spec's own, or

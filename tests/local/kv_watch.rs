@@ -137,6 +137,21 @@ impl AppMaster for TestAm {
     ) -> Result<Response<GetProxiesResponse>, Status> {
         unimplemented()
     }
+    async fn get_token_status(
+        &self,
+        _: Request<skein::proto::TokenStatusRequest>,
+    ) -> Result<Response<skein::proto::TokenStatus>, Status> {
+        unimplemented()
+    }
+    type WatchDelegationTokensStream = std::pin::Pin<
+        Box<dyn tokio_stream::Stream<Item = Result<skein::proto::DelegationTokens, Status>> + Send>,
+    >;
+    async fn watch_delegation_tokens(
+        &self,
+        _: Request<skein::proto::TokenStatusRequest>,
+    ) -> Result<Response<Self::WatchDelegationTokensStream>, Status> {
+        unimplemented()
+    }
 }
 
 struct Harness {

@@ -29,6 +29,8 @@ use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::Hdfs;
 use tonic::Request;
 
+mod tokens;
+
 /// What `cluster.json` of a secure test cluster says (the fields used here).
 #[derive(Debug, Clone, Deserialize)]
 struct Cluster {
@@ -38,6 +40,10 @@ struct Cluster {
     test_user: String,
     test_principal: String,
     test_keytab: PathBuf,
+    work_dir: PathBuf,
+    /// The delegation tokens' maximum lifetime (0 when the cluster does not say).
+    #[serde(default)]
+    token_max_lifetime_ms: u64,
 }
 
 /// The secure cluster, or `None` (and a printed reason) when the tests are not asked for.
@@ -154,11 +160,16 @@ async fn a_two_service_application_runs_on_delegation_tokens() {
     let _ = fs.client().delete(&target, false).await;
 
     // The AM removed the staging folder with its tokens (hdfs-native, no Kerberos ticket).
-    let staging = fs.staging_dir(&id);
+    assert_staging_removed(&fs, &id).await;
+}
+
+/// Waits (at most 20 s) until the staging folder of `id` is gone: its AM removes it at the end.
+async fn assert_staging_removed(fs: &Hdfs, id: &str) {
+    let staging = fs.staging_dir(id);
     let start = Instant::now();
     while fs.client().get_file_info(&staging).await.is_ok() {
         assert!(
-            start.elapsed() < Duration::from_secs(15),
+            start.elapsed() < Duration::from_secs(20),
             "the AM did not remove {staging}"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -850,6 +861,20 @@ fn the_cli_manages_an_application_on_the_secure_cluster() {
         until(&["application", "status", &id], &|out| {
             out.contains("RUNNING")
         });
+        // A running application's tokens, and that nothing renews them without a keytab.
+        let status = run(&["application", "status", &id]);
+        assert!(
+            status.contains("HDFS_DELEGATION_TOKEN")
+                && status.contains("RM_DELEGATION_TOKEN")
+                && status.contains("MAX_LIFETIME")
+                && status.contains("the spec has no kerberos_principal"),
+            "application status: {status}"
+        );
+        let json = run(&["application", "status", &id, "--output", "json"]);
+        assert!(
+            json.contains("\"delegation_tokens\"") && json.contains("\"max_lifetime\""),
+            "application status --output json: {json}"
+        );
         let listed = run(&["application", "ls"]);
         assert!(listed.contains(&id), "application ls: {listed}");
         until(&["container", "ls", &id], &|out| {

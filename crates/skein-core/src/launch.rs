@@ -9,6 +9,26 @@ use crate::runtime::{LocalResource, ResourceUrl, StartContainer};
 use crate::services::Launch;
 use crate::spec::{self, ApplicationSpec};
 
+/// The name of the application's keytab (`kerberos_principal.keytab`) in the AM's working
+/// folder; no other container gets it.
+pub const KEYTAB_FILE: &str = ".skein.keytab";
+
+/// The name of the `skein` binary in a service container of an application with a
+/// `kerberos_principal`: it runs the token agent beside the service's script.
+pub const AGENT_FILE: &str = ".skein.agent";
+
+/// The command of a service container: its script (staged as `.skein.sh`) with its output in
+/// `<LOG_DIR>/<service>.log`, and with `token_agent` the token agent started beside it (output
+/// in `<LOG_DIR>/skein-token-agent.log`), which exits when the script's shell does.
+pub fn service_command(service: &str, token_agent: bool) -> String {
+    let script = format!("bash .skein.sh ><LOG_DIR>/{service}.log 2>&1");
+    if token_agent {
+        format!("./{AGENT_FILE} token-agent >><LOG_DIR>/skein-token-agent.log 2>&1 & {script}")
+    } else {
+        script
+    }
+}
+
 /// The AM-wide facts every service container learns from its environment.
 #[derive(Debug, Clone, Default)]
 pub struct LaunchEnvironment {

@@ -7,8 +7,8 @@ use std::path::Path;
 use proptest::prelude::*;
 use prost::Message;
 use skein_core::spec::{
-    Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
-    Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
+    Security, Service, Visibility,
 };
 use skein_proto as proto;
 
@@ -99,6 +99,26 @@ fn file() -> impl Strategy<Value = File> {
             timestamp,
         },
     )
+}
+
+/// A principal and a keytab (a file, not an archive), or none.
+fn kerberos_principal() -> impl Strategy<Value = Option<KerberosPrincipal>> {
+    let principal = (
+        file(),
+        "[a-z][a-z0-9]{0,7}(/[a-z0-9.]{1,12})?(@[A-Z][A-Z.]{0,11})?",
+        1u8..=KerberosPrincipal::MAX_REFRESH_PERCENT,
+    )
+        .prop_map(
+            |(keytab, principal_name, token_refresh_percent)| KerberosPrincipal {
+                principal_name,
+                keytab: File {
+                    file_type: FileType::File,
+                    ..keytab
+                },
+                token_refresh_percent,
+            },
+        );
+    prop::option::of(principal)
 }
 
 fn files() -> impl Strategy<Value = BTreeMap<String, File>> {
@@ -253,35 +273,46 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
         strings(),
         strings(),
     );
-    (head, acls, services()).prop_flat_map(|(head, acls, services)| {
-        // Without services the master needs a script.
-        let script = if services.is_empty() {
-            non_blank().boxed()
-        } else {
-            text().boxed()
-        };
-        (Just(head), Just(acls), master(script), Just(services)).prop_map(
-            |(
-                (name, queue, user, node_label, max_attempts, tags, file_systems),
-                acls,
-                master,
-                services,
-            )| {
-                ApplicationSpec {
-                    name,
-                    queue,
-                    user,
-                    node_label,
-                    max_attempts,
-                    tags: tags.into_iter().collect(),
-                    file_systems,
-                    acls,
-                    master,
-                    services,
-                }
-            },
-        )
-    })
+    (head, acls, services(), kerberos_principal()).prop_flat_map(
+        |(head, acls, services, kerberos_principal)| {
+            // Without services the master needs a script.
+            let script = if services.is_empty() {
+                non_blank().boxed()
+            } else {
+                text().boxed()
+            };
+            (
+                Just(head),
+                Just(acls),
+                master(script),
+                Just(services),
+                Just(kerberos_principal),
+            )
+                .prop_map(
+                    |(
+                        (name, queue, user, node_label, max_attempts, tags, file_systems),
+                        acls,
+                        master,
+                        services,
+                        kerberos_principal,
+                    )| {
+                        ApplicationSpec {
+                            name,
+                            queue,
+                            user,
+                            node_label,
+                            max_attempts,
+                            tags: tags.into_iter().collect(),
+                            file_systems,
+                            acls,
+                            master,
+                            services,
+                            kerberos_principal,
+                        }
+                    },
+                )
+        },
+    )
 }
 
 proptest! {

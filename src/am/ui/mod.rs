@@ -172,6 +172,7 @@ impl WebUi {
             runtime_ms: now - self.am.started_ms(),
             progress: self.am.progress(),
             services,
+            tokens: self.am.tokens().status(),
         };
         render::overview_page(&overview, &self.pages().links())
     }

@@ -144,6 +144,8 @@ pub struct Overview {
     pub progress: Option<f32>,
     /// Every service of the spec, by name.
     pub services: Vec<ServiceSummary>,
+    /// The application's delegation tokens (none on clusters without Kerberos).
+    pub tokens: crate::proto::TokenStatus,
 }
 
 /// The services of `spec` with `containers` (every state) at `now` (ms), and the memory (MiB)
@@ -341,7 +343,62 @@ pub(crate) fn overview_page(overview: &Overview, pages: &[PageLink]) -> String {
         body.push_str("</div>\n</details>\n");
     }
     body.push_str("</section>\n");
+    token_section(&mut body, &overview.tokens);
     frame("Overview", &overview.app_id, "Overview", pages, &body)
+}
+
+/// The delegation tokens: kind, service, until when they are valid and their maximum
+/// lifetime, and with a keytab the renewal's state.
+fn token_section(body: &mut String, status: &crate::proto::TokenStatus) {
+    if status.tokens.is_empty() {
+        return;
+    }
+    let time = |ms: i64| {
+        if ms > 0 {
+            crate::am::tokens::utc(ms)
+        } else {
+            "-".to_string()
+        }
+    };
+    body.push_str("<section class=\"tokens\">\n<h3>Delegation tokens</h3>\n");
+    if status.principal.is_empty() {
+        body.push_str(
+            "<p>Not renewed by the application: no kerberos_principal in its spec.</p>\n",
+        );
+    } else {
+        let _ = writeln!(
+            body,
+            "<p>Renewed as <b>{}</b>: {} refreshes, last {}, next {}</p>",
+            escape(&status.principal),
+            status.refreshes,
+            time(status.last_refresh),
+            time(status.next_refresh)
+        );
+    }
+    if !status.last_error.is_empty() {
+        let _ = writeln!(
+            body,
+            "<p class=\"bad\">Last refresh failed: {}</p>",
+            escape(&status.last_error)
+        );
+    }
+    body.push_str(
+        "<table>\n<thead><tr><th>Kind</th><th>Service</th><th>Renewer</th><th>Issued</th>\
+         <th>Expires</th><th>Max lifetime</th></tr></thead>\n<tbody>\n",
+    );
+    for t in &status.tokens {
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&t.kind),
+            escape(&t.service),
+            escape(&t.renewer),
+            time(t.issue_date),
+            time(t.expiry_date),
+            time(t.max_date)
+        );
+    }
+    body.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 /// The key-value page (`/kv`): every key in order, values that are not UTF-8 as
@@ -436,6 +493,7 @@ mod tests {
             runtime_ms: 125_000,
             progress,
             services,
+            tokens: Default::default(),
         }
     }
 
@@ -448,6 +506,10 @@ mod tests {
         assert!(page.contains("Memory:</b> 288.0 MiB"), "{page}");
         assert!(page.contains("Cores:</b> 2"), "{page}");
         assert!(page.contains("Progress:</b> N/A"), "{page}");
+        assert!(
+            !page.contains("Delegation tokens"),
+            "none without Kerberos: {page}"
+        );
         assert!(page.contains("Runtime:</b> 2m 5s"), "{page}");
         assert!(page.contains("testuser/application.master.log"), "{page}");
         assert!(page.contains("testuser/application.driver.log"), "{page}");
@@ -581,5 +643,38 @@ mod tests {
         assert_eq!(format_runtime(204_000), "3m 24s");
         assert_eq!(format_runtime((2 * 3600 + 120) * 1000), "2h 2m");
         assert_eq!(format_runtime((26 * 3600) * 1000), "1d 2h");
+    }
+
+    #[test]
+    fn the_overview_lists_the_tokens_and_their_renewal() {
+        let mut overview = test_ui_overview(&[], None);
+        overview.tokens = crate::proto::TokenStatus {
+            principal: "alice@EXAMPLE.COM".into(),
+            tokens: vec![crate::proto::DelegationTokenInfo {
+                alias: "127.0.0.1:9000".into(),
+                kind: "HDFS_DELEGATION_TOKEN".into(),
+                service: "127.0.0.1:9000".into(),
+                renewer: "alice".into(),
+                issue_date: 1_796_220_000_000,
+                expiry_date: 1_796_220_060_000,
+                max_date: 1_796_220_180_000,
+            }],
+            last_refresh: 1_796_220_000_000,
+            next_refresh: 1_796_220_045_000,
+            last_error: "fetching new delegation tokens failed: <KDC>".into(),
+            refreshes: 2,
+        };
+        let page = overview_page(&overview, &[]);
+        for text in [
+            "<h3>Delegation tokens</h3>",
+            "Renewed as <b>alice@EXAMPLE.COM</b>: 2 refreshes, last 2026-12-02 14:00:00 UTC, \
+             next 2026-12-02 14:00:45 UTC",
+            "<td>HDFS_DELEGATION_TOKEN</td><td>127.0.0.1:9000</td><td>alice</td>\
+             <td>2026-12-02 14:00:00 UTC</td><td>2026-12-02 14:01:00 UTC</td>\
+             <td>2026-12-02 14:03:00 UTC</td>",
+            "Last refresh failed: fetching new delegation tokens failed: &lt;KDC&gt;",
+        ] {
+            assert!(page.contains(text), "{text} missing in {page}");
+        }
     }
 }

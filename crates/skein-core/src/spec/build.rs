@@ -12,8 +12,8 @@ use super::error::{FieldPath, Problem};
 use super::fields;
 use super::memory;
 use super::model::{
-    Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
-    Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
+    Security, Service, Visibility,
 };
 use super::node::{Node, Pos, Value};
 use super::source;
@@ -326,7 +326,41 @@ impl Builder<'_> {
                 spec.services.insert(name.to_string(), service);
             }
         }
+        if let Some(principal) = f.get("kerberos_principal") {
+            spec.kerberos_principal =
+                self.kerberos_principal(principal, &path.key("kerberos_principal"));
+        }
         spec
+    }
+
+    fn kerberos_principal(&mut self, node: &Node, path: &FieldPath) -> Option<KerberosPrincipal> {
+        let f = self.object(node, path, "kerberos_principal", fields::KERBEROS_PRINCIPAL)?;
+        let principal_name = match f.get("principal_name") {
+            Some(_) => self.string(&f, "principal_name", ""),
+            None => {
+                self.missing(&f, "principal_name");
+                return None;
+            }
+        };
+        let keytab = match f.get("keytab") {
+            Some(keytab) => self.file(keytab, &path.key("keytab"))?,
+            None => {
+                self.missing(&f, "keytab");
+                return None;
+            }
+        };
+        let token_refresh_percent = self.int(
+            &f,
+            "token_refresh_percent",
+            KerberosPrincipal::DEFAULT_REFRESH_PERCENT,
+            0,
+            u8::MAX,
+        );
+        Some(KerberosPrincipal {
+            principal_name,
+            keytab,
+            token_refresh_percent,
+        })
     }
 
     fn acls(&mut self, node: &Node, path: &FieldPath) -> Acls {

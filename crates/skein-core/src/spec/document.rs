@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::model::{Acls, ApplicationSpec, File, Master, Resources, Secret, Security, Service};
+use super::model::{
+    Acls, ApplicationSpec, File, KerberosPrincipal, Master, Resources, Secret, Security, Service,
+};
 
 impl ApplicationSpec {
     /// The spec as a JSON-like document with every default filled in.
     pub(crate) fn to_document(&self) -> Value {
-        json!({
+        let mut document = json!({
             "name": self.name,
             "queue": self.queue,
             "user": self.user,
@@ -28,7 +30,12 @@ impl ApplicationSpec {
                 .iter()
                 .map(|(name, s)| (name.clone(), service(s)))
                 .collect::<Map<String, Value>>(),
-        })
+        });
+        // Only when set: Skein's own tools read these documents and know no such key.
+        if let (Some(principal), Value::Object(map)) = (&self.kerberos_principal, &mut document) {
+            map.insert("kerberos_principal".into(), kerberos_principal(principal));
+        }
+        document
     }
 
     /// The spec as YAML, every default filled in (what `skein spec validate` prints).
@@ -45,6 +52,14 @@ impl ApplicationSpec {
         text.push('\n');
         text
     }
+}
+
+fn kerberos_principal(p: &KerberosPrincipal) -> Value {
+    json!({
+        "principal_name": p.principal_name,
+        "keytab": file(&p.keytab),
+        "token_refresh_percent": p.token_refresh_percent,
+    })
 }
 
 fn acls(a: &Acls) -> Value {

@@ -13,7 +13,12 @@ pub(crate) const APPLICATION: &[&str] = &[
     "acls",
     "master",
     "services",
+    "kerberos_principal",
 ];
+
+/// Keys of `kerberos_principal`.
+pub(crate) const KERBEROS_PRINCIPAL: &[&str] =
+    &["principal_name", "keytab", "token_refresh_percent"];
 
 /// Keys of `master`.
 pub(crate) const MASTER: &[&str] = &[

@@ -41,8 +41,8 @@ use std::path::{Path, PathBuf};
 pub use error::SpecError;
 use error::{Diagnostic, FieldPath};
 pub use model::{
-    Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
-    UnknownName, Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
+    Security, Service, UnknownName, Visibility,
 };
 use node::Pos;
 use schema::json_schema;

@@ -31,6 +31,32 @@ pub struct ApplicationSpec {
     pub master: Master,
     /// Services by name.
     pub services: BTreeMap<String, Service>,
+    /// The application's own Kerberos identity, from which the ApplicationMaster renews its
+    /// delegation tokens (a skein-rs extension; `None` runs on the submitter's tokens alone).
+    pub kerberos_principal: Option<KerberosPrincipal>,
+}
+
+/// The Kerberos identity of an application (YARN Native Services' `kerberos_principal`): the
+/// ApplicationMaster logs in from the keytab and obtains fresh delegation tokens for the
+/// application before the current ones expire, so that it outlives their maximum lifetime.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KerberosPrincipal {
+    /// The principal, e.g. `alice@EXAMPLE.COM` (without a realm: the default realm).
+    pub principal_name: String,
+    /// The keytab: a local file the driver stages (readable by the ApplicationMaster only), or
+    /// a file on HDFS.
+    pub keytab: File,
+    /// When to fetch new tokens, in percent of the current tokens' lifetime (1 to 95).
+    pub token_refresh_percent: u8,
+}
+
+impl KerberosPrincipal {
+    /// The default of `token_refresh_percent`: new tokens when three quarters of the current
+    /// ones' lifetime has passed (Spark's `spark.security.credentials.renewalRatio`).
+    pub const DEFAULT_REFRESH_PERCENT: u8 = 75;
+    /// The highest `token_refresh_percent`: the rest of the lifetime is the time left to
+    /// retry a failed refresh and to hand the new tokens to every container.
+    pub const MAX_REFRESH_PERCENT: u8 = 95;
 }
 
 /// The ApplicationMaster: its resources, an optional script ("application driver") and logging.
@@ -365,6 +391,7 @@ impl Default for ApplicationSpec {
             acls: Acls::default(),
             master: Master::default(),
             services: BTreeMap::new(),
+            kerberos_principal: None,
         }
     }
 }

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use super::error::{Diagnostic, FieldPath, Problem, SpecError};
 use super::model::{
-    Acls, ApplicationSpec, File, FileType, LogLevel, Master, Resources, Secret, Security, Service,
-    Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
+    Security, Service, Visibility,
 };
 use super::node::Pos;
 use super::source::{self, UrlParts};
@@ -38,6 +38,20 @@ impl From<&ApplicationSpec> for proto::ApplicationSpec {
                 .iter()
                 .map(|(name, s)| (name.clone(), service_to(s)))
                 .collect(),
+            kerberos_principal: spec.kerberos_principal.as_ref().map(|p| {
+                proto::KerberosPrincipal {
+                    principal_name: p.principal_name.clone(),
+                    keytab: Some(file_to(&p.keytab)),
+                    // The default goes as 0 (unset).
+                    token_refresh_percent: if p.token_refresh_percent
+                        == KerberosPrincipal::DEFAULT_REFRESH_PERCENT
+                    {
+                        0
+                    } else {
+                        i32::from(p.token_refresh_percent)
+                    },
+                }
+            }),
         }
     }
 }
@@ -165,6 +179,9 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
             Some(m) => master_from(m, &root.key("master"), &mut problems),
             None => Master::default(),
         };
+        let kerberos_principal = msg.kerberos_principal.and_then(|p| {
+            kerberos_principal_from(p, &root.key("kerberos_principal"), &mut problems)
+        });
         let services_path = root.key("services");
         let services = msg
             .services
@@ -192,6 +209,7 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
             },
             master,
             services,
+            kerberos_principal,
         };
         for problem in validate(&spec) {
             // A field that failed to convert is reported once, not again by validation.
@@ -213,6 +231,30 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
                 .collect(),
         })
     }
+}
+
+fn kerberos_principal_from(
+    p: proto::KerberosPrincipal,
+    path: &FieldPath,
+    problems: &mut Vec<Problem>,
+) -> Option<KerberosPrincipal> {
+    let keytab_path = path.key("keytab");
+    let Some(keytab) = p.keytab else {
+        problems.push(Problem::new(keytab_path, "missing required field `keytab`"));
+        return None;
+    };
+    let keytab = file_from(keytab, &keytab_path, problems)?;
+    let token_refresh_percent = match p.token_refresh_percent {
+        0 => KerberosPrincipal::DEFAULT_REFRESH_PERCENT,
+        // Out of range values stay out of range, for validation to name.
+        n if n < 0 => 0,
+        n => u8::try_from(n).unwrap_or(u8::MAX),
+    };
+    Some(KerberosPrincipal {
+        principal_name: p.principal_name,
+        keytab,
+        token_refresh_percent,
+    })
 }
 
 fn master_from(m: proto::Master, path: &FieldPath, problems: &mut Vec<Problem>) -> Master {

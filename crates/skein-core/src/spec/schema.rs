@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::fields;
-use super::model::{FileType, LogLevel, Service, Visibility};
+use super::model::{FileType, KerberosPrincipal, LogLevel, Service, Visibility};
 
 /// The JSON Schema (draft 2020-12) of an ApplicationSpec file.
 pub(crate) fn json_schema() -> Value {
@@ -46,6 +46,7 @@ pub(crate) fn json_schema() -> Value {
                 "default": {}
             },
             "Security": security(),
+            "KerberosPrincipal": kerberos_principal(),
             "Acls": acls(),
             "StringList": { "type": ["array", "null"], "items": { "type": "string" }, "default": [] }
         },
@@ -68,6 +69,7 @@ pub(crate) fn json_schema() -> Value {
                 "additionalProperties": { "$ref": "#/$defs/Service" },
                 "default": {}
             })),
+            ("kerberos_principal", reference("KerberosPrincipal")),
         ]),
         "additionalProperties": false
     })
@@ -204,6 +206,31 @@ fn acls() -> Value {
             ("modify_groups", list("Groups who may modify the application.")),
             ("ui_users", list("Users who may see the web UI.")),
         ]),
+        "additionalProperties": false
+    })
+}
+
+fn kerberos_principal() -> Value {
+    json!({
+        "description": "The application's own Kerberos identity (a skein-rs extension, as \
+            YARN Native Services' kerberos_principal): the ApplicationMaster logs in from the \
+            keytab and fetches new delegation tokens for the application, and every container, \
+            before the current ones expire, so that the application outlives their maximum \
+            lifetime. Only on clusters with Kerberos authentication.",
+        "type": ["object", "null"],
+        "properties": properties(fields::KERBEROS_PRINCIPAL, vec![
+            ("principal_name", json!({ "type": "string", "minLength": 1,
+                "description": "The principal, e.g. alice@EXAMPLE.COM." })),
+            ("keytab", json!({ "$ref": "#/$defs/FileOrSource",
+                "description": "The keytab: a local file, staged by the driver readable by the \
+                    ApplicationMaster alone, or a file on HDFS (hdfs:///...)." })),
+            ("token_refresh_percent", json!({ "type": ["integer", "null"],
+                "description": "New tokens when this percentage of the current ones' lifetime \
+                    has passed.",
+                "default": KerberosPrincipal::DEFAULT_REFRESH_PERCENT, "minimum": 1,
+                "maximum": KerberosPrincipal::MAX_REFRESH_PERCENT })),
+        ]),
+        "required": ["principal_name", "keytab"],
         "additionalProperties": false
     })
 }

@@ -587,3 +587,60 @@ fn max_instances_bounds_the_initial_instances() {
         ["spec.yaml:7:20: services.hello.max_instances: max_instances must be at least 1, found 0"]
     );
 }
+
+#[test]
+fn kerberos_principal_names_a_principal_and_a_keytab() {
+    assert_eq!(ok(HELLO).kerberos_principal, None);
+    let spec = ok(&format!(
+        "{HELLO}kerberos_principal:\n  principal_name: alice@EXAMPLE.COM\n  \
+         keytab: keytabs/alice.keytab\n"
+    ));
+    let principal = spec.kerberos_principal.expect("a principal");
+    assert_eq!(principal.principal_name, "alice@EXAMPLE.COM");
+    // A local path is resolved against the spec's folder, like every file.
+    assert_eq!(principal.keytab.source, "file:///app/keytabs/alice.keytab");
+    assert_eq!(principal.keytab.file_type, FileType::File);
+    assert_eq!(
+        principal.token_refresh_percent,
+        KerberosPrincipal::DEFAULT_REFRESH_PERCENT
+    );
+    let spec = ok(&format!(
+        "{HELLO}kerberos_principal:\n  principal_name: alice\n  \
+         keytab: hdfs:///user/alice/alice.keytab\n  token_refresh_percent: 50\n"
+    ));
+    let principal = spec.kerberos_principal.expect("a principal");
+    assert_eq!(principal.keytab.source, "hdfs:///user/alice/alice.keytab");
+    assert_eq!(principal.token_refresh_percent, 50);
+}
+
+#[test]
+fn kerberos_principal_errors_are_located_and_say_what_to_write() {
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}kerberos_principal:\n  principal_name: alice@EXAMPLE.COM\n"
+        )),
+        ["spec.yaml:8:3: kerberos_principal.keytab: missing required field `keytab`"]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}kerberos_principal:\n  principal_name: alice smith\n  keytab: a.keytab\n  \
+             token_refresh_percent: 99\n"
+        )),
+        [
+            "spec.yaml:8:19: kerberos_principal.principal_name: 'alice smith' is not a \
+             Kerberos principal; write it as name[/instance][@REALM], without spaces",
+            "spec.yaml:10:26: kerberos_principal.token_refresh_percent: \
+             token_refresh_percent must be between 1 and 95, found 99; new tokens are fetched \
+             when this share of the current ones' lifetime has passed (default 75)",
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}kerberos_principal:\n  principal_name: svc/_HOST@EXAMPLE.COM\n  \
+             keytab: {{source: k.tgz}}\n  principle: x\n"
+        ))
+        .len(),
+        3,
+        "_HOST, an archive keytab and the unknown key `principle`"
+    );
+}

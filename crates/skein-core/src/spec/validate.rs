@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::error::{FieldPath, Problem};
-use super::model::{ApplicationSpec, File, Resources, Secret};
+use super::model::{ApplicationSpec, File, FileType, KerberosPrincipal, Resources, Secret};
 use super::source;
 
 /// At most this many services in one application: each costs the AM its own requests,
@@ -84,6 +84,9 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
                 file(f, &master.key("security").key(name), &mut problems);
             }
         }
+    }
+    if let Some(principal) = &spec.kerberos_principal {
+        kerberos_principal(principal, &root.key("kerberos_principal"), &mut problems);
     }
     let services = root.key("services");
     if spec.services.is_empty() && spec.master.script.is_empty() {
@@ -180,6 +183,67 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
         ));
     }
     problems
+}
+
+fn kerberos_principal(p: &KerberosPrincipal, path: &FieldPath, problems: &mut Vec<Problem>) {
+    let name = p.principal_name.trim();
+    if name.is_empty() {
+        problems.push(
+            Problem::new(
+                path.key("principal_name"),
+                "principal_name must not be empty",
+            )
+            .with_hint("name the principal whose keys the keytab holds, e.g. alice@EXAMPLE.COM"),
+        );
+    } else if name != p.principal_name
+        || name.chars().any(char::is_whitespace)
+        || name.matches('@').count() > 1
+        || name.starts_with('@')
+        || name.ends_with('@')
+    {
+        problems.push(
+            Problem::new(
+                path.key("principal_name"),
+                format!("'{}' is not a Kerberos principal", p.principal_name),
+            )
+            .with_hint("write it as name[/instance][@REALM], without spaces"),
+        );
+    } else if name.contains("_HOST") {
+        problems.push(
+            Problem::new(
+                path.key("principal_name"),
+                format!(
+                    "'{name}': _HOST is not supported here (the ApplicationMaster's host is                      not known at submission)"
+                ),
+            )
+            .with_hint("name the principal with its host, e.g. svc/node1.example.com@REALM"),
+        );
+    }
+    let keytab = path.key("keytab");
+    file(&p.keytab, &keytab, problems);
+    if p.keytab.file_type == FileType::Archive {
+        problems.push(
+            Problem::new(keytab.key("type"), "a keytab is a file, not an archive")
+                .with_hint("use `type: file`, or name the keytab file itself"),
+        );
+    }
+    let percent = p.token_refresh_percent;
+    if !(1..=KerberosPrincipal::MAX_REFRESH_PERCENT).contains(&percent) {
+        problems.push(
+            Problem::new(
+                path.key("token_refresh_percent"),
+                format!(
+                    "token_refresh_percent must be between 1 and {}, found {percent}",
+                    KerberosPrincipal::MAX_REFRESH_PERCENT
+                ),
+            )
+            .with_hint(format!(
+                "new tokens are fetched when this share of the current ones' lifetime has \
+                 passed (default {})",
+                KerberosPrincipal::DEFAULT_REFRESH_PERCENT
+            )),
+        );
+    }
 }
 
 fn resources(r: &Resources, path: &FieldPath, problems: &mut Vec<Problem>) {

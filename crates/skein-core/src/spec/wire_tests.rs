@@ -233,3 +233,33 @@ fn max_instances_travels_as_a_new_field_unset_by_default() {
             .is_none()
     );
 }
+
+#[test]
+fn kerberos_principal_travels_as_a_new_field_and_is_absent_by_default() {
+    let wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
+    assert!(wire.kerberos_principal.is_none());
+    assert!(ok(HELLO).to_document().get("kerberos_principal").is_none());
+    let spec = ok(&format!(
+        "{HELLO}kerberos_principal:\n  principal_name: alice@EXAMPLE.COM\n  \
+         keytab: /home/alice/alice.keytab\n"
+    ));
+    let wire = crate::proto::ApplicationSpec::from(&spec);
+    let principal = wire.kerberos_principal.as_ref().expect("field 11");
+    // The default percentage goes as 0 (unset).
+    assert_eq!(principal.token_refresh_percent, 0);
+    assert_eq!(ApplicationSpec::try_from(wire).expect("valid"), spec);
+    assert_eq!(ok(&spec.to_yaml()), spec);
+    // A spec from the wire gets the same rules as a file.
+    let mut wire = crate::proto::ApplicationSpec::from(&spec);
+    if let Some(p) = wire.kerberos_principal.as_mut() {
+        p.token_refresh_percent = -3;
+        p.principal_name = String::new();
+    }
+    let err = ApplicationSpec::try_from(wire).expect_err("invalid");
+    let text = err.to_string();
+    assert!(text.contains("principal_name must not be empty"), "{text}");
+    assert!(
+        text.contains("token_refresh_percent must be between 1 and 95, found 0"),
+        "{text}"
+    );
+}

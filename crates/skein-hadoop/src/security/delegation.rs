@@ -334,6 +334,28 @@ pub async fn fetch_webhdfs_token_from(
     renewer: &str,
     do_as: Option<&str>,
 ) -> Result<Token, DelegationError> {
+    let mut query = vec![("op", "GETDELEGATIONTOKEN"), ("renewer", renewer)];
+    if let Some(user) = do_as {
+        // WebHDFS's parameter is `doas` (DoAsParam), not YARN's `doAs`.
+        query.push(("doas", user));
+    }
+    let (url, body) = namenode_call(urls, auth, user, Method::GET, &query).await?;
+    decode_webhdfs_answer(&url, &body)
+}
+
+/// `<method> <namenode-web>/webhdfs/v1/?<query>` on each NameNode web server at `urls` (base
+/// URLs) in turn until one that is not a standby answers with success: that URL (without
+/// query) and the body. `user` is sent as `user.name` in simple mode only.
+///
+/// # Errors
+/// See [`DelegationError`]: the NameNode's refusal, or none reachable.
+pub(crate) async fn namenode_call(
+    urls: &[String],
+    auth: &Auth,
+    user: &str,
+    method: Method,
+    query: &[(&str, &str)],
+) -> Result<(String, bytes::Bytes), DelegationError> {
     crate::ensure_crypto_provider();
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -347,15 +369,11 @@ pub async fn fetch_webhdfs_token_from(
     let mut last_remote = None;
     for base in urls {
         let url = format!("{}/webhdfs/v1/", base.trim_end_matches('/'));
-        let mut query = vec![("op", "GETDELEGATIONTOKEN"), ("renewer", renewer)];
-        if let Some(user) = do_as {
-            // WebHDFS's parameter is `doas` (DoAsParam), not YARN's `doAs`.
-            query.push(("doas", user));
-        }
+        let mut query = query.to_vec();
         if auth.mode() == SecurityMode::Simple {
             query.push(("user.name", user));
         }
-        let request = match http.request(Method::GET, &url).query(&query).build() {
+        let request = match http.request(method.clone(), &url).query(&query).build() {
             Ok(r) => r,
             Err(e) => {
                 last_error = format!("{url}: {e}");
@@ -379,7 +397,7 @@ pub async fn fetch_webhdfs_token_from(
                 last_error: e.to_string(),
             })?;
         if status.is_success() {
-            return decode_webhdfs_answer(&url, &body);
+            return Ok((url, body));
         }
         let remote = remote_error(&url, status, &body);
         // A standby NameNode answers 403 StandbyException: try the next one.

@@ -18,6 +18,7 @@
 //! * [`login`], [`keytab`]: ticket-cache checks and keytab logins into a private cache.
 //! * [`delegation`]: fetching HDFS (WebHDFS) and ResourceManager delegation tokens.
 //! * [`filesystems`]: where the token of each filesystem of a spec's `file_systems` comes from.
+//! * [`refresh`]: new tokens for a running application (its keytab login), token file updates.
 //! * [`error`]: [`KerberosError`], GSSAPI failures mapped to causes and fixes.
 
 pub mod credentials;
@@ -27,6 +28,7 @@ pub mod filesystems;
 pub mod keytab;
 pub mod login;
 pub mod principal;
+pub mod refresh;
 pub mod spnego;
 pub mod token;
 pub(crate) mod writable;

@@ -406,23 +406,42 @@ impl ResourceManager {
         body: Option<Vec<u8>>,
     ) -> Result<T, YarnError> {
         let (url, bytes) = self.call_raw(method, path, query, body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| YarnError::Decode {
-            url,
-            message: format!(
-                "{e}; body starts with {:?}",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-            ),
-        })
+        decode_json(url, &bytes)
     }
 
-    /// One logical call: retried with backoff, moving to the next RM on transport errors,
-    /// 503 and standby redirects. Returns the URL that answered and the body.
+    /// A call without a body whose request carries the header `name: value` (e.g. a
+    /// delegation token to renew).
+    pub(crate) async fn call_with_header<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        (name, value): (&'static str, String),
+    ) -> Result<T, YarnError> {
+        let (url, bytes) = self
+            .call_raw_with(method, path, &[], None, Some((name, value.as_str())))
+            .await?;
+        decode_json(url, &bytes)
+    }
+
     async fn call_raw(
         &self,
         method: Method,
         path: &str,
         query: &[(String, String)],
         body: Option<Vec<u8>>,
+    ) -> Result<(String, Vec<u8>), YarnError> {
+        self.call_raw_with(method, path, query, body, None).await
+    }
+
+    /// One logical call: retried with backoff, moving to the next RM on transport errors,
+    /// 503 and standby redirects. Returns the URL that answered and the body.
+    async fn call_raw_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<Vec<u8>>,
+        header: Option<(&'static str, &str)>,
     ) -> Result<(String, Vec<u8>), YarnError> {
         let mut last_error = String::new();
         let mut backoff = self.options.backoff;
@@ -453,6 +472,9 @@ impl ResourceManager {
                 request = request
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone());
+            }
+            if let Some((name, value)) = header {
+                request = request.header(name, value);
             }
             let sent = match request.build() {
                 Ok(request) => self.auth.send(&self.http, request).await,
@@ -518,6 +540,16 @@ impl ResourceManager {
             );
         }
     }
+}
+
+fn decode_json<T: DeserializeOwned>(url: String, bytes: &[u8]) -> Result<T, YarnError> {
+    serde_json::from_slice(bytes).map_err(|e| YarnError::Decode {
+        url,
+        message: format!(
+            "{e}; body starts with {:?}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+        ),
+    })
 }
 
 /// A Location from a standby keeps our query; drop its user.name, which we add again.

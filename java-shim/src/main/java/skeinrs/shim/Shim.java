@@ -73,6 +73,8 @@ public final class Shim {
   private AMRMClientAsync<ContainerRequest> rm;
   private NMClientAsync nm;
   private ByteBuffer containerTokens;
+  /** The token file's modification time and size when {@link #containerTokens} was read. */
+  private String containerTokensStamp = "";
   private boolean unregistered;
   /** Whether this attempt is the application's last: only then may a failure unregister. */
   private boolean lastAttempt = true;
@@ -293,7 +295,8 @@ public final class Shim {
 
   private void register(Commands.Register cmd) throws Exception {
     YarnConfiguration conf = new YarnConfiguration();
-    containerTokens = tokensForContainers();
+    containerTokens = withoutAmrmToken(UserGroupInformation.getCurrentUser().getCredentials());
+    containerTokensStamp = tokenFileStamp();
     rm = AMRMClientAsync.createAMRMClientAsync(cmd.heartbeatIntervalMs, new RmHandler());
     rm.init(conf);
     rm.start();
@@ -333,9 +336,9 @@ public final class Shim {
     }
   }
 
-  /** The AM's credentials minus its AMRM token, which must never reach other containers. */
-  private static ByteBuffer tokensForContainers() throws IOException {
-    Credentials creds = new Credentials(UserGroupInformation.getCurrentUser().getCredentials());
+  /** Credentials minus the AM's AMRM token, which must never reach other containers. */
+  private static ByteBuffer withoutAmrmToken(Credentials source) throws IOException {
+    Credentials creds = new Credentials(source);
     Iterator<Token<?>> it = creds.getAllTokens().iterator();
     while (it.hasNext()) {
       if (AMRMTokenIdentifier.KIND_NAME.equals(it.next().getKind())) {
@@ -345,6 +348,33 @@ public final class Shim {
     DataOutputBuffer out = new DataOutputBuffer();
     creds.writeTokenStorageToStream(out);
     return ByteBuffer.wrap(out.getData(), 0, out.getLength());
+  }
+
+  /** The AM's token file (HADOOP_TOKEN_FILE_LOCATION), or null when YARN set none. */
+  private static java.io.File tokenFile() {
+    String location = System.getenv("HADOOP_TOKEN_FILE_LOCATION");
+    return location == null || location.isEmpty() ? null : new java.io.File(location);
+  }
+
+  private static String tokenFileStamp() {
+    java.io.File file = tokenFile();
+    return file == null ? "" : file.lastModified() + "/" + file.length();
+  }
+
+  /**
+   * The tokens for a container started now. The Rust AM replaces the token file atomically
+   * with new delegation tokens (applications with a kerberos_principal): a changed file is
+   * read again, so every container started afterwards gets the newest tokens.
+   */
+  private ByteBuffer containerTokens() throws IOException {
+    String stamp = tokenFileStamp();
+    if (!stamp.equals(containerTokensStamp)) {
+      java.io.File file = tokenFile();
+      containerTokens =
+          withoutAmrmToken(Credentials.readTokenStorageFile(file, new YarnConfiguration()));
+      containerTokensStamp = stamp;
+    }
+    return containerTokens.duplicate();
   }
 
   private void request(Fields fields) {
@@ -403,7 +433,7 @@ public final class Shim {
       }
       ContainerLaunchContext ctx =
           ContainerLaunchContext.newInstance(
-              resources, env, commands, null, containerTokens.duplicate(), acls);
+              resources, env, commands, null, containerTokens(), acls);
       nm.startContainerAsync(container, ctx);
     } catch (Exception | LinkageError e) {
       send(Events.startFailed(id, describe(e)));
