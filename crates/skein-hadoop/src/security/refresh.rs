@@ -20,12 +20,12 @@ use std::path::Path;
 
 use reqwest::Method;
 
+use super::Auth;
 use super::credentials::{Credentials, CredentialsError, StorageFormat};
 use super::delegation::{
     DelegationError, hdfs_token_services, namenode_call, submission_credentials,
 };
 use super::token::{HDFS_DELEGATION_KIND, RM_DELEGATION_KIND, Token};
-use super::Auth;
 use crate::conf::HadoopConfig;
 use crate::yarn::ResourceManager;
 
