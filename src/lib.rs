@@ -16,6 +16,7 @@ pub mod am;
 pub mod cli;
 pub mod client;
 pub mod driver;
+pub(crate) mod grpc_extras;
 pub mod net;
 pub mod security;
 

@@ -294,8 +294,22 @@ pub(crate) async fn serve(
 ) -> Result<(), ServeError> {
     let describe = |e: &dyn std::error::Error| ServeError(crate::client::error_chain(e));
     let tls = tls::server_config(credentials).map_err(|e| describe(&e))?;
-    tonic::transport::Server::builder()
-        .add_service(app_master_server::AppMasterServer::new(service))
+    let am = service.am.clone();
+    let router = tonic::transport::Server::builder()
+        .add_service(app_master_server::AppMasterServer::new(service));
+    let (router, health) =
+        crate::grpc_extras::with_health_and_reflection(router, "skein.AppMaster").await;
+    // NOT_SERVING once the application's end is decided (the AM then only finishes up).
+    tokio::spawn(async move {
+        am.decided().await;
+        crate::grpc_extras::set_status(
+            &health,
+            "skein.AppMaster",
+            tonic_health::ServingStatus::NotServing,
+        )
+        .await;
+    });
+    router
         .serve_with_incoming_shutdown(
             crate::net::tls_incoming(listener, tls, "application master"),
             stop,

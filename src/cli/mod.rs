@@ -6,6 +6,7 @@
 pub(crate) mod appclient;
 pub mod application;
 pub(crate) mod appmaster;
+pub mod completion;
 pub mod config;
 pub mod container;
 pub mod driver;
@@ -53,6 +54,17 @@ pub enum Command {
     /// Manage an application's key-value store
     #[command(subcommand)]
     Kv(kv::KvCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completion {
+        /// The shell, e.g. `source <(skein completion bash)`
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write every command's page into a folder
+    Man {
+        /// Write skein.1 and a page per subcommand into this folder
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Run the ApplicationMaster (in the AM container, started by YARN)
     #[command(hide = true)]
     ApplicationMaster,
@@ -74,6 +86,8 @@ pub fn run() -> ExitCode {
         Command::Spec(command) => spec::run(command),
         Command::Container(command) => container::run(command),
         Command::Kv(command) => kv::run(command),
+        Command::Completion { shell } => completion::completion(shell),
+        Command::Man { out } => completion::man(out),
         Command::ApplicationMaster => appmaster::run(),
         Command::TokenAgent => appmaster::token_agent(),
     };

@@ -224,8 +224,10 @@ async fn run_server<S: Driver>(
     };
     let tls =
         tls::server_config(credentials).map_err(|err| DaemonError::Serve(error_chain(&err)))?;
-    let server = tonic::transport::Server::builder()
-        .add_service(DriverServer::new(service))
+    let router = tonic::transport::Server::builder().add_service(DriverServer::new(service));
+    let (router, _health) =
+        crate::grpc_extras::with_health_and_reflection(router, "skein.Driver").await;
+    let server = router
         .serve_with_incoming_shutdown(crate::net::tls_incoming(listener, tls, "driver"), graceful);
     tokio::select! {
         result = server => result.map_err(|err| DaemonError::Serve(error_chain(&err))),

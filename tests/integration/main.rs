@@ -9,6 +9,7 @@ mod cluster;
 mod cluster_tests;
 mod driver_tests;
 mod fixtures;
+mod grpc_tools_tests;
 mod kv_app_tests;
 mod logs_tests;
 mod shell_app;

@@ -4,6 +4,7 @@
 
 mod appclient_cli;
 mod common;
+mod completion_cli;
 mod credentials;
 mod driver_launch;
 mod driver_lifecycle;

@@ -8,3 +8,7 @@
 #![allow(clippy::all, missing_docs)]
 
 tonic::include_proto!("skein");
+
+/// The encoded `FileDescriptorSet` of `skein.proto`, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/skein_descriptor.bin"));
