@@ -13,10 +13,10 @@ const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 /// Adds health and reflection to `router`, whose main service is `service` (e.g.
 /// `skein.Driver`), reported SERVING (as is the server as a whole, the empty name). The
 /// returned reporter changes that, e.g. to NOT_SERVING while shutting down.
-pub(crate) async fn with_health_and_reflection(
-    router: Router,
+pub(crate) async fn with_health_and_reflection<L>(
+    router: Router<L>,
     service: &str,
-) -> (Router, HealthReporter) {
+) -> (Router<L>, HealthReporter) {
     let (reporter, health) = tonic_health::server::health_reporter();
     set_status(&reporter, service, ServingStatus::Serving).await;
     let mut router = router.add_service(health);

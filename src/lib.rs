@@ -17,6 +17,7 @@ pub mod cli;
 pub mod client;
 pub mod driver;
 pub(crate) mod grpc_extras;
+pub mod metrics;
 pub mod net;
 pub mod security;
 

@@ -296,6 +296,7 @@ pub(crate) async fn serve(
     let tls = tls::server_config(credentials).map_err(|e| describe(&e))?;
     let am = service.am.clone();
     let router = tonic::transport::Server::builder()
+        .layer(crate::metrics::GrpcMetricsLayer(am.metrics().clone()))
         .add_service(app_master_server::AppMasterServer::new(service));
     let (router, health) =
         crate::grpc_extras::with_health_and_reflection(router, "skein.AppMaster").await;

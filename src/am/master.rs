@@ -202,12 +202,26 @@ struct Core {
     decided: tokio::sync::watch::Sender<bool>,
     /// The application's delegation tokens.
     tokens: Tokens,
+    /// `/metrics` of the web UI.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 struct DispatchState {
     heartbeat_ms: u32,
     /// Requests sent to the shim, and those waiting for room.
     requests: RequestWindow,
+}
+
+/// The AM's metrics: its gRPC calls (by method, so key-value operations by kind), and gauges
+/// of its containers by service and state and of its open key-value watches.
+fn am_metrics() -> Arc<crate::metrics::Metrics> {
+    let metrics = crate::metrics::Metrics::new("skein_am");
+    metrics.register_gauge(
+        "containers",
+        "Containers of the application by service and state (completed ones by how they ended)",
+    );
+    metrics.register_gauge("kv_watches", "Open watches on the key-value store");
+    metrics
 }
 
 /// The services as the key-value store's owner check sees them.
@@ -256,6 +270,34 @@ impl AppMaster {
     /// The application's delegation tokens.
     pub fn tokens(&self) -> &Tokens {
         &self.core.tokens
+    }
+
+    /// The AM's metrics, with the gauges set to the current state (for a scrape).
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        let mut by_state: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+        for c in self.all_containers() {
+            *by_state
+                .entry((c.service.clone(), c.state.as_str()))
+                .or_default() += 1;
+        }
+        self.core.metrics.set_gauges(
+            "containers",
+            by_state.into_iter().map(|((service, state), n)| {
+                (
+                    vec![
+                        ("service".to_string(), service),
+                        ("state".to_string(), state.to_string()),
+                    ],
+                    n,
+                )
+            }),
+        );
+        let watches = self.kv().with_store(|store| store.watch_count());
+        self.core.metrics.set_gauges(
+            "kv_watches",
+            [(Vec::new(), i64::try_from(watches).unwrap_or(i64::MAX))],
+        );
+        &self.core.metrics
     }
 
     /// The key-value store (`GetRange`, `PutKey`, `DeleteRange`, `Transaction`, `Watch`).
@@ -504,6 +546,7 @@ impl ApplicationMaster {
             registered: tokio::sync::watch::Sender::new(false),
             decided: tokio::sync::watch::Sender::new(false),
             tokens: Tokens::default(),
+            metrics: am_metrics(),
         };
         Ok(ApplicationMaster {
             am: AppMaster {

@@ -86,6 +86,9 @@ pub struct StartArgs {
     /// Accepted for compatibility; only -Dskein.log.level=LEVEL has an effect.
     #[arg(long = "java-option", value_name = "OPT", allow_hyphen_values = true)]
     java_options: Vec<String>,
+    /// Serve Prometheus metrics at http://ADDRESS/metrics (e.g. 127.0.0.1:9464)
+    #[arg(long, value_name = "ADDRESS")]
+    metrics_address: Option<std::net::SocketAddr>,
 }
 
 /// Options of `skein driver serve`.
@@ -106,6 +109,9 @@ pub struct ServeArgs {
     /// Principal for --keytab
     #[arg(long, requires = "keytab")]
     principal: Option<String>,
+    /// Serve Prometheus metrics at http://ADDRESS/metrics (e.g. 127.0.0.1:9464)
+    #[arg(long, value_name = "ADDRESS")]
+    metrics_address: Option<std::net::SocketAddr>,
 }
 
 /// Runs a `skein driver` subcommand.
@@ -188,6 +194,7 @@ fn start(args: &StartArgs) -> anyhow::Result<String> {
         log_level: start_log_level(args)?,
         keytab: args.keytab.clone(),
         principal: args.principal.clone(),
+        metrics_address: args.metrics_address,
     };
     let started =
         super::runtime()?.block_on(control::start_global_driver(&dir, &credentials, &options))?;
@@ -239,7 +246,13 @@ fn serve_foreground(args: ServeArgs) -> anyhow::Result<()> {
     };
     // SAFETY: nothing has started a thread yet (logging does not, the runtime comes later).
     let login = unsafe { crate::driver::login(&config) }?;
-    let result = serve_with_login(args.global, args.daemon, &config, &login);
+    let result = serve_with_login(
+        args.global,
+        args.daemon,
+        args.metrics_address,
+        &config,
+        &login,
+    );
     login.cleanup();
     result
 }
@@ -247,6 +260,7 @@ fn serve_foreground(args: ServeArgs) -> anyhow::Result<()> {
 fn serve_with_login(
     global: bool,
     daemon: bool,
+    metrics_address: Option<std::net::SocketAddr>,
     config: &ServiceConfig,
     login: &crate::driver::DriverLogin,
 ) -> anyhow::Result<()> {
@@ -265,6 +279,7 @@ fn serve_with_login(
             ),
         }
     };
+    let options = options.with_metrics(metrics_address);
     // A private driver that serves one CLI command does not sweep; long-lived ones do.
     let sweep = global || daemon;
     serve_and_sweep(

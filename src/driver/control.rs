@@ -30,6 +30,8 @@ pub(crate) struct StartOptions {
     pub keytab: Option<PathBuf>,
     /// Kerberos principal for the keytab.
     pub principal: Option<String>,
+    /// Serve Prometheus metrics at `http://<address>/metrics`.
+    pub metrics_address: Option<std::net::SocketAddr>,
 }
 
 /// Outcome of [`start_global_driver`].
@@ -215,6 +217,9 @@ async fn spawn_daemon(
             .arg(keytab)
             .arg("--principal")
             .arg(principal);
+    }
+    if let Some(address) = options.metrics_address {
+        command.arg("--metrics-address").arg(address.to_string());
     }
     command.env("SKEIN_CONFIG", config_dir).stdin(Stdio::null());
     match &options.log {

@@ -17,6 +17,7 @@ use std::future::Future;
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
@@ -75,6 +76,8 @@ pub struct ServeOptions {
     pub exit_on_stdin_eof: bool,
     /// Write `<dir>/driver` naming this process (the global driver).
     pub global_driver_dir: Option<PathBuf>,
+    /// Serve Prometheus metrics over HTTP at `/metrics` on this address.
+    pub metrics_address: Option<SocketAddr>,
 }
 
 impl ServeOptions {
@@ -85,6 +88,7 @@ impl ServeOptions {
             callback_port: Some(callback_port),
             exit_on_stdin_eof: !daemon,
             global_driver_dir: None,
+            metrics_address: None,
         }
     }
 
@@ -94,7 +98,14 @@ impl ServeOptions {
             callback_port: None,
             exit_on_stdin_eof: false,
             global_driver_dir: Some(config_dir),
+            metrics_address: None,
         }
+    }
+
+    /// Also serves metrics at `address` when given.
+    pub fn with_metrics(mut self, address: Option<SocketAddr>) -> Self {
+        self.metrics_address = address;
+        self
     }
 
     /// Also performs the launch handshake when `port` is given.
@@ -200,11 +211,58 @@ impl BoundDriver {
             me.pid
         );
 
-        let result = run_server(self.listener, service, credentials, stop_rx).await;
+        let metrics = match options.metrics_address {
+            Some(address) => Some(serve_metrics(address, stop_rx.clone()).await?),
+            None => None,
+        };
+        let result = run_server(self.listener, service, credentials, stop_rx, metrics).await;
         cleanup_driver_file(options, &me);
         tracing::info!("Driver stopped");
         result
     }
+}
+
+/// Serves the driver's metrics at `http://<address>/metrics` until `stop_rx` turns true.
+async fn serve_metrics(
+    address: SocketAddr,
+    mut stop_rx: watch::Receiver<bool>,
+) -> Result<Arc<crate::metrics::Metrics>, DaemonError> {
+    let metrics = crate::metrics::Metrics::new("skein_driver");
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(DaemonError::Bind)?;
+    tracing::info!(
+        "Serving metrics on http://{}/metrics",
+        listener.local_addr().map_err(DaemonError::Bind)?
+    );
+    let scraped = metrics.clone();
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let metrics = scraped.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    metrics.encode(),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let stop = async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::error!("the metrics server failed: {e}");
+        }
+    });
+    Ok(metrics)
 }
 
 async fn run_server<S: Driver>(
@@ -212,6 +270,7 @@ async fn run_server<S: Driver>(
     service: S,
     credentials: &Credentials,
     stop_rx: watch::Receiver<bool>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 ) -> Result<(), DaemonError> {
     let mut graceful_rx = stop_rx.clone();
     let graceful = async move {
@@ -224,7 +283,11 @@ async fn run_server<S: Driver>(
     };
     let tls =
         tls::server_config(credentials).map_err(|err| DaemonError::Serve(error_chain(&err)))?;
-    let router = tonic::transport::Server::builder().add_service(DriverServer::new(service));
+    let router = tonic::transport::Server::builder()
+        .layer(tower::util::option_layer(
+            metrics.map(crate::metrics::GrpcMetricsLayer),
+        ))
+        .add_service(DriverServer::new(service));
     let (router, _health) =
         crate::grpc_extras::with_health_and_reflection(router, "skein.Driver").await;
     let server = router

@@ -22,7 +22,7 @@ for line in open(sys.argv[1]):
         sys.exit("%s is not installed" % name)
     if pinned and have != pinned:
         sys.exit("%s is %s, not %s" % (name, have, pinned))
-import skein, dask_yarn, dask.array, distributed, pytest, pytest_timeout
+import skein, dask_yarn, dask.array, distributed, pytest, pytest_timeout, prometheus_client
 ' "$here/requirements.txt"
 }
 if [ -x "$venv/bin/python" ] && installed 2>/dev/null; then

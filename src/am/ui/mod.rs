@@ -367,6 +367,16 @@ async fn handle(
         "/" => redirect(&home_location(query.as_deref())),
         "/overview" => html(StatusCode::OK, ui.overview()),
         "/kv" => html(StatusCode::OK, ui.kv()),
+        "/metrics" => {
+            let mut response = Response::new(Body::from(ui.am.metrics().encode()));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            );
+            response
+        }
         "/favicon.ico" => {
             let mut response = Response::new(Body::from(favicon::favicon_ico()));
             response.headers_mut().insert(
