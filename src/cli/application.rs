@@ -61,6 +61,19 @@ pub enum ApplicationCommand {
         /// The user the application ran as
         #[arg(long, default_value = "")]
         user: String,
+        /// Stream the logs of a running application as they are written, then the rest
+        /// once it has ended
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// With --follow: only this service's containers
+        #[arg(long, requires = "follow")]
+        service: Option<String>,
+        /// With --follow: only this container (e.g. `worker_0`, `application_master`)
+        #[arg(long, requires = "follow")]
+        container: Option<String>,
+        /// With --follow: only this log file (e.g. `worker.log`, `stdout`)
+        #[arg(long, requires = "follow")]
+        log_file: Option<String>,
     },
     /// Wait until an application ends; the exit status tells how (0 succeeded, 1 failed,
     /// 3 killed, 4 ended without a final status)
@@ -355,7 +368,23 @@ pub fn run(command: ApplicationCommand) -> anyhow::Result<ExitCode> {
                 .map_err(rpc)?;
             Ok(ExitCode::SUCCESS)
         }),
-        ApplicationCommand::Logs { app_id, user } => with_driver(|mut d| async move {
+        ApplicationCommand::Logs {
+            app_id,
+            follow: true,
+            service,
+            container,
+            log_file,
+            ..
+        } => super::follow::follow(
+            &app_id,
+            super::follow::Selection {
+                service,
+                container,
+                log_file,
+            },
+            false,
+        ),
+        ApplicationCommand::Logs { app_id, user, .. } => with_driver(|mut d| async move {
             let logs = d
                 .get_logs(proto::LogsRequest {
                     id: app_id.clone(),

@@ -35,6 +35,21 @@ pub enum ContainerCommand {
         #[arg(long, short = 'n')]
         number: i32,
     },
+    /// Print the logs of one container: what it has written so far, or, with --follow, as
+    /// it writes them until the application ends
+    Logs {
+        /// The application id
+        app_id: String,
+        /// The container id (<service>_<instance>, or application_master)
+        #[arg(long = "id", value_name = "CONTAINER_ID")]
+        id: String,
+        /// Keep printing new lines until the application has ended
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// Only this log file (e.g. `worker.log`, `stdout`)
+        #[arg(long)]
+        log_file: Option<String>,
+    },
 }
 
 /// Options of `skein container ls`.
@@ -57,6 +72,19 @@ pub struct LsArgs {
 pub fn run(command: ContainerCommand) -> anyhow::Result<ExitCode> {
     super::runtime()?.block_on(async {
         match command {
+            ContainerCommand::Logs {
+                app_id,
+                id,
+                follow,
+                log_file,
+            } => {
+                let selection = super::follow::Selection {
+                    service: None,
+                    container: Some(id),
+                    log_file,
+                };
+                super::follow::follow_async(&app_id, selection, !follow).await
+            }
             ContainerCommand::Ls(args) => ls(args).await,
             ContainerCommand::Kill { app_id, id } => {
                 let Some((service, instance)) = id

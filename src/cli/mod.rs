@@ -10,6 +10,7 @@ pub mod completion;
 pub mod config;
 pub mod container;
 pub mod driver;
+pub(crate) mod follow;
 pub mod kv;
 pub mod output;
 pub mod spec;

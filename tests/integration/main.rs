@@ -9,6 +9,7 @@ mod cluster;
 mod cluster_tests;
 mod driver_tests;
 mod fixtures;
+mod follow_tests;
 mod grpc_tools_tests;
 mod kv_app_tests;
 mod logs_tests;

@@ -92,21 +92,7 @@ pub async fn read_application_logs(
     owner: &str,
     app_id: &str,
 ) -> Result<BTreeMap<String, String>, LogsError> {
-    let mut folder = None;
-    for candidate in app_log_dir_candidates(config, owner, app_id) {
-        if is_dir(hdfs, &candidate).await? {
-            folder = Some(candidate);
-            break;
-        }
-    }
-    let folder = folder.ok_or(LogsError::NotAggregated)?;
-    let mut files = hdfs
-        .timed("list", &folder, hdfs.client().list_status(&folder, false))
-        .await?;
-    files.retain(|f| !f.isdir && !f.path.ends_with(TMP_FILE_SUFFIX));
-    // Listing order is the NameNode's (by name); sort anyway so that a container found in two
-    // files (rolled aggregation) always resolves the same way: the later file wins, as in Skein.
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let files = node_files(hdfs, config, owner, app_id).await?;
 
     let mut logs = BTreeMap::new();
     let mut found_any = false;
@@ -128,6 +114,31 @@ pub async fn read_application_logs(
     } else {
         Err(LogsError::NoLogs)
     }
+}
+
+/// The node files of an application's aggregated logs, by path. Listing order is the
+/// NameNode's (by name); sorted anyway so that a container found in two files (rolled
+/// aggregation) always resolves the same way: the later file wins, as in Skein.
+async fn node_files(
+    hdfs: &Hdfs,
+    config: &HadoopConfig,
+    owner: &str,
+    app_id: &str,
+) -> Result<Vec<hdfs_native::client::FileStatus>, LogsError> {
+    let mut folder = None;
+    for candidate in app_log_dir_candidates(config, owner, app_id) {
+        if is_dir(hdfs, &candidate).await? {
+            folder = Some(candidate);
+            break;
+        }
+    }
+    let folder = folder.ok_or(LogsError::NotAggregated)?;
+    let mut files = hdfs
+        .timed("list", &folder, hdfs.client().list_status(&folder, false))
+        .await?;
+    files.retain(|f| !f.isdir && !f.path.ends_with(TMP_FILE_SUFFIX));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
 }
 
 /// The folders an application's aggregated logs may be in, most recent Hadoop layout first.
@@ -249,9 +260,41 @@ pub(crate) fn container_logs_text(
     value: &[u8],
     upload_time: &str,
 ) -> Result<(String, usize), FormatError> {
+    let files = container_log_files(container, value)?;
     let mut out = Vec::with_capacity(value.len() + 256);
+    for file in &files {
+        let (log, length) = (&file.name, &file.declared_length);
+        out.extend_from_slice(
+            format!(
+                "LogType:{log}\nLog Upload Time:{upload_time}\nLogLength:{length}\nLog Contents:\n"
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(file.contents);
+        out.extend_from_slice(format!("\nEnd of LogType:{log}\n\n").as_bytes());
+    }
+    // Skein trims every byte up to the space, control characters included.
+    let end = out.iter().rposition(|&b| b > b' ').map_or(0, |i| i + 1);
+    out.truncate(end);
+    Ok((String::from_utf8_lossy(&out).into_owned(), files.len()))
+}
+
+/// One log file in a container's record.
+struct LogFileRecord<'a> {
+    name: String,
+    /// The length as written (a decimal string).
+    declared_length: String,
+    contents: &'a [u8],
+}
+
+/// The log files of one container's record value, in order. Like Hadoop's reader, a value that
+/// ends inside a log (a file that shrank while it was being uploaded) ends with what is there.
+fn container_log_files<'a>(
+    container: &str,
+    value: &'a [u8],
+) -> Result<Vec<LogFileRecord<'a>>, FormatError> {
     let mut cursor = Cursor::new(value, 0);
-    let mut count = 0;
+    let mut files = Vec::new();
     while !cursor.is_empty() {
         let (Some(log), Some(length)) = (read_java_utf(&mut cursor), read_java_utf(&mut cursor))
         else {
@@ -266,23 +309,55 @@ pub(crate) fn container_logs_text(
         let contents = cursor
             .take(declared.min(available), "log contents")
             .map_err(FormatError::TFile)?;
-        out.extend_from_slice(
-            format!(
-                "LogType:{log}\nLog Upload Time:{upload_time}\nLogLength:{length}\nLog Contents:\n"
-            )
-            .as_bytes(),
-        );
-        out.extend_from_slice(contents);
-        out.extend_from_slice(format!("\nEnd of LogType:{log}\n\n").as_bytes());
-        count += 1;
+        files.push(LogFileRecord {
+            name: log,
+            declared_length: length,
+            contents,
+        });
         if declared > available {
             break;
         }
     }
-    // Skein trims every byte up to the space, control characters included.
-    let end = out.iter().rposition(|&b| b > b' ').map_or(0, |i| i + 1);
-    out.truncate(end);
-    Ok((String::from_utf8_lossy(&out).into_owned(), count))
+    Ok(files)
+}
+
+/// The raw bytes of every log file of every container of `app_id` (owned by `owner`), by
+/// container id and file name, from YARN's aggregated log files: for readers that continue
+/// where live logs left off (`skein application logs --follow`).
+///
+/// # Errors
+/// As [`read_application_logs`].
+pub async fn read_application_log_files(
+    hdfs: &Hdfs,
+    config: &HadoopConfig,
+    owner: &str,
+    app_id: &str,
+) -> Result<BTreeMap<(String, String), Vec<u8>>, LogsError> {
+    let files = node_files(hdfs, config, owner, app_id).await?;
+    let mut logs = BTreeMap::new();
+    for file in files {
+        let bytes = read_file(hdfs, &file.path).await?;
+        let unreadable = |source| LogsError::Unreadable {
+            path: file.path.clone(),
+            source,
+        };
+        for record in tfile::read_records(&bytes).map_err(|e| unreadable(e.into()))? {
+            let key = read_java_utf(&mut Cursor::new(&record.key, 0))
+                .ok_or(FormatError::BadKey)
+                .map_err(unreadable)?;
+            if RESERVED_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            for log in container_log_files(&key, &record.value).map_err(unreadable)? {
+                logs.insert((key.clone(), log.name), log.contents.to_vec());
+            }
+        }
+    }
+    if logs.is_empty() {
+        Err(LogsError::NoLogs)
+    } else {
+        Ok(logs)
+    }
 }
 
 /// A Java `DataInput.readUTF` string: an unsigned 16-bit length, then (modified) UTF-8, decoded
