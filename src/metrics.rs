@@ -30,6 +30,9 @@ pub struct Metrics {
     grpc_duration: Family<Labels, Histogram>,
     /// Gauges set right before each scrape by whoever owns the numbers.
     gauges: Mutex<Vec<(String, Family<Labels, Gauge>)>>,
+    /// Other histograms (seconds) and counters, by name after the prefix.
+    histograms: Mutex<Vec<(String, Family<Labels, Histogram>)>>,
+    counters: Mutex<Vec<(String, Family<Labels, Counter>)>>,
 }
 
 /// Call durations from 1 ms to ~16 s.
@@ -60,7 +63,45 @@ impl Metrics {
             grpc_requests,
             grpc_duration,
             gauges: Mutex::new(Vec::new()),
+            histograms: Mutex::new(Vec::new()),
+            counters: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Registers a histogram of durations `<name>_seconds` with `help`.
+    pub(crate) fn register_duration(&self, name: &str, help: &str) {
+        let family =
+            Family::<Labels, Histogram>::new_with_constructor(duration_histogram as fn() -> _);
+        lock(&self.registry).register_with_unit(
+            name,
+            help,
+            prometheus_client::registry::Unit::Seconds,
+            family.clone(),
+        );
+        lock(&self.histograms).push((name.to_string(), family));
+    }
+
+    /// Registers a counter `<name>_total` with `help`.
+    pub(crate) fn register_counter(&self, name: &str, help: &str) {
+        let family = Family::<Labels, Counter>::default();
+        lock(&self.registry).register(name, help, family.clone());
+        lock(&self.counters).push((name.to_string(), family));
+    }
+
+    /// Adds `seconds` to the histogram `name` (registered with [`Self::register_duration`]).
+    pub(crate) fn observe(&self, name: &str, labels: &[(&str, &str)], seconds: f64) {
+        let histograms = lock(&self.histograms);
+        if let Some((_, family)) = histograms.iter().find(|(n, _)| n == name) {
+            family.get_or_create(&owned(labels)).observe(seconds);
+        }
+    }
+
+    /// Adds one to the counter `name` (registered with [`Self::register_counter`]).
+    pub(crate) fn inc(&self, name: &str, labels: &[(&str, &str)]) {
+        let counters = lock(&self.counters);
+        if let Some((_, family)) = counters.iter().find(|(n, _)| n == name) {
+            family.get_or_create(&owned(labels)).inc();
+        }
     }
 
     /// Registers a gauge family `name` (after the prefix) with `help`; its values are set with
@@ -101,6 +142,68 @@ impl Metrics {
             tracing::warn!("cannot encode the metrics");
         }
         text
+    }
+}
+
+fn owned(labels: &[(&str, &str)]) -> Labels {
+    labels
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
+}
+
+/// The driver's metrics, once `--metrics-address` turned them on.
+static DRIVER: std::sync::OnceLock<Arc<Metrics>> = std::sync::OnceLock::new();
+
+/// The driver's metrics if they are on.
+pub(crate) fn driver() -> Option<&'static Arc<Metrics>> {
+    DRIVER.get()
+}
+
+/// Turns the driver's metrics on (once per process) and returns them: its gRPC calls, submits
+/// and their phases, ResourceManager and HDFS calls, and its applications by state.
+pub(crate) fn enable_driver() -> Arc<Metrics> {
+    DRIVER
+        .get_or_init(|| {
+            let metrics = Metrics::new("skein_driver");
+            metrics.register_duration(
+                "submit_phase_duration",
+                "Time spent in each phase of a submit (prepare: checks and a new application \
+                 id; stage: files to HDFS and tokens; rm_submit: the ResourceManager's submit)",
+            );
+            metrics.register_counter("submits", "Submits by result (ok, error)");
+            metrics.register_duration(
+                "rm_request_duration",
+                "ResourceManager REST calls by operation (method and path, ids left out)",
+            );
+            metrics.register_counter("rm_request_errors", "Failed ResourceManager REST calls");
+            metrics.register_duration("hdfs_request_duration", "HDFS calls by operation");
+            metrics.register_counter("hdfs_request_errors", "Failed HDFS calls by operation");
+            metrics.register_gauge(
+                "applications",
+                "The driver user's skein applications by state (from the ResourceManager)",
+            );
+            skein_hadoop::observe::set_call_observer(observe_cluster_call);
+            metrics
+        })
+        .clone()
+}
+
+/// Records a call to the cluster into the driver's metrics.
+fn observe_cluster_call(call: &skein_hadoop::observe::Call<'_>) {
+    let Some(metrics) = driver() else {
+        return;
+    };
+    let (duration, errors) = match call.system {
+        skein_hadoop::observe::System::ResourceManager => {
+            ("rm_request_duration", "rm_request_errors")
+        }
+        skein_hadoop::observe::System::Hdfs => ("hdfs_request_duration", "hdfs_request_errors"),
+    };
+    let labels = [("operation", call.operation)];
+    metrics.observe(duration, &labels, call.seconds);
+    if !call.ok {
+        metrics.inc(errors, &labels);
     }
 }
 

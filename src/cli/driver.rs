@@ -302,9 +302,12 @@ fn serve_and_sweep(
             .then(SweepPolicy::from_env)
             .flatten()
             .and_then(|policy| driver.spawn_staging_sweeper(policy));
+        let gauge = options
+            .metrics_address
+            .and_then(|_| driver.spawn_application_gauge(crate::metrics::enable_driver()));
         let served = serve(driver, options, credentials).await;
-        if let Some(sweeper) = sweeper {
-            sweeper.abort();
+        for task in [sweeper, gauge].into_iter().flatten() {
+            task.abort();
         }
         served
     })?;

@@ -227,7 +227,7 @@ async fn serve_metrics(
     address: SocketAddr,
     mut stop_rx: watch::Receiver<bool>,
 ) -> Result<Arc<crate::metrics::Metrics>, DaemonError> {
-    let metrics = crate::metrics::Metrics::new("skein_driver");
+    let metrics = crate::metrics::enable_driver();
     let listener = TcpListener::bind(address)
         .await
         .map_err(DaemonError::Bind)?;

@@ -75,6 +75,39 @@ impl YarnDriver {
         self
     }
 
+    /// Keeps the `applications` gauge of `metrics` (skein applications by state, as the
+    /// ResourceManager lists them) current, every 15 s; `None` without a cluster.
+    pub fn spawn_application_gauge(
+        &self,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let backend = self.backend.as_ref().ok()?.clone();
+        Some(tokio::spawn(async move {
+            let query = skein_hadoop::yarn::AppQuery {
+                application_types: vec![skein_hadoop::yarn::APPLICATION_TYPE.to_string()],
+                ..Default::default()
+            };
+            let mut ticks = tokio::time::interval(Duration::from_secs(15));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Ok(apps) = backend.rm.applications(&query).await else {
+                    continue;
+                };
+                let mut by_state: std::collections::BTreeMap<String, i64> = Default::default();
+                for app in apps {
+                    *by_state.entry(app.state.as_str().to_string()).or_default() += 1;
+                }
+                metrics.set_gauges(
+                    "applications",
+                    by_state
+                        .into_iter()
+                        .map(|(state, n)| (vec![("state".to_string(), state)], n)),
+                );
+            }
+        }))
+    }
+
     /// Starts the staging sweeper ([`super::sweeper`]) on the current runtime: a sweep now,
     /// then one every `policy.period`, for as long as the runtime runs. Nothing without a
     /// usable cluster configuration.

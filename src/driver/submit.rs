@@ -24,6 +24,17 @@ use skein_hadoop::yarn::{
     ResourceType, SubmissionContext, Tags, YarnError,
 };
 
+/// Records how long the submit phase `phase` took since `started` (with metrics on).
+fn phase_done(phase: &str, started: std::time::Instant) {
+    if let Some(metrics) = crate::metrics::driver() {
+        metrics.observe(
+            "submit_phase_duration",
+            &[("phase", phase)],
+            started.elapsed().as_secs_f64(),
+        );
+    }
+}
+
 /// The mode of a staged keytab: readable by its owner alone.
 const KEYTAB_MODE: u32 = 0o400;
 
@@ -312,7 +323,17 @@ impl Submitter<'_> {
     ///
     /// # Errors
     /// A [`SubmitError`], after removing whatever was staged.
-    pub async fn submit(&self, mut spec: ApplicationSpec) -> Result<String, SubmitError> {
+    pub async fn submit(&self, spec: ApplicationSpec) -> Result<String, SubmitError> {
+        let result = self.submit_timed(spec).await;
+        if let Some(metrics) = crate::metrics::driver() {
+            let result_label = if result.is_ok() { "ok" } else { "error" };
+            metrics.inc("submits", &[("result", result_label)]);
+        }
+        result
+    }
+
+    async fn submit_timed(&self, mut spec: ApplicationSpec) -> Result<String, SubmitError> {
+        let started = std::time::Instant::now();
         let keytab = if !self.config.security_enabled() {
             if spec.kerberos_principal.take().is_some() {
                 tracing::warn!(
@@ -332,6 +353,7 @@ impl Submitter<'_> {
         check_fits(&spec, app.maximum_resource_capability)?;
         check_resource_types(&spec, app.resource_types.as_deref())?;
         let id = app.application_id;
+        phase_done("prepare", started);
         match self.stage_and_submit(&id, spec, keytab).await {
             Ok(()) => Ok(id),
             Err(error) => {
@@ -356,6 +378,7 @@ impl Submitter<'_> {
         mut spec: ApplicationSpec,
         keytab: Option<super::keytab::Keytab>,
     ) -> Result<(), SubmitError> {
+        let staging = std::time::Instant::now();
         let dir = self.hdfs.staging_dir(id);
         self.hdfs
             .create_dir(&dir, skein_hadoop::hdfs::staging::DIR_MODE)
@@ -448,10 +471,15 @@ impl Submitter<'_> {
 
         let mut context = self.submission_context(id, &spec, &spec_file, &cert, &key, lang);
         context.am_container_spec.credentials = tokens;
-        self.rm
+        phase_done("stage", staging);
+        let submitting = std::time::Instant::now();
+        let submitted = self
+            .rm
             .submit(&context)
             .await
-            .map_err(|source| self.rm_error(source))
+            .map_err(|source| self.rm_error(source));
+        phase_done("rm_submit", submitting);
+        submitted
     }
 
     /// The application's delegation tokens, obtained for the user the ResourceManager client

@@ -12,7 +12,7 @@ import pytest
 import skein
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from conftest import SKEIN_RS, needs_cluster, wait_for_containers
+from conftest import SKEIN_RS, needs_cluster, wait_for, wait_for_containers
 
 pytestmark = needs_cluster
 
@@ -27,9 +27,18 @@ def scrape(url):
 
 def value(families, family, sample, **labels):
     """The value of the sample `sample` of `family` with exactly these labels (None if absent)."""
-    for s in families[family].samples:
+    for s in families[family].samples if family in families else ():
         if s.name == sample and s.labels == labels:
             return s.value
+    return None
+
+
+def running_listed(port):
+    """The driver's metrics once its applications gauge counts a RUNNING application."""
+    families = scrape("http://127.0.0.1:%d/metrics" % port)
+    if (value(families, "skein_driver_applications", "skein_driver_applications",
+              state="RUNNING") or 0) >= 1:
+        return families
     return None
 
 
@@ -55,7 +64,28 @@ def test_the_driver_serves_its_grpc_calls_as_metrics():
         client.get_applications()
         with pytest.raises(ValueError):
             client.application_report("application_1_0000_not_an_id")
-        families = scrape("http://127.0.0.1:%d/metrics" % port)
+        spec = skein.ApplicationSpec(
+            name="metrics-%d" % os.getpid(),
+            services={"sleeper": skein.Service(
+                resources=skein.Resources(memory=32, vcores=1), script="sleep 600")})
+        app_id = client.submit(spec)
+        try:
+            families = wait_for("the applications gauge to list %s" % app_id,
+                                lambda: running_listed(port), timeout=60, interval=1)
+        finally:
+            client.kill_application(app_id)
+        assert value(families, "skein_driver_submits", "skein_driver_submits_total",
+                     result="ok") == 1
+        phases = "skein_driver_submit_phase_duration_seconds"
+        for phase in ("prepare", "stage", "rm_submit"):
+            assert value(families, phases, phases + "_count",
+                         phase=phase) == 1, phase
+        rm = "skein_driver_rm_request_duration_seconds"
+        assert value(families, rm, rm + "_count",
+                     operation="POST /ws/v1/cluster/apps/new-application") == 1
+        hdfs_ops = {s.labels["operation"] for s in
+                    families["skein_driver_hdfs_request_duration_seconds"].samples}
+        assert hdfs_ops, "HDFS calls are measured"
         method = "/skein.Driver/getApplications"
         assert value(families, "skein_driver_grpc_requests", "skein_driver_grpc_requests_total",
                      method=method, code="OK") == 2

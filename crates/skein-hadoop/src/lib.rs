@@ -13,6 +13,7 @@
 
 pub mod conf;
 pub mod hdfs;
+pub mod observe;
 pub mod security;
 pub mod yarn;
 

@@ -209,7 +209,15 @@ impl Hdfs {
         path: &str,
         call: impl Future<Output = hdfs_native::Result<T>>,
     ) -> Result<T, HdfsError> {
-        match tokio::time::timeout(self.timeout, call).await {
+        let started = std::time::Instant::now();
+        let result = tokio::time::timeout(self.timeout, call).await;
+        crate::observe::observe(
+            crate::observe::System::Hdfs,
+            operation,
+            started,
+            matches!(result, Ok(Ok(_))),
+        );
+        match result {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(HdfsError::Call {
                 operation,

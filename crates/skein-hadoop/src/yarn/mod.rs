@@ -433,9 +433,30 @@ impl ResourceManager {
         self.call_raw_with(method, path, query, body, None).await
     }
 
+    /// [`Self::call_raw_once`], measured ([`crate::observe`]).
+    async fn call_raw_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<Vec<u8>>,
+        header: Option<(&'static str, &str)>,
+    ) -> Result<(String, Vec<u8>), YarnError> {
+        let started = std::time::Instant::now();
+        let operation = format!("{method} {}", crate::observe::path_template(path));
+        let result = self.call_raw_once(method, path, query, body, header).await;
+        crate::observe::observe(
+            crate::observe::System::ResourceManager,
+            &operation,
+            started,
+            result.is_ok(),
+        );
+        result
+    }
+
     /// One logical call: retried with backoff, moving to the next RM on transport errors,
     /// 503 and standby redirects. Returns the URL that answered and the body.
-    async fn call_raw_with(
+    async fn call_raw_once(
         &self,
         method: Method,
         path: &str,
