@@ -11,6 +11,12 @@ the cluster's own TLS credentials, which the gateway gives its users.
 
 Users: the gateway's SimpleAuthenticator with one password; `USER` (who runs the tests, as whom
 the driver acts) and `OTHER_USER` (`alice`, whom the test cluster lets `USER` impersonate).
+
+On a Kerberized cluster (`hadoop.security.authentication=kerberos` in HADOOP_CONF_DIR, e.g.
+`scripts/cluster up --secure` with `eval "$(scripts/cluster env --secure)"` and `kinit`), the
+gateway's backend gets `principal`/`keytab` (SKEIN_TEST_PRINCIPAL/SKEIN_TEST_KEYTAB, whose
+short name is then `USER`), the test's own skein client logs in with them too, and YARN's REST
+APIs are read with SPNEGO (`curl --negotiate`, from the ticket cache).
 """
 import gc
 import getpass
@@ -65,7 +71,30 @@ import skein  # noqa: E402  (after SKEIN_CONFIG is set)
 # cyclic collector runs only between tests, on the main thread (`collect_garbage`).
 gc.disable()
 
-USER = getpass.getuser()
+
+
+def hadoop_conf(name, site="yarn-site.xml"):
+    """A property of the test cluster's configuration (None when unset)."""
+    root = ElementTree.parse(os.path.join(os.environ["HADOOP_CONF_DIR"], site))
+    for prop in root.iter("property"):
+        if prop.findtext("name") == name:
+            return prop.findtext("value")
+    return None
+
+
+SECURE = bool(os.environ.get("HADOOP_CONF_DIR")) and hadoop_conf(
+    "hadoop.security.authentication", "core-site.xml") == "kerberos"
+if SECURE:
+    try:
+        PRINCIPAL = os.environ["SKEIN_TEST_PRINCIPAL"]
+        KEYTAB = os.environ["SKEIN_TEST_KEYTAB"]
+    except KeyError as missing:
+        raise RuntimeError("a Kerberized cluster needs %s: eval \"$(scripts/cluster env "
+                           "--secure)\"" % missing) from None
+    USER = PRINCIPAL.split("@")[0].split("/")[0]
+else:
+    PRINCIPAL = KEYTAB = None
+    USER = getpass.getuser()
 OTHER_USER = "alice"
 PASSWORD = "skein-rs-test-password"
 # Dask resources the gateway gives clusters unless the user's options say otherwise.
@@ -86,6 +115,8 @@ c.Proxy.address = "127.0.0.1:{http_port}"
 c.Proxy.tcp_address = "127.0.0.1:{tcp_port}"
 
 c.DaskGateway.backend_class = "dask_gateway_server.backends.yarn.YarnBackend"
+c.YarnBackend.principal = {principal!r}
+c.YarnBackend.keytab = {keytab!r}
 c.DaskGateway.authenticator_class = "dask_gateway_server.auth.SimpleAuthenticator"
 c.SimpleAuthenticator.password = {password!r}
 
@@ -133,16 +164,11 @@ def wait_for(what, predicate, timeout=120, interval=0.2):
         time.sleep(interval)
 
 
-def hadoop_conf(name):
-    """A property of the test cluster's yarn-site.xml (None when unset)."""
-    root = ElementTree.parse(os.path.join(os.environ["HADOOP_CONF_DIR"], "yarn-site.xml"))
-    for prop in root.iter("property"):
-        if prop.findtext("name") == name:
-            return prop.findtext("value")
-    return None
-
-
 def http_json(url):
+    if SECURE:
+        out = subprocess.run(["curl", "--silent", "--show-error", "--fail", "--negotiate",
+                              "--user", ":", url], check=True, capture_output=True, timeout=30)
+        return json.loads(out.stdout.decode())
     sep = "&" if "?" in url else "?"
     with urllib.request.urlopen("%s%suser.name=%s" % (url, sep, USER), timeout=30) as resp:
         return json.loads(resp.read().decode())
@@ -229,7 +255,8 @@ def gateway_server():
     config = os.path.join(workdir, "dask_gateway_config.py")
     with open(config, "w") as f:
         f.write(GATEWAY_CONFIG.format(http_port=http_port, tcp_port=tcp_port, venv=VENV,
-                                      password=PASSWORD, cores=DEFAULT_WORKER_CORES,
+                                      password=PASSWORD, principal=PRINCIPAL, keytab=KEYTAB,
+                                      cores=DEFAULT_WORKER_CORES,
                                       mib=DEFAULT_WORKER_MIB))
     env = dict(os.environ, SKEIN_CONFIG=os.path.join(workdir, "skein"))
     log_path = os.path.join(workdir, "gateway.log")
@@ -249,6 +276,10 @@ def gateway_server():
 
     try:
         wait_for("the gateway's /api/health", healthy, timeout=60)
+        if SECURE:
+            # The backend's driver logged in with the gateway's principal and keytab.
+            wanted = "Kerberos: logged in as %s from keytab %s" % (PRINCIPAL, KEYTAB)
+            wait_for("the gateway's driver to log in", lambda: wanted in server.log(), 30)
         yield server
     finally:
         # The gateway's skein driver: a child of the gateway, spawned through the shim.
@@ -278,7 +309,7 @@ def skein_client():
     """The test's own `skein.Client()` (a spawned skein-rs driver), for application reports."""
     if not os.environ.get("HADOOP_CONF_DIR"):
         pytest.skip("needs the test cluster (HADOOP_CONF_DIR)")
-    with skein.Client() as c:
+    with skein.Client(principal=PRINCIPAL, keytab=KEYTAB) as c:
         yield c
 
 

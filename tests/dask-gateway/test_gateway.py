@@ -16,7 +16,7 @@ import pytest
 import skein
 
 import remote
-from conftest import (DEFAULT_WORKER_CORES, DEFAULT_WORKER_MIB, OTHER_USER, USER,
+from conftest import (DEFAULT_WORKER_CORES, DEFAULT_WORKER_MIB, OTHER_USER, SECURE, USER,
                       needs_cluster, wait_for)
 
 da = pytest.importorskip("dask.array")
@@ -26,7 +26,7 @@ pytestmark = needs_cluster
 
 WORKER_ENV = ("SKEIN_CONTAINER_ID", "CONTAINER_ID", "SKEIN_APPLICATION_ID",
               "SKEIN_RESOURCE_MEMORY", "SKEIN_RESOURCE_VCORES", "DASK_GATEWAY_WORKER_NAME",
-              "USER")
+              "USER", "HADOOP_TOKEN_FILE_LOCATION")
 
 
 class YarnDaskCluster:
@@ -52,7 +52,8 @@ class YarnDaskCluster:
                                            security=security)
 
     def workers(self):
-        return self.client.scheduler_info(n_workers=-1)["workers"]
+        # (No "workers" when the client has lost the scheduler: none then.)
+        return self.client.scheduler_info(n_workers=-1).get("workers", {})
 
     def wait_for_workers(self, n):
         """Waits until the scheduler has exactly `n` workers and the AM exactly `n` active
@@ -79,6 +80,12 @@ class YarnDaskCluster:
             assert env["SKEIN_APPLICATION_ID"] == self.app_id, env
             # The gateway names its workers; the backend passes the name to the container.
             assert workers[address]["name"] == env["DASK_GATEWAY_WORKER_NAME"], env
+            if SECURE:
+                # The delegation tokens the driver got at submission, passed on by the AM
+                # (the NodeManager writes the file, empty of tokens, in any case).
+                with open(env["HADOOP_TOKEN_FILE_LOCATION"], "rb") as f:
+                    tokens = f.read()
+                assert b"HDFS_DELEGATION_TOKEN" in tokens, (env, tokens)
         assert {e["SKEIN_CONTAINER_ID"] for e in envs.values()} == set(containers)
         return envs
 
