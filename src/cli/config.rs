@@ -30,7 +30,10 @@ pub fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
     match command {
         ConfigCommand::Paths => {
             let shim = match crate::driver::submit::find_shim_jar() {
-                Ok(path) => path.display().to_string(),
+                Ok(path) => std::fs::canonicalize(&path)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string(),
                 Err(e) => format!("not found: {e}"),
             };
             let hadoop = match skein_hadoop::conf::HadoopConfig::load() {
