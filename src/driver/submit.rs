@@ -55,8 +55,10 @@ pub const AM_COMMAND: &str = concat!(
 );
 
 /// Where the Java shim jar is looked for, in order: `$SKEIN_SHIM_JAR`, `skein-shim.jar` next to
-/// the `skein` binary, and the development build `java-shim/target/skein-shim.jar` of the
-/// source tree the binary was built in.
+/// the `skein` binary, `../share/skein-rs/skein-shim.jar` from the binary's folder (an
+/// installed release: `bin/skein` and `share/skein-rs/`, the tarball's and the Python wheel's
+/// layout), and the development build `java-shim/target/skein-shim.jar` of the source tree
+/// the binary was built in.
 pub fn find_shim_jar() -> Result<PathBuf, SubmitError> {
     let mut candidates = Vec::new();
     if let Some(path) = std::env::var_os("SKEIN_SHIM_JAR").filter(|p| !p.is_empty()) {
@@ -66,6 +68,7 @@ pub fn find_shim_jar() -> Result<PathBuf, SubmitError> {
         && let Some(dir) = exe.parent()
     {
         candidates.push(dir.join("skein-shim.jar"));
+        candidates.push(dir.join("../share/skein-rs/skein-shim.jar"));
     }
     candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("java-shim/target/skein-shim.jar"));
     candidates
