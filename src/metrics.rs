@@ -96,6 +96,18 @@ impl Metrics {
         }
     }
 
+    /// Raises the counter `name` to `total` when it is lower (for counts kept elsewhere).
+    pub(crate) fn count_up_to(&self, name: &str, labels: &[(&str, &str)], total: u64) {
+        let counters = lock(&self.counters);
+        if let Some((_, family)) = counters.iter().find(|(n, _)| n == name) {
+            let counter = family.get_or_create(&owned(labels));
+            let now = counter.get();
+            if total > now {
+                counter.inc_by(total - now);
+            }
+        }
+    }
+
     /// Adds one to the counter `name` (registered with [`Self::register_counter`]).
     pub(crate) fn inc(&self, name: &str, labels: &[(&str, &str)]) {
         let counters = lock(&self.counters);
@@ -318,6 +330,16 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} missing in\n{text}");
         }
+        metrics.register_counter("restarts", "Restarts");
+        metrics.count_up_to("restarts", &[("service", "web")], 2);
+        metrics.count_up_to("restarts", &[("service", "web")], 1);
+        metrics.count_up_to("restarts", &[("service", "web")], 3);
+        assert!(
+            metrics
+                .encode()
+                .contains("skein_test_restarts_total{service=\"web\"} 3"),
+            "a count kept elsewhere only goes up"
+        );
         metrics.set_gauges("containers", []);
         assert!(
             !metrics.encode().contains("RUNNING"),

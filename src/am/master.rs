@@ -204,6 +204,8 @@ struct Core {
     tokens: Tokens,
     /// `/metrics` of the web UI.
     metrics: Arc<crate::metrics::Metrics>,
+    /// When each outstanding container request went to YARN, by priority.
+    requested_at: Mutex<std::collections::HashMap<i32, std::time::Instant>>,
 }
 
 struct DispatchState {
@@ -221,6 +223,11 @@ fn am_metrics() -> Arc<crate::metrics::Metrics> {
         "Containers of the application by service and state (completed ones by how they ended)",
     );
     metrics.register_gauge("kv_watches", "Open watches on the key-value store");
+    metrics.register_counter("restarts", "Failed containers restarted, by service");
+    metrics.register_duration(
+        "allocation_duration",
+        "Time from a container request sent to YARN to its allocation (the container's RUNNING)",
+    );
     metrics
 }
 
@@ -292,6 +299,15 @@ impl AppMaster {
                 )
             }),
         );
+        let restarts: Vec<(String, u32)> = lock(&self.core.services)
+            .restarts()
+            .map(|(service, n)| (service.to_string(), n))
+            .collect();
+        for (service, n) in restarts {
+            self.core
+                .metrics
+                .count_up_to("restarts", &[("service", &service)], u64::from(n));
+        }
         let watches = self.kv().with_store(|store| store.watch_count());
         self.core.metrics.set_gauges(
             "kv_watches",
@@ -429,7 +445,10 @@ impl AppMaster {
     fn carry_out(&self, action: Action, requests: &mut RequestWindow) {
         let command = match action {
             Action::Request(r) => match requests.request(r) {
-                Some(r) => Command::Request(r),
+                Some(r) => {
+                    lock(&self.core.requested_at).insert(r.priority, std::time::Instant::now());
+                    Command::Request(r)
+                }
                 None => return,
             },
             Action::RemoveRequest { priority } => match requests.withdraw(priority) {
@@ -459,6 +478,18 @@ impl AppMaster {
     fn on_event(&self, event: Event) {
         match event {
             Event::Allocated { containers } => {
+                {
+                    let mut requested_at = lock(&self.core.requested_at);
+                    for c in &containers {
+                        if let Some(at) = requested_at.remove(&c.priority) {
+                            self.core.metrics.observe(
+                                "allocation_duration",
+                                &[],
+                                at.elapsed().as_secs_f64(),
+                            );
+                        }
+                    }
+                }
                 self.apply(|s| s.on_allocated(&containers, now_ms()))
             }
             Event::Completed { containers } => {
@@ -547,6 +578,7 @@ impl ApplicationMaster {
             decided: tokio::sync::watch::Sender::new(false),
             tokens: Tokens::default(),
             metrics: am_metrics(),
+            requested_at: Mutex::new(std::collections::HashMap::new()),
         };
         Ok(ApplicationMaster {
             am: AppMaster {

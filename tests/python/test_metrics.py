@@ -110,3 +110,7 @@ def test_the_application_master_serves_metrics_through_the_proxy(app):
     assert value(families, "skein_am_grpc_requests", "skein_am_grpc_requests_total",
                  method="/skein.AppMaster/PutKey", code="OK") >= 2
     assert value(families, "skein_am_kv_watches", "skein_am_kv_watches") is not None
+    allocation = "skein_am_allocation_duration_seconds"
+    assert value(families, allocation, allocation + "_count") >= 1
+    assert value(families, "skein_am_restarts", "skein_am_restarts_total",
+                 service="sleeper") is not None

@@ -293,6 +293,13 @@ impl Services {
         !self.requests.is_empty()
     }
 
+    /// How many times each service's failed containers were restarted so far.
+    pub fn restarts(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.services
+            .iter()
+            .map(|(name, s)| (name.as_str(), s.restarted))
+    }
+
     /// Containers YARN allocated: each is matched to the request of its priority, or released.
     pub fn on_allocated(&mut self, allocated: &[AllocatedContainer], now: i64) {
         for c in allocated {
