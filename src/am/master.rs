@@ -224,6 +224,11 @@ fn am_metrics() -> Arc<crate::metrics::Metrics> {
     );
     metrics.register_gauge("kv_watches", "Open watches on the key-value store");
     metrics.register_counter("restarts", "Failed containers restarted, by service");
+    metrics.register_counter(
+        "container_exits",
+        "Containers YARN reported completed, by cause (success, failed, preempted, \
+         killed_exceeded_pmem, killed_by_appmaster, ...)",
+    );
     metrics.register_duration(
         "allocation_duration",
         "Time from a container request sent to YARN to its allocation (the container's RUNNING)",
@@ -498,6 +503,10 @@ impl AppMaster {
                         "Container {} completed with exit status {}",
                         c.container_id,
                         c.exit_status
+                    );
+                    self.core.metrics.inc(
+                        "container_exits",
+                        &[("cause", skein_core::services::exit_cause(c.exit_status))],
                     );
                 }
                 self.apply(|s| s.on_completed(&containers, now_ms()));

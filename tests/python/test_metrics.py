@@ -114,3 +114,8 @@ def test_the_application_master_serves_metrics_through_the_proxy(app):
     assert value(families, allocation, allocation + "_count") >= 1
     assert value(families, "skein_am_restarts", "skein_am_restarts_total",
                  service="sleeper") is not None
+    # `app` kills and scales its containers between tests: YARN reports them killed by the AM.
+    app.kill_container(app.get_containers(services=["sleeper"])[0].id)
+    wait_for("the kill in the metrics", lambda: (value(
+        scrape(url), "skein_am_container_exits", "skein_am_container_exits_total",
+        cause="killed_by_appmaster") or 0) >= 1, timeout=60, interval=1)

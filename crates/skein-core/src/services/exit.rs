@@ -33,6 +33,28 @@ pub fn classify(exit: i32, diagnostics: &str) -> (ContainerState, String) {
     }
 }
 
+/// Why a container ended, from its YARN exit status, as a metric label: `success`, `failed`
+/// (a non-zero exit of its script), or the name of YARN's `ContainerExitStatus` code in lower
+/// case (`preempted`, `killed_exceeded_pmem`, `killed_by_appmaster`, ...); `other` for a code
+/// YARN does not name.
+pub fn cause(exit: i32) -> &'static str {
+    match exit {
+        0 => "success",
+        code if code > 0 => "failed",
+        -100 => "aborted",
+        -101 => "disks_failed",
+        -102 => "preempted",
+        -103 => "killed_exceeded_vmem",
+        -104 => "killed_exceeded_pmem",
+        -105 => "killed_by_appmaster",
+        -106 => "killed_by_resourcemanager",
+        -107 => "killed_after_app_completion",
+        -108 => "killed_by_container_scheduler",
+        -109 => "killed_for_excess_logs",
+        _ => "other",
+    }
+}
+
 /// The `"<x> of <y> physical|virtual memory used"` fragment of a NodeManager memory-kill
 /// diagnostic (`... Current usage: 129.5 MB of 128 MB physical memory used; 2.5 GB of 268.8 MB
 /// virtual memory used. Killing container.`), or [`MEMORY_LIMIT`].
@@ -54,6 +76,15 @@ fn memory_message(diagnostics: &str, kind: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn causes_name_yarns_exit_codes() {
+        assert_eq!(cause(0), "success");
+        assert_eq!(cause(137), "failed");
+        assert_eq!(cause(-104), "killed_exceeded_pmem");
+        assert_eq!(cause(-105), "killed_by_appmaster");
+        assert_eq!(cause(-1000), "other");
+    }
 
     const PMEM: &str = "Container [pid=4242,containerID=container_1_0001_01_000002] is running \
         1234B beyond the 'PHYSICAL' memory limit. Current usage: 129.5 MB of 128 MB physical \

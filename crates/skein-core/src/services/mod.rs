@@ -27,7 +27,7 @@ pub use window::{RequestWindow, Withdrawal};
 #[cfg(test)]
 use exit::FAILED_DURING_EXECUTION;
 use exit::KILLED_BY_USER;
-pub use exit::SUCCEEDED;
+pub use exit::{SUCCEEDED, cause as exit_cause};
 
 /// A client request the services cannot satisfy. Skein's own errors map to gRPC
 /// `INVALID_ARGUMENT` with exactly these messages (Skein clients show them verbatim); the
