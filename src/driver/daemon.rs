@@ -225,7 +225,7 @@ async fn run_server<S: Driver>(
     let tls =
         tls::server_config(credentials).map_err(|err| DaemonError::Serve(error_chain(&err)))?;
     let server = tonic::transport::Server::builder()
-        .add_service(DriverServer::new(service))
+        .add_service(super::reply::ReplyTracking(DriverServer::new(service)))
         .serve_with_incoming_shutdown(crate::net::tls_incoming(listener, tls, "driver"), graceful);
     tokio::select! {
         result = server => result.map_err(|err| DaemonError::Serve(error_chain(&err))),

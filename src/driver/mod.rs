@@ -17,6 +17,7 @@ pub mod error;
 pub(crate) mod jvm_compat;
 pub mod launch;
 pub mod logging;
+pub mod reply;
 pub mod reports;
 pub mod service;
 pub mod submit;
