@@ -25,6 +25,12 @@ use skein_core::services::{ContainerReport, ContainerState};
 /// reply would reach them only as "message length too large".
 pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
+/// The largest request the AM decodes: well above [`MAX_REPLY_BYTES`], so that a kv value
+/// somewhat too large reaches the handler and is refused naming its key, its size and the
+/// store's limit ([`skein_core::kv::MAX_ENTRY_BYTES`]) rather than as gRPC's "decoded message
+/// length too large".
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
 /// Why the gRPC server stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("the application master's gRPC server failed: {0}")]
@@ -262,7 +268,10 @@ pub(crate) async fn serve(
     let describe = |e: &dyn std::error::Error| ServeError(crate::client::error_chain(e));
     let tls = tls::server_config(credentials).map_err(|e| describe(&e))?;
     tonic::transport::Server::builder()
-        .add_service(app_master_server::AppMasterServer::new(service))
+        .add_service(
+            app_master_server::AppMasterServer::new(service)
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
         .serve_with_incoming_shutdown(
             crate::net::tls_incoming(listener, tls, "application master"),
             stop,

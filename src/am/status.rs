@@ -17,7 +17,8 @@ pub(crate) fn kv_code(error: &KvError) -> Code {
         | KvError::UnknownService { .. }
         | KvError::UnknownInstance { .. }
         | KvError::ContainerCompleted { .. }
-        | KvError::UnknownEnumValue { .. } => Code::InvalidArgument,
+        | KvError::UnknownEnumValue { .. }
+        | KvError::EntryTooLarge { .. } => Code::InvalidArgument,
     }
 }
 
