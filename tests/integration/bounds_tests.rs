@@ -11,8 +11,8 @@ use tonic::transport::Channel;
 use skein::proto::{self, container::State};
 
 use crate::fixtures::{
-    LONG, app, connect, containers, resource_manager, service, shutdown_request, submit,
-    wait_running, wait_until_finished,
+    Cli, LONG, app, app_credentials, connect, containers, resource_manager, service,
+    shutdown_request, spec_from_json, submit, wait_running, wait_until_finished,
 };
 
 fn scale_to(count: i32) -> proto::ScaleRequest {
@@ -112,4 +112,69 @@ async fn shut_down_succeeded(rm: &ResourceManager, am: &mut AppMasterClient<Chan
     .expect("shutdown");
     let report = wait_until_finished(rm, id, LONG).await;
     assert_eq!(report.final_status, FinalStatus::Succeeded, "{report:?}");
+}
+
+/// The resident memory of process `pid` (VmRSS), in KiB.
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmRSS in {status}"))
+}
+
+#[tokio::test]
+async fn a_refused_10000_service_spec_leaves_the_drivers_memory_at_its_idle_level() {
+    // The CLI refuses such a spec itself; the Python client sends it as this test does.
+    let cli = Cli::with_app_credentials();
+    let started = cli
+        .command(&["driver", "start"])
+        .env("SKEIN_STAGING_GRACE", "off")
+        .output()
+        .expect("driver start");
+    assert!(started.status.success(), "{started:?}");
+    let pid: u32 = cli.stdout(&["driver", "pid"]).trim().parse().expect("pid");
+    let address = cli.stdout(&["driver", "address"]).trim().to_string();
+    let mut driver = skein::client::connect_driver(&address, app_credentials())
+        .await
+        .expect("connect");
+    // Idle: after the calls every client makes first, and a refused spec of ordinary size.
+    driver.ping(proto::Empty {}).await.expect("ping");
+    driver
+        .get_applications(proto::ApplicationsRequest::default())
+        .await
+        .expect("applications");
+    let one = spec_from_json(&app("many", json!({"svc": service("sleep 1\n")})));
+    let service = one.services.get("svc").expect("svc").clone();
+    let with = |count: usize| proto::ApplicationSpec {
+        services: (0..count)
+            .map(|i| (format!("service-{i}"), service.clone()))
+            .collect(),
+        ..one.clone()
+    };
+    let refused = driver
+        .submit(with(1_001))
+        .await
+        .expect_err("1,001 services");
+    assert!(refused.message().contains("1001 services"), "{refused:?}");
+    let idle = resident_kib(pid);
+
+    let spec = with(10_000);
+    let refused = driver.submit(spec).await.expect_err("10,000 services");
+    // Skein's code for a spec it cannot submit: INTERNAL, "Failed to submit application".
+    assert_eq!(refused.code(), tonic::Code::Internal, "{refused:?}");
+    assert!(
+        refused
+            .message()
+            .contains("the application has 10000 services; skein-rs takes at most 1000"),
+        "{refused:?}"
+    );
+    let after = resident_kib(pid);
+    println!("driver VmRSS: {idle} KiB idle, {after} KiB after the refused 10,000-service spec");
+    assert!(
+        after * 10 <= idle * 11,
+        "the driver kept {after} KiB resident after the refused spec, {idle} KiB before"
+    );
+    let _ = cli.run(&["driver", "stop"]);
 }

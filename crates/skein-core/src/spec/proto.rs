@@ -158,6 +158,18 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
 
     /// Converts and validates a spec from the wire; errors name the field path.
     fn try_from(msg: proto::ApplicationSpec) -> Result<Self, SpecError> {
+        let files = msg.master.as_ref().map_or(0, |m| m.files.len())
+            + msg.services.values().map(|s| s.files.len()).sum::<usize>();
+        if let Some(problem) = super::validate::limits_of(msg.services.len(), files) {
+            // Refused before the model is built: the message is all this spec costs.
+            return Err(SpecError {
+                diagnostics: vec![Diagnostic::at(
+                    WIRE_ORIGIN,
+                    Pos { line: 0, column: 0 },
+                    problem,
+                )],
+            });
+        }
         let mut problems = Vec::new();
         let root = FieldPath::root();
         let acls = msg.acls.unwrap_or_default();

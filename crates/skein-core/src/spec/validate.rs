@@ -17,8 +17,19 @@ pub const MAX_FILES: usize = 10_000;
 /// The size limits, checked first: a spec over them is refused with that one problem, before
 /// anything is looked at further (or staged).
 fn limits(spec: &ApplicationSpec) -> Option<Problem> {
+    let files = spec.master.files.len()
+        + spec
+            .services
+            .values()
+            .map(|service| service.files.len())
+            .sum::<usize>();
+    limits_of(spec.services.len(), files)
+}
+
+/// [`limits`] from the counts alone: a spec from the wire is checked before its model is
+/// built, which for a huge spec would take more memory than the message itself.
+pub(crate) fn limits_of(services: usize, files: usize) -> Option<Problem> {
     let root = FieldPath::root();
-    let services = spec.services.len();
     if services > MAX_SERVICES {
         return Some(
             Problem::new(
@@ -31,12 +42,6 @@ fn limits(spec: &ApplicationSpec) -> Option<Problem> {
             .with_hint("run copies of a service as its `instances`, or split the application"),
         );
     }
-    let files = spec.master.files.len()
-        + spec
-            .services
-            .values()
-            .map(|service| service.files.len())
-            .sum::<usize>();
     if files > MAX_FILES {
         return Some(
             Problem::new(
