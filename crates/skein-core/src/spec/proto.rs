@@ -71,6 +71,7 @@ fn master_to(m: &Master) -> proto::Master {
         files: files_to(&m.files),
         env: m.env.clone().into_iter().collect(),
         script: m.script.clone(),
+        bind_host: m.bind_host.clone(),
     }
 }
 
@@ -287,6 +288,7 @@ fn master_from(m: proto::Master, path: &FieldPath, problems: &mut Vec<Problem>) 
             .log_config
             .and_then(|f| file_from(f, &path.key("log_config"), problems)),
         security,
+        bind_host: m.bind_host,
     }
 }
 

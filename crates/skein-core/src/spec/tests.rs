@@ -587,3 +587,18 @@ fn max_instances_bounds_the_initial_instances() {
         ["spec.yaml:7:20: services.hello.max_instances: max_instances must be at least 1, found 0"]
     );
 }
+
+#[test]
+fn bind_host_is_an_ip_address_or_absent() {
+    assert_eq!(ok(HELLO).master.bind_host, "");
+    let spec = ok(&format!("master:\n  bind_host: 0.0.0.0\n{HELLO}"));
+    assert_eq!(spec.master.bind_host, "0.0.0.0");
+    assert_eq!(
+        errors(&format!("master:\n  bind_host: nm1.example.com\n{HELLO}")),
+        [
+            "spec.yaml:2:14: master.bind_host: bind_host must be an IP address, found \
+             \"nm1.example.com\"; leave it out to listen on the NodeManager host's address, or \
+             use 0.0.0.0 for every interface"
+        ]
+    );
+}

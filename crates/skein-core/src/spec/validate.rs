@@ -80,6 +80,19 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
         &mut problems,
     );
     files(&spec.master.files, &master.key("files"), &mut problems);
+    let bind_host = &spec.master.bind_host;
+    if !bind_host.is_empty() && bind_host.parse::<std::net::IpAddr>().is_err() {
+        problems.push(
+            Problem::new(
+                master.key("bind_host"),
+                format!("bind_host must be an IP address, found {bind_host:?}"),
+            )
+            .with_hint(
+                "leave it out to listen on the NodeManager host's address, or use 0.0.0.0 for \
+                 every interface",
+            ),
+        );
+    }
     if let Some(config) = &spec.master.log_config {
         file(config, &master.key("log_config"), &mut problems);
     }
