@@ -181,9 +181,19 @@ impl app_master_server::AppMaster for AppMasterService {
         request: Request<proto::ScaleRequest>,
     ) -> Result<Response<proto::ContainersResponse>, Status> {
         let request = request.into_inner();
+        let reply_bytes = |changed: &[ContainerReport]| {
+            use prost::Message;
+            containers_response(changed).encoded_len()
+        };
         let containers = self
             .am
-            .scale(&request.service_name, request.count, request.delta)
+            .scale(
+                &request.service_name,
+                request.count,
+                request.delta,
+                MAX_REPLY_BYTES,
+                reply_bytes,
+            )
             .map_err(service_status)?;
         Ok(Response::new(containers_response(&containers)))
     }

@@ -102,6 +102,54 @@ async fn a_large_scale_within_the_limit_leaves_the_application_master_answering(
     shut_down_succeeded(&rm, &mut am, &id).await;
 }
 
+#[tokio::test]
+async fn a_scale_whose_reply_would_pass_the_message_limit_is_refused_and_changes_nothing() {
+    // A service allowed far more containers than the default, with a long name: the reply
+    // listing 50,000 new containers (~120 bytes each) would be ~6 MB, above gRPC's 4 MiB.
+    let name = format!("a-service-with-a-long-name-{}", "x".repeat(74));
+    let mut svc = service("sleep 600\n");
+    svc["max_instances"] = json!(100_000);
+    let rm = resource_manager();
+    let id = submit(&app("scale reply too large", json!({ name.clone(): svc }))).await;
+    let mut am = connect(&rm, &id).await;
+    let before = wait_running(&mut am, &name, 1).await;
+
+    let scale = |count| proto::ScaleRequest {
+        service_name: name.clone(),
+        count,
+        delta: 0,
+    };
+    let err = am
+        .scale(scale(50_000))
+        .await
+        .expect_err("a reply above 4 MiB");
+    assert_eq!(err.code(), tonic::Code::FailedPrecondition, "{err:?}");
+    assert!(
+        err.message().starts_with(&format!(
+            "Scaling service '{name}' would add or remove 49999 containers, and the reply \
+             listing them would take "
+        )) && err.message().contains(
+            "bytes, above gRPC's message limit of 4194304 bytes (4 MiB); nothing was changed. \
+             Scale in smaller steps (at most about "
+        ),
+        "{err:?}"
+    );
+    // Nothing changed: the one container runs on; a small scale still works.
+    let all = containers(&mut am, &name, &[]).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].yarn_container_id, before[0].yarn_container_id);
+    assert_eq!(all[0].state, State::Running as i32);
+    let added = am
+        .scale(scale(3))
+        .await
+        .expect("a small scale")
+        .into_inner();
+    assert_eq!(added.containers.len(), 2);
+    let report = rm.application(&id).await.expect("report");
+    assert_eq!(report.state, ApplicationState::Running, "{report:?}");
+    shut_down_succeeded(&rm, &mut am, &id).await;
+}
+
 /// Shuts the application down SUCCEEDED through its AM and waits until YARN reports it so.
 async fn shut_down_succeeded(rm: &ResourceManager, am: &mut AppMasterClient<Channel>, id: &str) {
     am.shutdown(shutdown_request(

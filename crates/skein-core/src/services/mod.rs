@@ -74,6 +74,26 @@ pub enum ServiceError {
         /// The default limit, for the message.
         default: i32,
     },
+    /// `scale` would change more containers than its reply, which lists them, can carry;
+    /// nothing changed.
+    #[error(
+        "Scaling service '{service}' would add or remove {changed} containers, and the \
+         reply listing them would take {bytes} bytes, above gRPC's message limit of {limit} \
+         bytes (4 MiB); nothing was changed. Scale in smaller steps (at most about {step} \
+         containers at a time)."
+    )]
+    ReplyTooLarge {
+        /// Service name.
+        service: String,
+        /// The containers the scale would have added or removed.
+        changed: usize,
+        /// The size of the reply listing them.
+        bytes: usize,
+        /// The reply limit.
+        limit: usize,
+        /// A step that fits, from the average size of a listed container.
+        step: usize,
+    },
 }
 
 /// One container of a service, as clients name it: the service and the instance number
@@ -156,7 +176,7 @@ struct Container {
     started_seq: u64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Service {
     spec: spec::Service,
     containers: BTreeMap<i32, Container>,
@@ -207,7 +227,7 @@ impl Service {
 }
 
 /// Every service of one application attempt and every container it ever had.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Services {
     services: BTreeMap<String, Service>,
     /// Outstanding request priority -> (service, instance).
