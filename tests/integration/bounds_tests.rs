@@ -68,37 +68,42 @@ async fn a_scale_to_100000_is_refused_the_application_keeps_running_and_its_cont
 }
 
 #[tokio::test]
-async fn a_large_scale_within_the_limit_leaves_the_application_master_answering() {
+async fn a_scale_to_100000_within_a_raised_limit_leaves_the_application_master_answering() {
+    // Skein's AM (and skein-rs before its request window) sent every request to the shim's
+    // AMRMClient at once: 100,000 of them exhausted its 128 MiB heap and the application died.
+    let mut svc = service("sleep 600\n");
+    svc["max_instances"] = json!(100_000);
     let rm = resource_manager();
-    let id = submit(&app("scale large", json!({"svc": service("sleep 600\n")}))).await;
+    let id = submit(&app("scale large", json!({ "svc": svc }))).await;
     let mut am = connect(&rm, &id).await;
-    wait_running(&mut am, "svc", 1).await;
+    let before = wait_running(&mut am, "svc", 1).await;
 
     // Far more 64 MiB containers than the small test cluster can hold.
     let added = am
-        .scale(scale_to(2_000))
+        .scale(scale_to(100_000))
         .await
         .expect("a scale within the limit")
         .into_inner();
-    assert_eq!(added.containers.len(), 1_999);
+    assert_eq!(added.containers.len(), 99_999);
     // Several heartbeats later the AM is alive and lists every container.
     tokio::time::sleep(Duration::from_secs(15)).await;
     let report = rm.application(&id).await.expect("report");
     assert_eq!(report.state, ApplicationState::Running, "{report:?}");
     let active = containers(&mut am, "svc", &[]).await;
-    assert_eq!(active.len(), 2_000);
-    let running = active
-        .iter()
-        .filter(|c| c.state == State::Running as i32)
-        .count();
-    assert!(running >= 1, "{running} running");
+    assert_eq!(active.len(), 100_000);
+    let first = active.iter().find(|c| c.instance == 0).expect("instance 0");
+    assert_eq!(first.state, State::Running as i32);
+    assert_eq!(first.yarn_container_id, before[0].yarn_container_id);
 
-    let down = am
-        .scale(scale_to(1))
-        .await
-        .expect("scale down")
-        .into_inner();
-    assert_eq!(down.containers.len(), 1_999);
+    // Down in two steps: the reply listing 99,999 killed containers would pass 4 MiB.
+    for (count, removed) in [(50_000, 50_000), (1, 49_999)] {
+        let down = am
+            .scale(scale_to(count))
+            .await
+            .expect("scale down")
+            .into_inner();
+        assert_eq!(down.containers.len(), removed);
+    }
     shut_down_succeeded(&rm, &mut am, &id).await;
 }
 

@@ -239,6 +239,9 @@ pub struct Services {
     has_master_script: bool,
     outcome: Option<Outcome>,
     actions: Vec<Action>,
+    /// Set while a scale kills many containers: the outcome is checked once after them, not
+    /// after each (a walk of every container each time).
+    outcome_deferred: bool,
 }
 
 impl Services {
@@ -269,6 +272,7 @@ impl Services {
             has_master_script: !spec.master.script.is_empty(),
             outcome: None,
             actions: Vec::new(),
+            outcome_deferred: false,
         }
     }
 
@@ -436,10 +440,13 @@ impl Services {
             }
         } else if delta < 0 {
             let n = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
+            self.outcome_deferred = true;
             for instance in self.removal_order(service, n) {
                 self.kill(service, instance, now);
                 changed.push(self.snapshot(service, instance));
             }
+            self.outcome_deferred = false;
+            self.check_outcome();
         }
         Ok(changed.into_iter().flatten().collect())
     }
@@ -686,7 +693,7 @@ impl Services {
     }
 
     fn check_outcome(&mut self) {
-        if self.outcome.is_some() {
+        if self.outcome.is_some() || self.outcome_deferred {
             return;
         }
         let failed = self
