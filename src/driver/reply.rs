@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 use tokio::sync::oneshot;
 use tonic::body::Body;
 use tonic::codegen::http::{Request, Response};
-use tonic::codegen::{Bytes, Service};
+use tonic::codegen::{Body as _, Bytes, Service};
 use tonic::server::NamedService;
 
 /// How long a reply may take to reach the socket once HTTP/2 has it.
@@ -99,6 +99,13 @@ where
         let reply = self.0.call(request);
         Box::pin(async move {
             let reply = reply.await?;
+            // An error is a "trailers-only" reply: the status travels in the headers and the
+            // body is empty. It completes no submit, and wrapping its body would make HTTP/2
+            // send an empty DATA frame after those headers, which grpcio (the Python client)
+            // rejects ("Stream removed").
+            if reply.headers().contains_key("grpc-status") || reply.body().is_end_stream() {
+                return Ok(reply);
+            }
             Ok(reply.map(|body| {
                 Body::new(NotifyAtEnd {
                     body,
