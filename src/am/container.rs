@@ -7,13 +7,13 @@
 //! streams (after their buffered events); the AM unregisters (when final); the gRPC and web
 //! servers stop (clients then see `UNAVAILABLE`); the staging folder goes (when final).
 
-use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::am::bind;
 use crate::am::driver_script::{self, MasterScript};
 use crate::am::grpc::{self, AppMasterService};
 use crate::am::master::{AmConfig, AmError, ApplicationMaster, effective_max_attempts};
@@ -66,15 +66,20 @@ pub(crate) async fn run_in_container(working_dir: &Path) -> Result<Outcome, Cont
         &working_dir.join(".skein.pem"),
     )?;
     let mut config = AmConfig::from_container_env(working_dir)?;
+    let hadoop = HadoopConfig::load()
+        .inspect_err(|e| tracing::warn!("no Hadoop configuration: {e}"))
+        .ok();
+    let listen = listen_address(&config, hadoop.as_ref()).await;
+    tracing::info!("Listening on {} ({})", listen.ip, listen.reason);
     // Bound before registering, so that YARN reports (and containers dial) the real port.
-    let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))
+    let listener = TcpListener::bind((listen.ip, 0))
         .await
         .map_err(ContainerError::Bind)?;
     config.rpc_port = listener.local_addr().map_err(ContainerError::Bind)?.port();
     let address = format!("{}:{}", config.nm_host, config.rpc_port);
     tracing::info!("Serving skein.AppMaster on {address}");
     // The web UI too: its URL is the tracking URL YARN's web proxy forwards to.
-    let web_listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))
+    let web_listener = TcpListener::bind((listen.ip, 0))
         .await
         .map_err(ContainerError::BindUi)?;
     let web_port = web_listener
@@ -84,9 +89,6 @@ pub(crate) async fn run_in_container(working_dir: &Path) -> Result<Outcome, Cont
     config.tracking_url = format!("http://{}:{web_port}/", config.nm_host);
     tracing::info!("Serving the web UI on {}", config.tracking_url);
 
-    let hadoop = HadoopConfig::load()
-        .inspect_err(|e| tracing::warn!("no Hadoop configuration: {e}"))
-        .ok();
     if std::env::var_os("MAX_APP_ATTEMPTS").is_none()
         && let Some(hadoop) = &hadoop
     {
@@ -238,6 +240,22 @@ fn watch_tokens(
 }
 
 /// What the web UI knows from the container's environment and the cluster's configuration.
+/// Where the gRPC server and the web UI listen ([`bind::choose`]).
+async fn listen_address(config: &AmConfig, hadoop: Option<&HadoopConfig>) -> bind::ListenOn {
+    let bind_host = &config.spec.master.bind_host;
+    if !bind_host.is_empty() {
+        return bind::choose(bind_host, &config.nm_host, &[], &[]);
+    }
+    let nm_addresses = bind::resolve(&config.nm_host).await;
+    let mut proxy_addresses = Vec::new();
+    for base in hadoop.map_or_else(Vec::new, |c| ui::proxy_uri_bases(c, "")) {
+        if let Some(host) = ui::url_host(&base) {
+            proxy_addresses.extend(bind::resolve(host).await);
+        }
+    }
+    bind::choose(bind_host, &config.nm_host, &nm_addresses, &proxy_addresses)
+}
+
 fn web_ui_config(config: &AmConfig, hadoop: Option<&HadoopConfig>) -> UiConfig {
     // `/proxy/<app id>`: where the ResourceManager's web proxy serves the application.
     let proxy_base = std::env::var("APPLICATION_WEB_PROXY_BASE").unwrap_or_default();

@@ -25,6 +25,12 @@ use skein_core::services::{ContainerReport, ContainerState};
 /// reply would reach them only as "message length too large".
 pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
+/// The largest request the AM decodes: well above [`MAX_REPLY_BYTES`], so that a kv value
+/// somewhat too large reaches the handler and is refused naming its key, its size and the
+/// store's limit ([`skein_core::kv::MAX_ENTRY_BYTES`]) rather than as gRPC's "decoded message
+/// length too large".
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
 /// Why the gRPC server stopped.
 #[derive(Debug, thiserror::Error)]
 #[error("the application master's gRPC server failed: {0}")]
@@ -175,9 +181,19 @@ impl app_master_server::AppMaster for AppMasterService {
         request: Request<proto::ScaleRequest>,
     ) -> Result<Response<proto::ContainersResponse>, Status> {
         let request = request.into_inner();
+        let reply_bytes = |changed: &[ContainerReport]| {
+            use prost::Message;
+            containers_response(changed).encoded_len()
+        };
         let containers = self
             .am
-            .scale(&request.service_name, request.count, request.delta)
+            .scale(
+                &request.service_name,
+                request.count,
+                request.delta,
+                MAX_REPLY_BYTES,
+                reply_bytes,
+            )
             .map_err(service_status)?;
         Ok(Response::new(containers_response(&containers)))
     }
@@ -297,7 +313,10 @@ pub(crate) async fn serve(
     let am = service.am.clone();
     let router = tonic::transport::Server::builder()
         .layer(crate::metrics::GrpcMetricsLayer(am.metrics().clone()))
-        .add_service(app_master_server::AppMasterServer::new(service));
+        .add_service(
+            app_master_server::AppMasterServer::new(service)
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        );
     let (router, health) =
         crate::grpc_extras::with_health_and_reflection(router, "skein.AppMaster").await;
     // NOT_SERVING once the application's end is decided (the AM then only finishes up).

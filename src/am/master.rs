@@ -337,13 +337,37 @@ impl AppMaster {
     }
 
     /// `scale`: to `count` containers, or by `delta` when it is not 0.
+    /// `scale`, refused with nothing changed ([`ServiceError::ReplyTooLarge`]) when its reply
+    /// (the changed containers, `reply_bytes` long on the wire) would pass `max_reply_bytes`:
+    /// the client would get only gRPC's "message length too large" for a scale that happened.
     pub fn scale(
         &self,
         service: &str,
         count: i32,
         delta: i32,
+        max_reply_bytes: usize,
+        reply_bytes: impl Fn(&[ContainerReport]) -> usize,
     ) -> Result<Vec<ContainerReport>, ServiceError> {
-        self.apply(|s| s.scale(service, count, delta, now_ms()))
+        self.apply(|s| {
+            // The size is known once the containers are: apply, and roll back when too large
+            // (the copy holds the containers and the actions not yet carried out).
+            let before = s.clone();
+            let changed = s.scale(service, count, delta, now_ms())?;
+            let bytes = reply_bytes(&changed);
+            if bytes <= max_reply_bytes {
+                return Ok(changed);
+            }
+            *s = before;
+            let error = ServiceError::ReplyTooLarge {
+                service: service.to_string(),
+                changed: changed.len(),
+                bytes,
+                limit: max_reply_bytes,
+                step: max_reply_bytes / (bytes / changed.len().max(1)).max(1),
+            };
+            tracing::warn!("{error}");
+            Err(error)
+        })
     }
 
     /// `addContainer`: one more container of `service`, with `env` over the service's env.

@@ -14,8 +14,10 @@
 //! * [`driver_script`]: the master script ("application driver").
 //! * [`ui`]: the web UI behind the YARN web proxy (overview, key-value store, proxied pages).
 //! * [`container`]: the AM as YARN runs it (`skein application-master`): gRPC and web servers,
-//!   master script, SIGTERM, staging folder removal.
+//!   master script, SIGTERM, staging folder removal; `bind` chooses the address they listen
+//!   on.
 
+mod bind;
 pub mod container;
 pub(crate) mod driver_script;
 pub(crate) mod grpc;

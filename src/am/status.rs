@@ -17,7 +17,8 @@ pub(crate) fn kv_code(error: &KvError) -> Code {
         | KvError::UnknownService { .. }
         | KvError::UnknownInstance { .. }
         | KvError::ContainerCompleted { .. }
-        | KvError::UnknownEnumValue { .. } => Code::InvalidArgument,
+        | KvError::UnknownEnumValue { .. }
+        | KvError::EntryTooLarge { .. } => Code::InvalidArgument,
     }
 }
 
@@ -30,7 +31,9 @@ pub(crate) fn kv_status(error: KvError) -> Status {
 /// `INVALID_ARGUMENT`; the instance limit, a skein-rs addition, is `FAILED_PRECONDITION`.
 pub(crate) fn service_status(error: ServiceError) -> Status {
     match error {
-        ServiceError::TooManyInstances { .. } => Status::failed_precondition(error.to_string()),
+        ServiceError::TooManyInstances { .. } | ServiceError::ReplyTooLarge { .. } => {
+            Status::failed_precondition(error.to_string())
+        }
         _ => Status::invalid_argument(error.to_string()),
     }
 }

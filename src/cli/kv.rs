@@ -79,9 +79,6 @@ fn prefix_end(prefix: &str) -> String {
     String::new()
 }
 
-/// The largest message the application master decodes (tonic's and grpc-java's default).
-const MAX_REQUEST_BYTES: usize = 4 << 20;
-
 /// Runs a `skein kv` subcommand.
 pub fn run(command: KvCommand) -> anyhow::Result<ExitCode> {
     super::runtime()?.block_on(async {
@@ -98,14 +95,10 @@ pub fn run(command: KvCommand) -> anyhow::Result<ExitCode> {
                         buf
                     }
                 };
-                if value.len() + key.len() > MAX_REQUEST_BYTES {
-                    anyhow::bail!(
-                        "the value of '{key}' is {} bytes: the application master takes requests \
-                         of at most {} MiB (gRPC's message limit); store large data on HDFS and \
-                         put its path in the key-value store",
-                        value.len(),
-                        MAX_REQUEST_BYTES >> 20
-                    );
+                // The AM would refuse it with the same message; saying so here spares the
+                // upload.
+                if value.len() + key.len() > skein_core::kv::MAX_ENTRY_BYTES {
+                    anyhow::bail!(skein_core::kv::KvError::entry_too_large(&key, value.len()));
                 }
                 let mut app = connect(&app_id).await?;
                 app.client

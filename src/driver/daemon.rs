@@ -287,7 +287,7 @@ async fn run_server<S: Driver>(
         .layer(tower::util::option_layer(
             metrics.map(crate::metrics::GrpcMetricsLayer),
         ))
-        .add_service(DriverServer::new(service));
+        .add_service(super::reply::ReplyTracking(DriverServer::new(service)));
     let (router, _health) =
         crate::grpc_extras::with_health_and_reflection(router, "skein.Driver").await;
     let server = router

@@ -30,6 +30,7 @@ pub struct YarnDriver {
     backend: Result<Arc<Backend>, ClusterUnavailable>,
     credentials: Option<crate::security::Credentials>,
     am_binary: Option<std::path::PathBuf>,
+    in_progress: super::sweeper::SubmitsInProgress,
 }
 
 struct Backend {
@@ -60,6 +61,7 @@ impl YarnDriver {
             backend,
             credentials: None,
             am_binary: None,
+            in_progress: Default::default(),
         }
     }
 
@@ -116,6 +118,7 @@ impl YarnDriver {
         policy: super::sweeper::SweepPolicy,
     ) -> Option<tokio::task::JoinHandle<()>> {
         let backend = self.backend.as_ref().ok()?.clone();
+        let in_progress = self.in_progress.clone();
         // Staging folders exist only where the driver stages: not on a local default
         // filesystem (a configuration without HDFS).
         if backend.config.default_fs().starts_with("file:") {
@@ -129,7 +132,9 @@ impl YarnDriver {
                 let Some(hdfs) = backend.hdfs().await else {
                     continue;
                 };
-                match super::sweeper::sweep_once(&backend.rm, hdfs, policy.grace).await {
+                let swept =
+                    super::sweeper::sweep_once(&backend.rm, hdfs, policy.grace, &in_progress).await;
+                match swept {
                     Ok(report) => {
                         for (id, error) in report.failed {
                             tracing::warn!("staging sweeper: {id}: {error}");
@@ -222,6 +227,21 @@ impl Backend {
         let doc = self.rm.scheduler().await.map_err(internal)?;
         Ok(reports::queues(&doc))
     }
+}
+
+/// Completes `submitted`, on its own task, once its reply has left ([`submit::complete_after_reply`]).
+fn complete_after_reply(
+    backend: Arc<Backend>,
+    user: String,
+    submitted: submit::Submitted,
+    reply_sent: tokio::sync::oneshot::Receiver<super::reply::ReplyMark>,
+) {
+    tokio::spawn(Box::pin(async move {
+        match backend.hdfs_for(&user).await {
+            Ok(hdfs) => submit::complete_after_reply(&hdfs, submitted, reply_sent).await,
+            Err(e) => tracing::warn!("cannot remove the submit marker of {}: {e}", submitted.id),
+        }
+    }));
 }
 
 /// Does `queue` (as YARN reports it, maybe a full path) name `wanted` (leaf or full path)?
@@ -409,6 +429,12 @@ impl proto::driver_server::Driver for YarnDriver {
         request: Request<proto::ApplicationSpec>,
     ) -> Result<Response<proto::Application>, Status> {
         let backend = self.backend()?;
+        // Over gRPC the submit completes once the reply has left (driver/reply.rs); called in
+        // process, when this returns.
+        let reply_sent = request
+            .extensions()
+            .get::<super::reply::ReplySent>()
+            .and_then(super::reply::ReplySent::take);
         // Validated once, here at the edge: the rest of the path computes on the model.
         let spec = skein_core::spec::ApplicationSpec::try_from(request.into_inner())
             .map_err(|e| submit_status(e.into()))?;
@@ -435,11 +461,28 @@ impl proto::driver_server::Driver for YarnDriver {
             user: &user,
             credentials,
             am_binary: &am_binary,
+            in_progress: &self.in_progress,
         };
-        let id = submitter.submit(spec).await.map_err(|e| {
+        let failed = |e: submit::SubmitError| {
             tracing::warn!("submit failed: {e}");
             submit_status(e)
-        })?;
+        };
+        // Boxed: the staging futures are large, and an async fn's frame holds them inline.
+        let submitted = Box::pin(submitter.submit(spec)).await.map_err(failed)?;
+        let id = match reply_sent {
+            None => Box::pin(submitter.complete(submitted))
+                .await
+                .map_err(failed)?,
+            Some(reply_sent) => {
+                let id = submitted.id.clone();
+                let backend = self
+                    .backend
+                    .as_ref()
+                    .map_err(|e| Status::failed_precondition(e.to_string()))?;
+                complete_after_reply(Arc::clone(backend), user, submitted, reply_sent);
+                id
+            }
+        };
         tracing::info!("Submitted application {id}");
         Ok(Response::new(proto::Application { id }))
     }

@@ -6,6 +6,11 @@
 //! the ApplicationMaster reads. The `skein` binary (which is also the AM) and the Java shim jar
 //! go to a content-addressed cache and are uploaded once per content. Any failure removes the
 //! staging folder again.
+//!
+//! While it stages, the folder also holds the submit marker `.skein.submitting`, removed once
+//! the ResourceManager has accepted the application and the client has its answer
+//! ([`complete_after_reply`]): a folder that keeps it belongs to a submit that was interrupted
+//! (a driver killed, a client gone), which the staging sweeper ends (see [`super::sweeper`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -84,6 +89,61 @@ pub fn find_shim_jar() -> Result<PathBuf, SubmitError> {
         })
 }
 
+/// An application the ResourceManager accepted, whose submit is not complete yet: its staging
+/// folder holds the submit marker, and the driver's sweeper leaves it alone until this is
+/// dropped.
+#[derive(Debug)]
+#[must_use = "a submit completes once the client has its answer"]
+pub struct Submitted {
+    /// The application id.
+    pub id: String,
+    in_progress: super::sweeper::SubmitInProgress,
+}
+
+/// How often, and how far apart, [`complete_after_reply`] tries to remove a marker.
+const MARKER_ATTEMPTS: u32 = 5;
+const MARKER_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Completes a submit once its reply has left the driver (`reply_sent` resolved): removes the
+/// submit marker, retrying a few times. A reply that never left (`reply_sent` failed: the
+/// client went away, the connection broke) leaves the marker, so that the staging sweeper ends
+/// the application after the grace period; the driver logs which.
+pub async fn complete_after_reply(
+    hdfs: &Hdfs,
+    submitted: Submitted,
+    reply_sent: tokio::sync::oneshot::Receiver<super::reply::ReplyMark>,
+) {
+    let Submitted { id, in_progress } = submitted;
+    let delivered = match reply_sent.await {
+        Ok(mark) => mark.on_the_wire().await,
+        Err(_) => false,
+    };
+    if !delivered {
+        tracing::warn!(
+            "the client of {id} went away before it got its answer: the staging sweeper will \
+             kill {id} and remove its staging folder after the grace period"
+        );
+        drop(in_progress);
+        return;
+    }
+    for attempt in 1..=MARKER_ATTEMPTS {
+        match hdfs.remove_submit_marker(&id).await {
+            Ok(()) => return,
+            Err(e) if attempt < MARKER_ATTEMPTS => {
+                tracing::warn!("cannot remove the submit marker of {id} (will retry): {e}");
+                tokio::time::sleep(MARKER_RETRY).await;
+            }
+            Err(e) => tracing::error!(
+                "cannot remove the submit marker of {id}: {e}. The staging sweeper will take \
+                 {id} for an interrupted submit and kill it after the grace period; remove \
+                 {}/{} to keep it",
+                hdfs.staging_dir(&id),
+                skein_hadoop::hdfs::staging::SUBMIT_MARKER
+            ),
+        }
+    }
+}
+
 /// What a submission needs from the driver.
 pub struct Submitter<'a> {
     /// The ResourceManager.
@@ -98,6 +158,8 @@ pub struct Submitter<'a> {
     pub credentials: &'a Credentials,
     /// The `skein` binary to stage as the ApplicationMaster (normally the running one).
     pub am_binary: &'a Path,
+    /// The driver's submits in progress, which its staging sweeper leaves alone.
+    pub in_progress: &'a super::sweeper::SubmitsInProgress,
 }
 
 /// The `skein` binary applications run as their AM: `$SKEIN_AM_BINARY`, else this process's.
@@ -195,6 +257,19 @@ pub enum SubmitError {
     /// The driver was started without a key pair to give applications.
     #[error("the driver has no credentials to give the application")]
     NoCredentials,
+    /// The ResourceManager accepted the application but its submit marker could not be
+    /// removed, so the application was killed rather than left for the staging sweeper to kill
+    /// after the client had been told it runs.
+    #[error(
+        "the ResourceManager accepted {id}, but its staging folder could not be marked as \
+         complete ({source}), so the application was killed; submit it again"
+    )]
+    NotCompleted {
+        /// The application.
+        id: String,
+        /// Why the marker stayed.
+        source: HdfsError,
+    },
 }
 
 impl SubmitError {
@@ -322,11 +397,14 @@ fn check_resource_types(
 }
 
 impl Submitter<'_> {
-    /// Submits `spec` (validated: the type says so) and returns the new application id.
+    /// Submits `spec` (validated: the type says so) and returns the application the
+    /// ResourceManager accepted. Its staging folder keeps the submit marker until
+    /// [`Submitter::complete`] or [`complete_after_reply`] removes it, once the client has
+    /// its answer.
     ///
     /// # Errors
     /// A [`SubmitError`], after removing whatever was staged.
-    pub async fn submit(&self, spec: ApplicationSpec) -> Result<String, SubmitError> {
+    pub async fn submit(&self, spec: ApplicationSpec) -> Result<Submitted, SubmitError> {
         let result = self.submit_timed(spec).await;
         if let Some(metrics) = crate::metrics::driver() {
             let result_label = if result.is_ok() { "ok" } else { "error" };
@@ -335,7 +413,7 @@ impl Submitter<'_> {
         result
     }
 
-    async fn submit_timed(&self, mut spec: ApplicationSpec) -> Result<String, SubmitError> {
+    async fn submit_timed(&self, mut spec: ApplicationSpec) -> Result<Submitted, SubmitError> {
         let started = std::time::Instant::now();
         let keytab = if !self.config.security_enabled() {
             if spec.kerberos_principal.take().is_some() {
@@ -357,8 +435,9 @@ impl Submitter<'_> {
         check_resource_types(&spec, app.resource_types.as_deref())?;
         let id = app.application_id;
         phase_done("prepare", started);
+        let in_progress = self.in_progress.begin(&id);
         match self.stage_and_submit(&id, spec, keytab).await {
-            Ok(()) => Ok(id),
+            Ok(()) => Ok(Submitted { id, in_progress }),
             Err(error) => {
                 if let Err(e) = self.hdfs.remove_staging_dir(&id).await {
                     tracing::warn!("could not remove the staging folder of {id}: {e}");
@@ -366,6 +445,32 @@ impl Submitter<'_> {
                 Err(error)
             }
         }
+    }
+
+    /// Completes a submit whose answer is this call's return (an in-process caller): removes
+    /// the submit marker, after which the application is the caller's. Should that fail, the
+    /// application is killed and the folder removed, so that nothing runs that the caller is
+    /// told failed.
+    ///
+    /// # Errors
+    /// [`SubmitError::NotCompleted`] when the marker stays.
+    pub async fn complete(&self, submitted: Submitted) -> Result<String, SubmitError> {
+        let id = submitted.id;
+        let Err(source) = self.hdfs.remove_submit_marker(&id).await else {
+            return Ok(id);
+        };
+        let id = id.as_str();
+        tracing::warn!("cannot remove the submit marker of {id}: {source}; killing it");
+        if let Err(e) = self.rm.kill(id).await {
+            tracing::warn!("cannot kill {id}: {e}");
+        }
+        if let Err(e) = self.hdfs.remove_staging_dir(id).await {
+            tracing::warn!("could not remove the staging folder of {id}: {e}");
+        }
+        Err(SubmitError::NotCompleted {
+            id: id.to_string(),
+            source,
+        })
     }
 
     fn rm_error(&self, source: YarnError) -> SubmitError {
@@ -398,14 +503,24 @@ impl Submitter<'_> {
             })
         }));
         let shim_jar = find_shim_jar()?;
+        // Before anything can reach the ResourceManager: the mark of a submit in progress.
+        let note = format!(
+            "submit of {id} in progress: skein driver pid {} on {}\n",
+            std::process::id(),
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .unwrap_or_default()
+                .trim()
+        );
         // hdfs-native's futures are large: joined on the stack they overflow it, so box them.
-        let (tokens, security, scripts, binary, jar) = tokio::join!(
+        let (marker, tokens, security, scripts, binary, jar) = tokio::join!(
+            Box::pin(self.hdfs.write_submit_marker(id, &note)),
             Box::pin(self.delegation_tokens(&spec)),
             Box::pin(self.stage_security(id, spec.master.security.as_ref())),
             scripts,
             Box::pin(self.hdfs.stage_cached_file("skein", self.am_binary)),
             Box::pin(self.hdfs.stage_cached_file("skein-shim.jar", &shim_jar)),
         );
+        marker?;
         let tokens = tokens?;
         let (cert, key) = security?;
         let mut scripts: BTreeMap<String, File> = scripts?.into_iter().collect();
@@ -475,6 +590,7 @@ impl Submitter<'_> {
         let mut context = self.submission_context(id, &spec, &spec_file, &cert, &key, lang);
         context.am_container_spec.credentials = tokens;
         phase_done("stage", staging);
+        tracing::info!("handing {id} to the ResourceManager");
         let submitting = std::time::Instant::now();
         let submitted = self
             .rm

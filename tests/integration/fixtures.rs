@@ -148,7 +148,8 @@ pub async fn submit(spec: &Value) -> String {
 
 /// Submits `spec` through driver `d`; returns the application id.
 pub async fn submit_with(d: &YarnDriver, spec: &Value) -> String {
-    d.submit(Request::new(spec_from_json(spec)))
+    // Boxed: the submit's future is large, and a test's future holds it inline.
+    Box::pin(d.submit(Request::new(spec_from_json(spec))))
         .await
         .unwrap_or_else(|e| panic!("submit: {e:?}\n{spec:#}"))
         .into_inner()

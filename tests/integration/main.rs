@@ -8,6 +8,7 @@ mod cli_tests;
 mod cluster;
 mod cluster_tests;
 mod driver_tests;
+mod fault_tests;
 mod fixtures;
 mod follow_tests;
 mod grpc_tools_tests;

@@ -112,6 +112,12 @@ async fn leftover(fs: &Hdfs, id: &str) {
     )
     .await
     .expect("write");
+    backdate(fs, id).await;
+}
+
+/// Makes `id`'s staging folder look untouched for two hours.
+async fn backdate(fs: &Hdfs, id: &str) {
+    let dir = fs.staging_dir(id);
     let two_hours_ago = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -129,6 +135,12 @@ async fn exists(fs: &Hdfs, id: &str) -> bool {
 
 #[tokio::test]
 async fn the_sweeper_removes_leftovers_of_ended_and_never_submitted_applications_only() {
+    // On the heap: the story's future holds HDFS, ResourceManager and submit futures inline,
+    // more than a debug build's test thread has stack for.
+    Box::pin(sweeper_story()).await;
+}
+
+async fn sweeper_story() {
     use crate::fixtures::{
         Cli, LONG, app, resource_manager, service, submit, submit_one, wait_for,
         wait_until_finished, wait_until_state,
@@ -166,11 +178,52 @@ async fn the_sweeper_removes_leftovers_of_ended_and_never_submitted_applications
     // Another cluster's id: not ours to judge.
     let foreign = "application_1_0001";
     leftover(&fs, foreign).await;
+    // A submit that reached YARN but was interrupted before its client got an answer (the
+    // driver died): its folder kept the submit marker, and the application runs on, unknown.
+    let interrupted = submit(&app(
+        "sweep-interrupted",
+        serde_json::json!({"s": service("sleep 600")}),
+    ))
+    .await;
+    wait_until_state(&rm, &interrupted, ApplicationState::Running).await;
+    fs.write_submit_marker(&interrupted, "a test")
+        .await
+        .expect("marker");
+    backdate(&fs, &interrupted).await;
+    // The same, still being submitted by this driver: left alone whatever its age.
+    let submitting = submit(&app(
+        "sweep-submitting",
+        serde_json::json!({"s": service("sleep 600")}),
+    ))
+    .await;
+    fs.write_submit_marker(&submitting, "a test")
+        .await
+        .expect("marker");
+    backdate(&fs, &submitting).await;
+    let in_progress = skein::driver::sweeper::SubmitsInProgress::default();
+    let _submitting = in_progress.begin(&submitting);
 
-    let report = sweep_once(&rm, &fs, Duration::from_secs(60))
+    let report = sweep_once(&rm, &fs, Duration::from_secs(60), &in_progress)
         .await
         .expect("sweep");
     assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(
+        report.removed.contains(&(
+            interrupted.clone(),
+            Removal::Interrupted(ApplicationState::Running)
+        )),
+        "{:?}",
+        report.removed
+    );
+    let killed = wait_until_finished(&rm, &interrupted, LONG).await;
+    assert_eq!(killed.state, ApplicationState::Killed, "{killed:?}");
+    assert!(!exists(&fs, &interrupted).await);
+    assert!(
+        exists(&fs, &submitting).await,
+        "a folder of a submit in progress was removed"
+    );
+    let state = rm.application(&submitting).await.expect("report").state;
+    assert!(!state.is_terminal(), "{state:?}");
     assert!(
         report
             .removed
@@ -233,6 +286,8 @@ async fn the_sweeper_removes_leftovers_of_ended_and_never_submitted_applications
     let _ = cli.run(&["driver", "stop"]);
 
     rm.kill(&running).await.expect("kill");
+    rm.kill(&submitting).await.expect("kill");
+    fs.remove_staging_dir(&submitting).await.expect("clean up");
     fs.client()
         .delete(&fs.staging_dir(foreign), true)
         .await

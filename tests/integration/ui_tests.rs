@@ -250,20 +250,32 @@ async fn the_web_ui_shows_the_application_and_its_pages_through_the_resourcemana
     let (status, _) = get(&browser, &site).await;
     assert_eq!(status, 404);
 
-    // Straight to the AM's port, around the proxy: redirected to the proxy.
+    // Straight to the AM's port at the NodeManager host's address (NM_HOST, `localhost` on
+    // the test cluster), around the proxy: from a local process, as from the proxy's host,
+    // the UI trusts the `proxy-user` cookie (as Hadoop's AmIpFilter does for proxy hosts).
     let web_port = web_ui_port(&c.info.work_dir, &id)
         .unwrap_or_else(|| panic!("no web UI port in the AM log of {id}"));
+    let direct = format!("http://localhost:{web_port}/overview");
+    let response = http(false)
+        .get(&direct)
+        .header("cookie", format!("proxy-user={}", rm.user()))
+        .send()
+        .await
+        .expect("direct");
+    assert_eq!(response.status().as_u16(), 200, "{direct}");
+    let page = response.text().await.expect("page");
+    assert!(page.contains("web &lt;ui&gt;"), "{page}");
+    // The AM listens on that address only, not on the machine's other interfaces.
     match non_loopback_address() {
         Some(ip) => {
-            let direct = format!("http://{ip}:{web_port}/overview?x=1");
-            let response = http(false).get(&direct).send().await.expect("direct");
-            assert_eq!(response.status().as_u16(), 302, "{direct}");
-            assert_eq!(
-                response.headers()["location"],
-                format!("{}/proxy/redirect/{id}/overview?x=1", c.info.rm_webapp).as_str()
+            let elsewhere = format!("http://{ip}:{web_port}/overview");
+            let refused = http(false).get(&elsewhere).send().await;
+            assert!(
+                refused.as_ref().is_err_and(|e| e.is_connect()),
+                "{elsewhere}: {refused:?}"
             );
         }
-        None => eprintln!("no non-loopback address: the direct-access check is skipped"),
+        None => eprintln!("no non-loopback address: the other-interface check is skipped"),
     }
 
     am.shutdown(shutdown_request(proto::final_status::Type::Succeeded, ""))
@@ -281,6 +293,8 @@ async fn with_ui_acls_only_the_listed_users_and_the_owner_see_the_ui() {
     let mut spec = app("web ui acls", json!({}));
     spec["master"]["script"] = json!("sleep 600\n");
     spec["acls"] = json!({"enable": true, "ui_users": ["alice"]});
+    // Listening on every interface, as the spec may ask.
+    spec["master"]["bind_host"] = json!("0.0.0.0");
     let id = submit(&spec).await;
     let mut am = connect(&rm, &id).await;
     let browser = http(true);
@@ -303,6 +317,22 @@ async fn with_ui_acls_only_the_listed_users_and_the_owner_see_the_ui() {
                 assert!(page.contains("User is not authorized"), "{page}");
             }
         }
+    }
+    // Reached at another address of the machine (not a proxy host), around the proxy: sent
+    // to the proxy, which authenticates.
+    let web_port = web_ui_port(&c.info.work_dir, &id)
+        .unwrap_or_else(|| panic!("no web UI port in the AM log of {id}"));
+    match non_loopback_address() {
+        Some(ip) => {
+            let direct = format!("http://{ip}:{web_port}/overview?x=1");
+            let response = http(false).get(&direct).send().await.expect("direct");
+            assert_eq!(response.status().as_u16(), 302, "{direct}");
+            assert_eq!(
+                response.headers()["location"],
+                format!("{}/proxy/redirect/{id}/overview?x=1", c.info.rm_webapp).as_str()
+            );
+        }
+        None => eprintln!("no non-loopback address: the direct-access check is skipped"),
     }
     am.shutdown(shutdown_request(proto::final_status::Type::Succeeded, ""))
         .await

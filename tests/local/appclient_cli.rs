@@ -79,8 +79,11 @@ fn a_value_over_the_message_limit_is_refused_naming_the_limit() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(&format!("the value of 'big' is {} bytes", 5 << 20))
-            && stderr.contains("at most 4 MiB"),
+        stderr.contains(&format!(
+            "The value of key 'big' is {} bytes (the key 3): the key-value store takes a key \
+             and its value of at most 4128768 bytes together",
+            5 << 20
+        )),
         "{stderr}"
     );
 }

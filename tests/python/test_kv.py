@@ -365,3 +365,26 @@ def test_wait_blocks_until_the_key_is_put(app):
         thread.join()
         # Already there: at once.
         assert app.kv.wait("waited", return_owner=return_owner) == expected
+
+
+def test_a_value_too_large_is_refused_naming_the_key_its_size_and_the_limit(app):
+    # Over gRPC's 4 MiB message limit: Skein's AM (and skein-rs before) answered with gRPC's
+    # raw "decoded message length too large" (RESOURCE_EXHAUSTED: an ApplicationError here).
+    limit = 4 * 1024 * 1024 - 64 * 1024
+    big = b"x" * (5 * 1024 * 1024)
+    with pytest.raises(ValueError) as exc:
+        app.kv["big"] = big
+    assert str(exc.value) == (
+        "The value of key 'big' is %d bytes (the key 3): the key-value store takes a key and "
+        "its value of at most %d bytes together (gRPC's 4 MiB message limit, less room for "
+        "the reply), so that every client can read them back; store large data on HDFS and "
+        "put its path in the key-value store" % (len(big), limit))
+    # In a transaction too, and nothing of it is applied.
+    with pytest.raises(ValueError) as exc:
+        app.kv.transaction(on_success=[kv.put("small", b"1"), kv.put("big", big)])
+    assert "The value of key 'big' is %d bytes" % len(big) in str(exc.value)
+    assert "small" not in app.kv and "big" not in app.kv
+    # The largest value that fits is stored, and read back by this client.
+    app.kv["big"] = b"y" * (limit - 3)
+    assert len(app.kv["big"]) == limit - 3
+    del app.kv["big"]

@@ -171,9 +171,10 @@ fn master(script: BoxedStrategy<String>) -> impl Strategy<Value = Master> {
         prop::sample::select(LogLevel::ALL.to_vec()),
         prop::option::of(file()),
         security,
+        prop::sample::select(vec!["", "0.0.0.0", "::", "10.1.2.3"]),
     )
         .prop_map(
-            |(resources, script, files, env, log_level, log_config, security)| Master {
+            |(resources, script, files, env, log_level, log_config, security, bind_host)| Master {
                 resources,
                 script,
                 files,
@@ -181,6 +182,7 @@ fn master(script: BoxedStrategy<String>) -> impl Strategy<Value = Master> {
                 log_level,
                 log_config,
                 security,
+                bind_host: bind_host.to_string(),
             },
         )
 }

@@ -33,7 +33,7 @@ use axum::response::Response;
 use tokio::net::TcpListener;
 
 use crate::am::master::AppMaster;
-pub(crate) use access::{AccessPolicy, proxy_uri_bases};
+pub(crate) use access::{AccessPolicy, proxy_uri_bases, url_host};
 pub(crate) use pages::Proxies;
 
 /// Skein's `proxy_prefix`: proxied pages live under `<ui address>/pages/<route>`.

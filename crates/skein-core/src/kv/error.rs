@@ -35,6 +35,25 @@ pub enum KvError {
         /// The instance number from the request.
         instance: i32,
     },
+    /// A key and value larger than [`MAX_ENTRY_BYTES`](super::MAX_ENTRY_BYTES) together: no
+    /// client could read them back (a skein-rs addition; Skein's AM took them and its clients
+    /// failed on the reply).
+    #[error(
+        "The value of key '{key}' is {value_bytes} bytes (the key {key_bytes}): the key-value \
+         store takes a key and its value of at most {limit} bytes together (gRPC's 4 MiB \
+         message limit, less room for the reply), so that every client can read them back; \
+         store large data on HDFS and put its path in the key-value store"
+    )]
+    EntryTooLarge {
+        /// The key, shortened to 100 characters for the message.
+        key: String,
+        /// The key's length in bytes.
+        key_bytes: usize,
+        /// The value's length in bytes (0 when the put keeps the current value).
+        value_bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// An enum field carries a number that `skein.proto` does not define (a client bug); the
     /// AM's gRPC edge returns it while converting a request, before the store sees it.
     #[error("Unknown value {value} for {field}")]
@@ -44,4 +63,21 @@ pub enum KvError {
         /// The number received.
         value: i32,
     },
+}
+
+impl KvError {
+    /// [`KvError::EntryTooLarge`] for `key` with a value of `value_bytes`: what the store
+    /// answers, and what a client that checks before sending says.
+    pub fn entry_too_large(key: &str, value_bytes: usize) -> Self {
+        let shown = match key.char_indices().nth(100) {
+            Some((end, _)) => format!("{}...", &key[..end]),
+            None => key.to_string(),
+        };
+        KvError::EntryTooLarge {
+            key: shown,
+            key_bytes: key.len(),
+            value_bytes,
+            limit: super::MAX_ENTRY_BYTES,
+        }
+    }
 }

@@ -28,6 +28,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use crate::services::ContainerInstance;
 pub use error::KvError;
+
+/// The most bytes a key and its value may take together: gRPC's default message limit of
+/// every client (4 MiB: Python's grpcio, tonic) less 64 KiB for the framing of the reply that
+/// reads them back, so that whatever is stored can be read.
+pub const MAX_ENTRY_BYTES: usize = 4 * 1024 * 1024 - 64 * 1024;
 pub use types::{
     Condition, EventType, KeyValue, Op, OpResult, Operand, Operator, PutKey, PutResult, Range,
     RangeResult, ResultType, Transaction, TransactionResult, WatchCreate, WatchResponse,
@@ -140,8 +145,8 @@ impl Store {
     /// `PutKey`: sets value and/or owner of one key and notifies PUT watches.
     ///
     /// # Errors
-    /// The pre-checks of Skein, in its order (nothing is applied on error):
-    /// [`KvError::IgnoreValueAndOwner`], [`KvError::IgnoreValueOnMissingKey`], then the owner
+    /// [`KvError::EntryTooLarge`] for more than [`MAX_ENTRY_BYTES`], then the pre-checks of
+    /// Skein, in its order (nothing is applied on error): [`KvError::IgnoreValueAndOwner`], [`KvError::IgnoreValueOnMissingKey`], then the owner
     /// checks [`KvError::UnknownService`], [`KvError::UnknownInstance`],
     /// [`KvError::ContainerCompleted`].
     pub fn put_key(
@@ -384,6 +389,14 @@ fn precheck_put(
     key_exists: bool,
     directory: &dyn ContainerDirectory,
 ) -> Result<(), KvError> {
+    let value_bytes = if request.ignore_value {
+        0
+    } else {
+        request.value.len()
+    };
+    if request.key.len() + value_bytes > MAX_ENTRY_BYTES {
+        return Err(KvError::entry_too_large(&request.key, value_bytes));
+    }
     if request.ignore_value && request.ignore_owner {
         return Err(KvError::IgnoreValueAndOwner);
     }

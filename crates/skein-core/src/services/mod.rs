@@ -74,6 +74,26 @@ pub enum ServiceError {
         /// The default limit, for the message.
         default: i32,
     },
+    /// `scale` would change more containers than its reply, which lists them, can carry;
+    /// nothing changed.
+    #[error(
+        "Scaling service '{service}' would add or remove {changed} containers, and the \
+         reply listing them would take {bytes} bytes, above gRPC's message limit of {limit} \
+         bytes (4 MiB); nothing was changed. Scale in smaller steps (at most about {step} \
+         containers at a time)."
+    )]
+    ReplyTooLarge {
+        /// Service name.
+        service: String,
+        /// The containers the scale would have added or removed.
+        changed: usize,
+        /// The size of the reply listing them.
+        bytes: usize,
+        /// The reply limit.
+        limit: usize,
+        /// A step that fits, from the average size of a listed container.
+        step: usize,
+    },
 }
 
 /// One container of a service, as clients name it: the service and the instance number
@@ -156,7 +176,7 @@ struct Container {
     started_seq: u64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Service {
     spec: spec::Service,
     containers: BTreeMap<i32, Container>,
@@ -207,7 +227,7 @@ impl Service {
 }
 
 /// Every service of one application attempt and every container it ever had.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Services {
     services: BTreeMap<String, Service>,
     /// Outstanding request priority -> (service, instance).
@@ -219,6 +239,9 @@ pub struct Services {
     has_master_script: bool,
     outcome: Option<Outcome>,
     actions: Vec<Action>,
+    /// Set while a scale kills many containers: the outcome is checked once after them, not
+    /// after each (a walk of every container each time).
+    outcome_deferred: bool,
 }
 
 impl Services {
@@ -249,6 +272,7 @@ impl Services {
             has_master_script: !spec.master.script.is_empty(),
             outcome: None,
             actions: Vec::new(),
+            outcome_deferred: false,
         }
     }
 
@@ -423,10 +447,13 @@ impl Services {
             }
         } else if delta < 0 {
             let n = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
+            self.outcome_deferred = true;
             for instance in self.removal_order(service, n) {
                 self.kill(service, instance, now);
                 changed.push(self.snapshot(service, instance));
             }
+            self.outcome_deferred = false;
+            self.check_outcome();
         }
         Ok(changed.into_iter().flatten().collect())
     }
@@ -673,7 +700,7 @@ impl Services {
     }
 
     fn check_outcome(&mut self) {
-        if self.outcome.is_some() {
+        if self.outcome.is_some() || self.outcome_deferred {
             return;
         }
         let failed = self

@@ -22,11 +22,17 @@ pub enum Withdrawal {
 }
 
 /// Outstanding container requests: at most `limit` sent, the rest queued in request order.
-#[derive(Debug)]
+///
+/// A queued request that is withdrawn leaves only its priority's set: the queue drops it when
+/// it reaches the front, so a scale-down of many queued requests costs one step each, not a
+/// walk of the queue each.
+#[derive(Debug, Clone)]
 pub struct RequestWindow {
     limit: usize,
     sent: HashSet<i32>,
     queued: VecDeque<ContainerRequest>,
+    /// The priorities of `queued` that are not withdrawn.
+    waiting: HashSet<i32>,
 }
 
 impl RequestWindow {
@@ -36,15 +42,17 @@ impl RequestWindow {
             limit: limit.max(1),
             sent: HashSet::new(),
             queued: VecDeque::new(),
+            waiting: HashSet::new(),
         }
     }
 
     /// A new request: returned when it may be sent now, else queued.
     pub fn request(&mut self, request: ContainerRequest) -> Option<ContainerRequest> {
-        if self.sent.len() < self.limit && self.queued.is_empty() {
+        if self.sent.len() < self.limit && self.waiting.is_empty() {
             self.sent.insert(request.priority);
             Some(request)
         } else {
+            self.waiting.insert(request.priority);
             self.queued.push_back(request);
             None
         }
@@ -56,16 +64,25 @@ impl RequestWindow {
         if self.sent.remove(&priority) {
             return Withdrawal::RemoveFromYarn;
         }
-        self.queued.retain(|r| r.priority != priority);
+        if self.waiting.remove(&priority) && self.waiting.is_empty() {
+            self.queued.clear();
+        }
         Withdrawal::Dropped
     }
 
     /// Queued requests that now fit in the window, oldest first.
     pub fn refill(&mut self) -> Vec<ContainerRequest> {
-        let room = self.limit.saturating_sub(self.sent.len());
-        let n = room.min(self.queued.len());
-        let batch: Vec<ContainerRequest> = self.queued.drain(..n).collect();
-        self.sent.extend(batch.iter().map(|r| r.priority));
+        let mut room = self.limit.saturating_sub(self.sent.len());
+        let mut batch = Vec::new();
+        while room > 0
+            && let Some(request) = self.queued.pop_front()
+        {
+            if self.waiting.remove(&request.priority) {
+                self.sent.insert(request.priority);
+                batch.push(request);
+                room -= 1;
+            }
+        }
         batch
     }
 
@@ -76,7 +93,7 @@ impl RequestWindow {
 
     /// Requests waiting for room.
     pub fn queued(&self) -> usize {
-        self.queued.len()
+        self.waiting.len()
     }
 }
 
@@ -128,6 +145,37 @@ mod tests {
         assert_eq!(next, [3]);
         assert_eq!(window.withdraw(99), Withdrawal::Dropped);
         assert_eq!((window.sent(), window.queued()), (1, 0));
+    }
+
+    #[test]
+    fn withdrawing_a_large_queue_leaves_nothing_behind() {
+        let mut window = RequestWindow::new(2);
+        for p in 1..=100_000 {
+            window.request(request(p));
+        }
+        // A scale-down withdraws them all, queued ones included (each in constant time).
+        for p in (1..=100_000).rev() {
+            window.withdraw(p);
+        }
+        assert_eq!((window.sent(), window.queued()), (0, 0));
+        assert!(window.refill().is_empty());
+        assert!(
+            window.request(request(100_001)).is_some(),
+            "nothing queued ahead"
+        );
+        assert!(window.request(request(100_002)).is_some());
+        // Withdrawn requests in the middle of the queue are skipped, not sent.
+        for p in 100_003..=100_006 {
+            assert!(window.request(request(p)).is_none());
+        }
+        assert_eq!(window.withdraw(100_004), Withdrawal::Dropped);
+        assert_eq!(window.withdraw(100_001), Withdrawal::RemoveFromYarn);
+        let next: Vec<i32> = window.refill().iter().map(|r| r.priority).collect();
+        assert_eq!(next, [100_003]);
+        window.withdraw(100_002);
+        let next: Vec<i32> = window.refill().iter().map(|r| r.priority).collect();
+        assert_eq!(next, [100_005]);
+        assert_eq!(window.queued(), 1);
     }
 
     #[test]

@@ -388,6 +388,7 @@ impl Builder<'_> {
         master.script = self.string(&f, "script", "");
         master.files = self.files(&f);
         master.env = self.string_map(&f, "env");
+        master.bind_host = self.string(&f, "bind_host", "");
         if let Some(level) = f.get("log_level") {
             let level_path = path.key("log_level");
             if let Some(text) = self.string_value(level, &level_path) {

@@ -88,6 +88,10 @@ fn master(m: &Master) -> Value {
         if let Some(security) = &m.security {
             map.insert("security".into(), self::security(security));
         }
+        // Only when set: Skein's own tools read these documents and know no such key.
+        if !m.bind_host.is_empty() {
+            map.insert("bind_host".into(), Value::from(m.bind_host.clone()));
+        }
     }
     out
 }

@@ -29,6 +29,7 @@ pub(crate) const MASTER: &[&str] = &[
     "log_level",
     "log_config",
     "security",
+    "bind_host",
 ];
 
 /// Keys of a service.

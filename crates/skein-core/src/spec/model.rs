@@ -76,6 +76,10 @@ pub struct Master {
     pub log_config: Option<File>,
     /// Credentials of the application; `None` uses the driver's.
     pub security: Option<Security>,
+    /// The IP address the ApplicationMaster's gRPC server and web UI listen on: empty (the
+    /// default) for the address of its NodeManager's host (`NM_HOST`), `0.0.0.0` or `::` for
+    /// every interface (a skein-rs extension).
+    pub bind_host: String,
 }
 
 /// A group of identical containers running one script.
@@ -344,6 +348,7 @@ impl Default for Master {
             log_level: LogLevel::Info,
             log_config: None,
             security: None,
+            bind_host: String::new(),
         }
     }
 }

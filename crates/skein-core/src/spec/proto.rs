@@ -85,6 +85,7 @@ fn master_to(m: &Master) -> proto::Master {
         files: files_to(&m.files),
         env: m.env.clone().into_iter().collect(),
         script: m.script.clone(),
+        bind_host: m.bind_host.clone(),
     }
 }
 
@@ -172,6 +173,18 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
 
     /// Converts and validates a spec from the wire; errors name the field path.
     fn try_from(msg: proto::ApplicationSpec) -> Result<Self, SpecError> {
+        let files = msg.master.as_ref().map_or(0, |m| m.files.len())
+            + msg.services.values().map(|s| s.files.len()).sum::<usize>();
+        if let Some(problem) = super::validate::limits_of(msg.services.len(), files) {
+            // Refused before the model is built: the message is all this spec costs.
+            return Err(SpecError {
+                diagnostics: vec![Diagnostic::at(
+                    WIRE_ORIGIN,
+                    Pos { line: 0, column: 0 },
+                    problem,
+                )],
+            });
+        }
         let mut problems = Vec::new();
         let root = FieldPath::root();
         let acls = msg.acls.unwrap_or_default();
@@ -317,6 +330,7 @@ fn master_from(m: proto::Master, path: &FieldPath, problems: &mut Vec<Problem>) 
             .log_config
             .and_then(|f| file_from(f, &path.key("log_config"), problems)),
         security,
+        bind_host: m.bind_host,
     }
 }
 

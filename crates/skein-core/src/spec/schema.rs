@@ -91,6 +91,9 @@ fn master() -> Value {
             ("log_config", json!({ "$ref": "#/$defs/FileOrSource",
                 "description": "A custom log4j.properties." })),
             ("security", reference("Security")),
+            ("bind_host", string("The IP address the ApplicationMaster's gRPC server and web \
+                UI listen on: by default its NodeManager host's address, 0.0.0.0 for every \
+                interface (a skein-rs extension).", "")),
         ]),
         "additionalProperties": false
     })

@@ -644,3 +644,18 @@ fn kerberos_principal_errors_are_located_and_say_what_to_write() {
         "_HOST, an archive keytab and the unknown key `principle`"
     );
 }
+
+#[test]
+fn bind_host_is_an_ip_address_or_absent() {
+    assert_eq!(ok(HELLO).master.bind_host, "");
+    let spec = ok(&format!("master:\n  bind_host: 0.0.0.0\n{HELLO}"));
+    assert_eq!(spec.master.bind_host, "0.0.0.0");
+    assert_eq!(
+        errors(&format!("master:\n  bind_host: nm1.example.com\n{HELLO}")),
+        [
+            "spec.yaml:2:14: master.bind_host: bind_host must be an IP address, found \
+             \"nm1.example.com\"; leave it out to listen on the NodeManager host's address, or \
+             use 0.0.0.0 for every interface"
+        ]
+    );
+}

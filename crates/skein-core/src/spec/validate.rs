@@ -17,8 +17,19 @@ pub const MAX_FILES: usize = 10_000;
 /// The size limits, checked first: a spec over them is refused with that one problem, before
 /// anything is looked at further (or staged).
 fn limits(spec: &ApplicationSpec) -> Option<Problem> {
+    let files = spec.master.files.len()
+        + spec
+            .services
+            .values()
+            .map(|service| service.files.len())
+            .sum::<usize>();
+    limits_of(spec.services.len(), files)
+}
+
+/// [`limits`] from the counts alone: a spec from the wire is checked before its model is
+/// built, which for a huge spec would take more memory than the message itself.
+pub(crate) fn limits_of(services: usize, files: usize) -> Option<Problem> {
     let root = FieldPath::root();
-    let services = spec.services.len();
     if services > MAX_SERVICES {
         return Some(
             Problem::new(
@@ -31,12 +42,6 @@ fn limits(spec: &ApplicationSpec) -> Option<Problem> {
             .with_hint("run copies of a service as its `instances`, or split the application"),
         );
     }
-    let files = spec.master.files.len()
-        + spec
-            .services
-            .values()
-            .map(|service| service.files.len())
-            .sum::<usize>();
     if files > MAX_FILES {
         return Some(
             Problem::new(
@@ -75,6 +80,19 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
         &mut problems,
     );
     files(&spec.master.files, &master.key("files"), &mut problems);
+    let bind_host = &spec.master.bind_host;
+    if !bind_host.is_empty() && bind_host.parse::<std::net::IpAddr>().is_err() {
+        problems.push(
+            Problem::new(
+                master.key("bind_host"),
+                format!("bind_host must be an IP address, found {bind_host:?}"),
+            )
+            .with_hint(
+                "leave it out to listen on the NodeManager host's address, or use 0.0.0.0 for \
+                 every interface",
+            ),
+        );
+    }
     if let Some(config) = &spec.master.log_config {
         file(config, &master.key("log_config"), &mut problems);
     }

@@ -263,3 +263,16 @@ fn kerberos_principal_travels_as_a_new_field_and_is_absent_by_default() {
         "{text}"
     );
 }
+
+#[test]
+fn bind_host_travels_as_a_new_field_unset_by_default() {
+    let mut spec = ok(HELLO);
+    let wire = crate::proto::ApplicationSpec::from(&spec);
+    // A default spec encodes as Skein's clients encode it: field 8 of Master unset.
+    assert_eq!(wire.master.as_ref().map(|m| m.bind_host.as_str()), Some(""));
+    assert!(ok(HELLO).to_document()["master"].get("bind_host").is_none());
+    spec.master.bind_host = "::".into();
+    let wire = crate::proto::ApplicationSpec::from(&spec);
+    assert_eq!(ApplicationSpec::try_from(wire).expect("valid"), spec);
+    assert_eq!(spec.to_document()["master"]["bind_host"], "::");
+}

@@ -15,6 +15,11 @@ use super::{Hdfs, HdfsError};
 pub const DIR_MODE: u32 = 0o700;
 /// Mode of staged files.
 pub const FILE_MODE: u32 = 0o600;
+/// The file in a staging folder that says its submit has not completed: the driver writes it
+/// before the application reaches the ResourceManager and removes it once the submit has
+/// succeeded. A folder that keeps it belongs to an interrupted submit (a driver that died, a
+/// client that went away), whose application nobody was told of.
+pub const SUBMIT_MARKER: &str = ".skein.submitting";
 
 /// A file staged on HDFS, ready to be localized into containers.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +72,62 @@ impl Hdfs {
         self.timed("write", path, writer.write_bytes(data)).await?;
         self.timed("close", path, writer.close()).await?;
         self.describe(path, FileType::File).await
+    }
+
+    /// Writes the [`SUBMIT_MARKER`] into `app_id`'s staging folder, holding `note` (who
+    /// submits, for a human who finds it).
+    ///
+    /// # Errors
+    /// When the NameNode or a DataNode fails, or does not answer in time.
+    pub async fn write_submit_marker(&self, app_id: &str, note: &str) -> Result<(), HdfsError> {
+        let path = format!("{}/{SUBMIT_MARKER}", self.staging_dir(app_id));
+        let options = hdfs_native::WriteOptions::default()
+            .overwrite(true)
+            .permission(FILE_MODE);
+        let mut writer = self
+            .timed("create", &path, self.client.create(&path, options))
+            .await?;
+        self.timed(
+            "write",
+            &path,
+            writer.write_bytes(Bytes::from(note.to_string())),
+        )
+        .await?;
+        self.timed("close", &path, writer.close()).await
+    }
+
+    /// Removes the [`SUBMIT_MARKER`] of `app_id`: its submit completed. Ok when there was none
+    /// (an application that ran and ended at once removes its whole folder).
+    ///
+    /// # Errors
+    /// When the NameNode fails the call or does not answer in time.
+    pub async fn remove_submit_marker(&self, app_id: &str) -> Result<(), HdfsError> {
+        let path = format!("{}/{SUBMIT_MARKER}", self.staging_dir(app_id));
+        self.timed("delete", &path, self.client.delete(&path, false))
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether `app_id`'s staging folder holds the [`SUBMIT_MARKER`] of an unfinished submit.
+    ///
+    /// # Errors
+    /// When the NameNode fails the call or does not answer in time.
+    pub async fn has_submit_marker(&self, app_id: &str) -> Result<bool, HdfsError> {
+        let path = format!("{}/{SUBMIT_MARKER}", self.staging_dir(app_id));
+        match tokio::time::timeout(self.timeout, self.client.get_file_info(&path)).await {
+            Ok(Ok(_)) => Ok(true),
+            Ok(Err(hdfs_native::HdfsError::FileNotFound(_))) => Ok(false),
+            Ok(Err(e)) => Err(HdfsError::Call {
+                operation: "stat",
+                path,
+                message: e.to_string(),
+            }),
+            Err(_) => Err(HdfsError::Timeout {
+                operation: "stat",
+                path,
+                seconds: self.timeout.as_secs(),
+            }),
+        }
     }
 
     /// An existing file on the default filesystem as a file to localize, with the size and

@@ -252,6 +252,60 @@ fn put_errors_carry_skeins_messages_and_change_nothing() {
 }
 
 #[test]
+fn an_entry_no_client_could_read_back_is_refused_naming_key_size_and_limit() {
+    let dir = FakeDirectory::with(&[("sleeper", 1)]);
+    let mut store = Store::new();
+    let too_big = vec![b'x'; MAX_ENTRY_BYTES - 2];
+    let err = store
+        .put_key(put_req("big", &too_big), &dir)
+        .expect_err("key and value above the limit");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "The value of key 'big' is {} bytes (the key 3): the key-value store takes a key \
+             and its value of at most {MAX_ENTRY_BYTES} bytes together (gRPC's 4 MiB message \
+             limit, less room for the reply), so that every client can read them back; store \
+             large data on HDFS and put its path in the key-value store",
+            too_big.len()
+        )
+    );
+    assert!(keys(&store, "", "").is_empty());
+    // In a transaction, before anything of the branch is applied.
+    let branch = Transaction {
+        conditions: vec![],
+        on_success: vec![
+            Op::PutKey(put_req("small", b"1")),
+            Op::PutKey(put_req("big", &too_big)),
+        ],
+        on_failure: vec![],
+    };
+    assert!(matches!(
+        store.transaction(branch, &dir),
+        Err(KvError::EntryTooLarge { .. })
+    ));
+    assert!(keys(&store, "", "").is_empty());
+    // At the limit it is stored; keeping the value checks the key alone.
+    put(&mut store, &dir, "big", &too_big[1..]);
+    let keep = PutKey {
+        ignore_value: true,
+        ..put_req("big", &too_big)
+    };
+    assert!(store.put_key(keep, &dir).is_ok());
+    // A long key is shortened in the message.
+    let long_key = "k".repeat(MAX_ENTRY_BYTES + 1);
+    let err = store
+        .put_key(put_req(&long_key, b""), &dir)
+        .expect_err("a key above the limit");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "The value of key '{}...' is 0 bytes",
+            "k".repeat(100)
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn swap_keeps_or_replaces_value_and_owner_and_returns_the_previous_pair() {
     let (mut store, dir) = (Store::new(), FakeDirectory::with(&[("sleeper", 1)]));
     let c = cid("sleeper", 0);
