@@ -89,11 +89,8 @@ impl app_master_server::AppMaster for AppMasterService {
         &self,
         request: Request<proto::GetRangeRequest>,
     ) -> Result<Response<proto::GetRangeResponse>, Status> {
-        self.am
-            .kv()
-            .get_range(request.into_inner())
-            .await
-            .map(Response::new)
+        let reply = self.am.kv().get_range(request.into_inner()).await?;
+        bounded_range(reply).map(Response::new)
     }
 
     async fn put_key(
@@ -355,6 +352,23 @@ fn bounded(reply: proto::ContainersResponse) -> Result<proto::ContainersResponse
     )))
 }
 
+/// A `GetRange` reply, or a clear refusal when it would pass [`MAX_REPLY_BYTES`]: the store
+/// can hold more than one reply carries (keys and values up to that limit each). Reading
+/// changes nothing, so the refusal loses nothing.
+fn bounded_range(reply: proto::GetRangeResponse) -> Result<proto::GetRangeResponse, Status> {
+    use prost::Message;
+    let bytes = reply.encoded_len();
+    if bytes <= MAX_REPLY_BYTES {
+        return Ok(reply);
+    }
+    Err(Status::failed_precondition(format!(
+        "The reply would hold {} keys in {bytes} bytes, above gRPC's message limit of \
+         {MAX_REPLY_BYTES} bytes (4 MiB); read a narrower range or prefix, or the keys alone \
+         (result type KEYS; `skein kv ls`)",
+        reply.result.len()
+    )))
+}
+
 /// The wire form of container reports.
 fn containers_response(containers: &[ContainerReport]) -> proto::ContainersResponse {
     proto::ContainersResponse {
@@ -378,6 +392,33 @@ mod tests {
             finish_time: 1_796_217_277_981,
             exit_message: exit_message.into(),
         }
+    }
+
+    #[test]
+    fn a_range_reply_above_the_message_limit_is_refused_saying_how_to_read_less() {
+        let big = |key: &str| proto::KeyValue {
+            key: key.into(),
+            value: vec![7; 1_500_000],
+            ..Default::default()
+        };
+        let small = proto::GetRangeResponse {
+            count: 2,
+            result: vec![big("a"), big("b")],
+            ..Default::default()
+        };
+        assert!(bounded_range(small).is_ok());
+        let large = proto::GetRangeResponse {
+            count: 3,
+            result: vec![big("a"), big("b"), big("c")],
+            ..Default::default()
+        };
+        let refused = bounded_range(large).expect_err("above 4 MiB");
+        assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            refused.message().contains("3 keys") && refused.message().contains("narrower"),
+            "{}",
+            refused.message()
+        );
     }
 
     #[test]

@@ -388,3 +388,21 @@ def test_a_value_too_large_is_refused_naming_the_key_its_size_and_the_limit(app)
     app.kv["big"] = b"y" * (limit - 3)
     assert len(app.kv["big"]) == limit - 3
     del app.kv["big"]
+
+
+def test_a_range_too_large_for_one_reply_is_refused_saying_how_to_read_less(app):
+    # Three values of 1.5 MB each: stored one by one, but together above gRPC's 4 MiB reply
+    # limit (Skein's AM, and skein-rs before, answered "decoded message length too large").
+    value = b"z" * 1_500_000
+    for key in ("r1", "r2", "r3"):
+        app.kv[key] = value
+    try:
+        with pytest.raises(ValueError) as exc:
+            app.kv.get_prefix("r")
+        assert "The reply would hold 3 keys" in str(exc.value), str(exc.value)
+        assert "narrower range" in str(exc.value), str(exc.value)
+        # The keys alone fit, and a narrower range too.
+        assert sorted(app.kv.list_keys(prefix="r")) == ["r1", "r2", "r3"]
+        assert app.kv.get_range(start="r1", end="r3") == {"r1": value, "r2": value}
+    finally:
+        app.kv.discard_prefix("r")
