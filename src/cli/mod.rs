@@ -106,6 +106,9 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Debug builds (`make demo`, the tests) poll deep async call chains with unoptimised
+        // frames; 8 MiB (of address space, mostly never touched) keeps them off the guard page.
+        .thread_stack_size(8 * 1024 * 1024)
         .enable_all()
         .build()
         .context("cannot start the async runtime")

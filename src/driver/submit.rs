@@ -405,7 +405,8 @@ impl Submitter<'_> {
     /// # Errors
     /// A [`SubmitError`], after removing whatever was staged.
     pub async fn submit(&self, spec: ApplicationSpec) -> Result<Submitted, SubmitError> {
-        let result = self.submit_timed(spec).await;
+        // Boxed, as the futures inside: debug builds poll these deep futures on small stacks.
+        let result = Box::pin(self.submit_timed(spec)).await;
         if let Some(metrics) = crate::metrics::driver() {
             let result_label = if result.is_ok() { "ok" } else { "error" };
             metrics.inc("submits", &[("result", result_label)]);
@@ -424,7 +425,10 @@ impl Submitter<'_> {
             None
         } else {
             // Before anything is asked of YARN or staged.
-            super::keytab::check(&spec, self.hdfs, |source| self.on_default_fs(source)).await?
+            Box::pin(super::keytab::check(&spec, self.hdfs, |source| {
+                self.on_default_fs(source)
+            }))
+            .await?
         };
         let app = self
             .rm
@@ -436,7 +440,7 @@ impl Submitter<'_> {
         let id = app.application_id;
         phase_done("prepare", started);
         let in_progress = self.in_progress.begin(&id);
-        match self.stage_and_submit(&id, spec, keytab).await {
+        match Box::pin(self.stage_and_submit(&id, spec, keytab)).await {
             Ok(()) => Ok(Submitted { id, in_progress }),
             Err(error) => {
                 if let Err(e) = self.hdfs.remove_staging_dir(&id).await {
