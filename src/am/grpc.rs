@@ -335,38 +335,45 @@ pub(crate) async fn serve(
         .map_err(|e| describe(&e))
 }
 
-/// `reply`, or a clear refusal when it would pass [`MAX_REPLY_BYTES`]. Active containers always
-/// fit (a service's `max_instances`, 10,000 by default, of ~100-300 bytes each); all the
-/// containers a long-running application ever had, with YARN's diagnostics, may not.
-fn bounded(reply: proto::ContainersResponse) -> Result<proto::ContainersResponse, Status> {
-    use prost::Message;
+/// `reply`, or FAILED_PRECONDITION with `refusal(reply, its size)` when it would pass
+/// [`MAX_REPLY_BYTES`].
+fn within_limit<T: prost::Message>(
+    reply: T,
+    refusal: impl FnOnce(&T, usize) -> String,
+) -> Result<T, Status> {
     let bytes = reply.encoded_len();
     if bytes <= MAX_REPLY_BYTES {
         return Ok(reply);
     }
-    Err(Status::failed_precondition(format!(
-        "The reply would list {} containers in {bytes} bytes, above gRPC's message limit of \
-         {MAX_REPLY_BYTES} bytes (4 MiB); ask for fewer containers, by service or by state (e.g. \
-         `skein container ls APP --service NAME --state RUNNING`)",
-        reply.containers.len()
-    )))
+    Err(Status::failed_precondition(refusal(&reply, bytes)))
+}
+
+/// `reply`, or a clear refusal when it would pass [`MAX_REPLY_BYTES`]. Active containers always
+/// fit (a service's `max_instances`, 10,000 by default, of ~100-300 bytes each); all the
+/// containers a long-running application ever had, with YARN's diagnostics, may not.
+fn bounded(reply: proto::ContainersResponse) -> Result<proto::ContainersResponse, Status> {
+    within_limit(reply, |reply, bytes| {
+        format!(
+            "The reply would list {} containers in {bytes} bytes, above gRPC's message limit of \
+             {MAX_REPLY_BYTES} bytes (4 MiB); ask for fewer containers, by service or by state \
+             (e.g. `skein container ls APP --service NAME --state RUNNING`)",
+            reply.containers.len()
+        )
+    })
 }
 
 /// A `GetRange` reply, or a clear refusal when it would pass [`MAX_REPLY_BYTES`]: the store
 /// can hold more than one reply carries (keys and values up to that limit each). Reading
 /// changes nothing, so the refusal loses nothing.
 fn bounded_range(reply: proto::GetRangeResponse) -> Result<proto::GetRangeResponse, Status> {
-    use prost::Message;
-    let bytes = reply.encoded_len();
-    if bytes <= MAX_REPLY_BYTES {
-        return Ok(reply);
-    }
-    Err(Status::failed_precondition(format!(
-        "The reply would hold {} keys in {bytes} bytes, above gRPC's message limit of \
-         {MAX_REPLY_BYTES} bytes (4 MiB); read a narrower range or prefix, or the keys alone \
-         (result type KEYS; `skein kv ls`)",
-        reply.result.len()
-    )))
+    within_limit(reply, |reply, bytes| {
+        format!(
+            "The reply would hold {} keys in {bytes} bytes, above gRPC's message limit of \
+             {MAX_REPLY_BYTES} bytes (4 MiB); read a narrower range or prefix, or the keys alone \
+             (result type KEYS; `skein kv ls`)",
+            reply.result.len()
+        )
+    })
 }
 
 /// The wire form of container reports.
