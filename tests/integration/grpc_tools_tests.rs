@@ -170,15 +170,26 @@ fn grpcurl_lists_describes_calls_and_checks_the_driver_and_an_application_master
     assert_eq!(code, 0, "{described}");
     assert!(described.contains("rpc GetRange"), "{described}");
     assert!(serving(&grpcurl, &config, &am, "skein.AppMaster").contains("\"SERVING\""));
-    let (code, containers) = call(
-        &grpcurl,
-        &config,
-        &[],
-        &am,
-        &["skein.AppMaster/getContainers"],
-    );
-    assert_eq!(code, 0, "{containers}");
-    assert!(containers.contains("sleeper"), "{containers}");
+    // RUNNING means registered: the service's container may come a moment later.
+    let start = std::time::Instant::now();
+    loop {
+        let (code, containers) = call(
+            &grpcurl,
+            &config,
+            &[],
+            &am,
+            &["skein.AppMaster/getContainers"],
+        );
+        assert_eq!(code, 0, "{containers}");
+        if containers.contains("sleeper") {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no sleeper container: {containers}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 
     // Without the key pair nothing answers.
     let out = Command::new(&grpcurl)
