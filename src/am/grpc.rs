@@ -23,7 +23,7 @@ use skein_core::services::{ContainerReport, ContainerState};
 /// The largest message gRPC clients accept by default (grpcio's `max_receive_message_length`,
 /// so Skein's Python client, and tonic's `max_decoding_message_size`, so the CLI): a larger
 /// reply would reach them only as "message length too large".
-pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
+pub use skein_core::kv::MAX_REPLY_BYTES;
 
 /// The largest request the AM decodes: well above [`MAX_REPLY_BYTES`], so that a kv value
 /// somewhat too large reaches the handler and is refused naming its key, its size and the

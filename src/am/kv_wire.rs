@@ -323,4 +323,78 @@ mod tests {
         assert_eq!(transaction.conditions[0].operand, Operand::Owner(None));
         assert!(transaction.on_success.is_empty());
     }
+
+    /// Every item shape the store returns (owners with long service names, empty and large
+    /// values, keys alone) through every operation that returns items: the store's bound on
+    /// a transaction's reply is never below the reply's protobuf size.
+    #[test]
+    fn the_stores_reply_bound_covers_the_encoded_transaction_reply() {
+        use prost::Message;
+        use skein_core::kv::{ContainerDirectory, ContainerInstance, OwnerState, Store};
+        struct Everyone;
+        impl ContainerDirectory for Everyone {
+            fn owner_state(&self, _: &ContainerInstance) -> OwnerState {
+                OwnerState::Active
+            }
+        }
+        let owner = ContainerInstance {
+            service_name: "a-service-with-a-long-name".repeat(4),
+            instance: i32::MAX,
+        };
+        let mut store = Store::new();
+        for i in 0..2_000 {
+            let put = PutKey {
+                key: format!("key/{i:05}"),
+                value: vec![b'v'; (i * 37) % 3_000],
+                owner: (i % 3 == 0).then(|| owner.clone()),
+                ..PutKey::default()
+            };
+            store.put_key(put, &Everyone).expect("put");
+        }
+        let range = |start: &str, end: &str, result_type| Range {
+            start: start.into(),
+            end: end.into(),
+            result_type,
+        };
+        let returning = |key: &str| {
+            Op::PutKey(PutKey {
+                key: key.into(),
+                value: b"new".to_vec(),
+                return_previous: true,
+                ..PutKey::default()
+            })
+        };
+        let branches = [
+            vec![Op::GetRange(range("key/", "key0", ResultType::Items))],
+            vec![Op::GetRange(range("key/", "key0", ResultType::Keys))],
+            vec![Op::DeleteRange(range(
+                "key/00",
+                "key/01",
+                ResultType::Items,
+            ))],
+            vec![
+                returning("key/00001"),
+                returning("key/00001"),
+                Op::GetRange(range("key/000", "key/002", ResultType::Items)),
+                Op::DeleteRange(range("key/01", "key/02", ResultType::Keys)),
+                Op::GetRange(range("key/", "key0", ResultType::None)),
+            ],
+        ];
+        for ops in branches {
+            let bound = store.reply_bound(&ops);
+            let request = Transaction {
+                conditions: Vec::new(),
+                on_success: ops,
+                on_failure: Vec::new(),
+            };
+            let applied = store.transaction(request, &Everyone).expect("fits");
+            let encoded = transaction_response(applied.response).encoded_len();
+            assert!(encoded <= bound, "encoded {encoded} > bound {bound}");
+            // A bound, not a guess: within a third of the truth for these replies.
+            assert!(
+                bound <= encoded * 4 / 3 + 256,
+                "bound {bound} for {encoded}"
+            );
+        }
+    }
 }

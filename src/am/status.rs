@@ -12,7 +12,9 @@ use tonic::{Code, Status};
 /// The gRPC code Skein uses for a key-value error.
 pub(crate) fn kv_code(error: &KvError) -> Code {
     match error {
-        KvError::IgnoreValueOnMissingKey => Code::FailedPrecondition,
+        KvError::IgnoreValueOnMissingKey | KvError::ReplyTooLarge { .. } => {
+            Code::FailedPrecondition
+        }
         KvError::IgnoreValueAndOwner
         | KvError::UnknownService { .. }
         | KvError::UnknownInstance { .. }

@@ -114,7 +114,7 @@ impl KvService {
     ) -> Result<DeleteRangeResponse, Status> {
         let request = kv_wire::delete_range(request).map_err(kv_status)?;
         let mut state = self.shared.lock();
-        let applied = state.store.delete_range(&request);
+        let applied = state.store.delete_range(&request).map_err(kv_status)?;
         state.deliver(applied.notifications);
         drop(state);
         Ok(kv_wire::delete_range_response(applied.response))

@@ -32,6 +32,10 @@ use crate::security::{Credentials, SecurityError, config_dir, tls};
 /// Environment variable with the port of the launching client's callback socket.
 pub(crate) const ENV_CALLBACK_PORT: &str = "SKEIN_CALLBACK_PORT";
 
+/// The largest request the driver decodes: four times the spec limit (4 MiB), so that a spec
+/// somewhat too large is refused by `submit` with its size and the limit.
+const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
 /// How long in-flight calls may run after a shutdown was requested.
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -287,7 +291,11 @@ async fn run_server<S: Driver>(
         .layer(tower::util::option_layer(
             metrics.map(crate::metrics::GrpcMetricsLayer),
         ))
-        .add_service(super::reply::ReplyTracking(DriverServer::new(service)));
+        .add_service(super::reply::ReplyTracking(
+            // Above the 4 MiB spec limit, so that a larger spec reaches `submit` and is refused
+            // naming its size and the limit rather than as gRPC's "message length too large".
+            DriverServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES),
+        ));
     let (router, _health) =
         crate::grpc_extras::with_health_and_reflection(router, "skein.Driver").await;
     let server = router

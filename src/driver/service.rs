@@ -436,8 +436,11 @@ impl proto::driver_server::Driver for YarnDriver {
             .get::<super::reply::ReplySent>()
             .and_then(super::reply::ReplySent::take);
         // Validated once, here at the edge: the rest of the path computes on the model.
-        let spec = skein_core::spec::ApplicationSpec::try_from(request.into_inner())
-            .map_err(|e| submit_status(e.into()))?;
+        let spec =
+            skein_core::spec::ApplicationSpec::try_from(request.into_inner()).map_err(|e| {
+                tracing::warn!("submit refused: {e}");
+                submit_status(e.into())
+            })?;
         // `user` submits for another user (Hadoop proxy users): YARN checks the impersonation,
         // and the files are staged in that user's home, as that user.
         let rm = backend.rm.acting_as(&spec.user);

@@ -207,6 +207,15 @@ def test_submit_errors(client):
     # Checked by the Python client before any call.
     with pytest.raises(ValueError, match="There must be at least one service"):
         client.submit(skein.ApplicationSpec())
+    # A spec above the 4 MiB limit of spec files (gRPC's own message limit too): refused
+    # naming its size, the limit and the fix, where it used to fail as a bare gRPC error.
+    script = "echo 0123456789\n" * 350_000
+    with pytest.raises(skein.exceptions.DriverError) as exc:
+        client.submit(skein.ApplicationSpec(
+            services={"s": skein.Service(resources=skein.Resources("32 MiB", 1), script=script)}))
+    message = str(exc.value)
+    assert "skein-rs takes specs of at most 4 MiB, as for a spec file" in message, message
+    assert "files the application localizes" in message, message
 
 
 def test_submit_move_and_kill(client):

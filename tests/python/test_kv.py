@@ -404,5 +404,18 @@ def test_a_range_too_large_for_one_reply_is_refused_saying_how_to_read_less(app)
         # The keys alone fit, and a narrower range too.
         assert sorted(app.kv.list_keys(prefix="r")) == ["r1", "r2", "r3"]
         assert app.kv.get_range(start="r1", end="r3") == {"r1": value, "r2": value}
+        # A delete returning the values (pop) would reply as much: refused, nothing deleted
+        # (Skein's AM, and skein-rs before, deleted the keys and then failed on the reply).
+        with pytest.raises(ValueError) as exc:
+            app.kv.pop_prefix("r")
+        assert "The reply of this DeleteRange would hold 3 keys" in str(exc.value), str(exc.value)
+        assert "nothing was changed" in str(exc.value), str(exc.value)
+        assert sorted(app.kv.list_keys(prefix="r")) == ["r1", "r2", "r3"]
+        # A transaction that writes and then reads them all: refused whole.
+        with pytest.raises(ValueError) as exc:
+            app.kv.transaction(on_success=[kv.put("r0", b"new"), kv.get_prefix("r")])
+        assert "The reply of this Transaction would hold 4 keys" in str(exc.value)
+        assert "r0" not in app.kv
     finally:
         app.kv.discard_prefix("r")
+    assert app.kv.list_keys(prefix="r") == []

@@ -54,6 +54,25 @@ pub enum KvError {
         /// The limit.
         limit: usize,
     },
+    /// A `DeleteRange` or `Transaction` whose reply could pass gRPC's message limit (a
+    /// skein-rs addition: Skein's AM applied it and its client failed on the reply). Refused
+    /// before anything is applied.
+    #[error(
+        "The reply of this {request} would hold {items} keys in up to {bytes} bytes, above \
+         gRPC's message limit of {limit} bytes (4 MiB); nothing was changed. {fix}"
+    )]
+    ReplyTooLarge {
+        /// `DeleteRange` or `Transaction`.
+        request: &'static str,
+        /// How many keys or values the reply would carry.
+        items: usize,
+        /// The bound on the reply's size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+        /// What to ask instead.
+        fix: &'static str,
+    },
     /// An enum field carries a number that `skein.proto` does not define (a client bug); the
     /// AM's gRPC edge returns it while converting a request, before the store sees it.
     #[error("Unknown value {value} for {field}")]

@@ -13,6 +13,7 @@
 //! store never sees `skein.proto`. The AM's gRPC edge converts (`am/kv_wire.rs` in the `skein`
 //! crate) and gives [`KvError`]s their gRPC status (`am/status.rs`).
 
+mod bound;
 mod error;
 mod key;
 mod types;
@@ -27,6 +28,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use crate::services::ContainerInstance;
+pub use bound::MAX_REPLY_BYTES;
 pub use error::KvError;
 
 /// The most bytes a key and its value may take together: gRPC's default message limit of
@@ -142,6 +144,12 @@ impl Store {
         }
     }
 
+    /// An upper bound on the bytes of the reply that running `ops` as a transaction branch
+    /// now would give (what [`Store::transaction`] checks against [`MAX_REPLY_BYTES`]).
+    pub fn reply_bound(&self, ops: &[Op]) -> usize {
+        bound::branch_reply(self, ops).1
+    }
+
     /// `PutKey`: sets value and/or owner of one key and notifies PUT watches.
     ///
     /// # Errors
@@ -166,13 +174,28 @@ impl Store {
 
     /// `DeleteRange`: removes `[start, end)`, returns per `result_type`, notifies DELETE
     /// watches (one response per watch, listing the deleted keys inside its interval).
-    pub fn delete_range(&mut self, request: &Range) -> Applied<RangeResult> {
+    ///
+    /// # Errors
+    /// [`KvError::ReplyTooLarge`] when the deleted keys or items asked for could not be sent
+    /// back ([`MAX_REPLY_BYTES`]); nothing is deleted then.
+    pub fn delete_range(&mut self, request: &Range) -> Result<Applied<RangeResult>, KvError> {
+        let (items, bytes) = bound::range_reply(self, request);
+        if bytes > MAX_REPLY_BYTES {
+            return Err(KvError::ReplyTooLarge {
+                request: "DeleteRange",
+                items,
+                bytes,
+                limit: MAX_REPLY_BYTES,
+                fix: "Delete a narrower range or prefix, or without returning what was deleted \
+                      (result type NONE; `skein kv del` does so)",
+            });
+        }
         let mut notifications = Vec::new();
         let response = self.apply_delete(request, &mut notifications);
-        Applied {
+        Ok(Applied {
             response,
             notifications,
-        }
+        })
     }
 
     /// `Transaction`: evaluates the conditions (AND, empty = true), then runs the chosen branch
@@ -184,7 +207,8 @@ impl Store {
     /// an `ignore_value` put needs; here that is the same error with nothing applied.
     ///
     /// # Errors
-    /// The first failing put's [`KvError`].
+    /// The first failing put's [`KvError`], or [`KvError::ReplyTooLarge`] when the branch's
+    /// results could not be sent back ([`MAX_REPLY_BYTES`]); nothing is applied then.
     pub fn transaction(
         &mut self,
         request: Transaction,
@@ -200,6 +224,17 @@ impl Store {
             request.on_failure
         };
         self.precheck_ops(&ops, directory)?;
+        let (items, bytes) = bound::branch_reply(self, &ops);
+        if bytes > MAX_REPLY_BYTES {
+            return Err(KvError::ReplyTooLarge {
+                request: "Transaction",
+                items,
+                bytes,
+                limit: MAX_REPLY_BYTES,
+                fix: "Split it into smaller transactions, read narrower ranges, or ask for \
+                      fewer results (result type KEYS or NONE, no previous values)",
+            });
+        }
 
         let mut notifications = Vec::new();
         let results = ops

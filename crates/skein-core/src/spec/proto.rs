@@ -175,7 +175,10 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
     fn try_from(msg: proto::ApplicationSpec) -> Result<Self, SpecError> {
         let files = msg.master.as_ref().map_or(0, |m| m.files.len())
             + msg.services.values().map(|s| s.files.len()).sum::<usize>();
-        if let Some(problem) = super::validate::limits_of(msg.services.len(), files) {
+        let bytes = prost::Message::encoded_len(&msg);
+        if let Some(problem) = super::validate::limits_of(msg.services.len(), files)
+            .or_else(|| super::validate::wire_size_limit(bytes))
+        {
             // Refused before the model is built: the message is all this spec costs.
             return Err(SpecError {
                 diagnostics: vec![Diagnostic::at(

@@ -57,6 +57,27 @@ pub(crate) fn limits_of(services: usize, files: usize) -> Option<Problem> {
     None
 }
 
+/// The size limit of a spec file, for a spec from the wire: the driver takes larger messages
+/// than that so that such a spec gets this problem rather than gRPC's bare "message length
+/// too large".
+pub(crate) fn wire_size_limit(bytes: usize) -> Option<Problem> {
+    let limit = super::node::MAX_SPEC_BYTES;
+    (bytes > limit).then(|| {
+        Problem::new(
+            FieldPath::root(),
+            format!(
+                "the spec is {bytes} bytes; skein-rs takes specs of at most {} MiB, as for a \
+                 spec file",
+                limit >> 20
+            ),
+        )
+        .with_hint(
+            "put large scripts, environment values or data in files the application \
+             localizes (`files:`), e.g. on HDFS",
+        )
+    })
+}
+
 /// Every rule violation of `spec`, each with the path of the field it concerns.
 pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
     if let Some(problem) = limits(spec) {

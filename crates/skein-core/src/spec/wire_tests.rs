@@ -93,6 +93,25 @@ fn specs_from_the_wire_are_validated_with_paths() {
 }
 
 #[test]
+fn a_spec_from_the_wire_larger_than_a_spec_file_may_be_is_refused_naming_both_sizes() {
+    let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
+    if let Some(hello) = wire.services.get_mut("hello") {
+        hello.script = "echo x\n".repeat(700_000);
+    }
+    let bytes = prost::Message::encoded_len(&wire);
+    assert!(bytes > 4 << 20);
+    let e = ApplicationSpec::try_from(wire).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "<request>: the spec is {bytes} bytes; skein-rs takes specs of at most 4 MiB, as \
+             for a spec file; put large scripts, environment values or data in files the \
+             application localizes (`files:`), e.g. on HDFS"
+        )
+    );
+}
+
+#[test]
 fn specs_from_the_wire_have_the_size_limits_of_spec_files() {
     let mut wire = crate::proto::ApplicationSpec::from(&ok(HELLO));
     let hello = wire.services["hello"].clone();

@@ -102,7 +102,9 @@ fn keys(store: &Store, start: &str, end: &str) -> Vec<String> {
 }
 
 fn delete(store: &mut Store, start: &str, end: &str, t: ResultType) -> Applied<RangeResult> {
-    store.delete_range(&range(start, end, t))
+    store
+        .delete_range(&range(start, end, t))
+        .expect("a delete whose reply fits")
 }
 
 fn watch(store: &mut Store, stream: StreamId, start: &str, end: &str, t: EventType) -> WatchId {
@@ -479,5 +481,6 @@ fn completion_sends_one_delete_response_per_key() {
     );
 }
 
+mod reply_bounds;
 mod transactions;
 mod watches;
