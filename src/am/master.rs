@@ -230,6 +230,10 @@ fn am_metrics() -> Arc<crate::metrics::Metrics> {
          killed_exceeded_pmem, killed_by_appmaster, ...)",
     );
     metrics.register_duration(
+        "shim_heartbeat_duration",
+        "Time of one allocate call (heartbeat) from the shim to the ResourceManager",
+    );
+    metrics.register_duration(
         "allocation_duration",
         "Time from a container request sent to YARN to its allocation (the container's RUNNING)",
     );
@@ -567,6 +571,11 @@ impl AppMaster {
                 message,
             } => tracing::warn!("stopping {container_id} failed: {message}"),
             Event::Started { container_id } => tracing::debug!("{container_id} started"),
+            Event::Heartbeat { duration_us } => self.core.metrics.observe(
+                "shim_heartbeat_duration",
+                &[],
+                Duration::from_micros(duration_us).as_secs_f64(),
+            ),
             other => tracing::debug!("shim event {other:?}"),
         }
     }

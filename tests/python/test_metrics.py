@@ -112,6 +112,10 @@ def test_the_application_master_serves_metrics_through_the_proxy(app):
     assert value(families, "skein_am_kv_watches", "skein_am_kv_watches") is not None
     allocation = "skein_am_allocation_duration_seconds"
     assert value(families, allocation, allocation + "_count") >= 1
+    # The shim times every heartbeat (once a second here): at least the ones since RUNNING.
+    heartbeat = "skein_am_shim_heartbeat_duration_seconds"
+    assert value(families, heartbeat, heartbeat + "_count") >= 1
+    assert value(families, heartbeat, heartbeat + "_sum") > 0
     assert value(families, "skein_am_restarts", "skein_am_restarts_total",
                  service="sleeper") is not None
     # `app` kills and scales its containers between tests: YARN reports them killed by the AM.

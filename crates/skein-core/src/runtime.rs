@@ -261,6 +261,11 @@ pub enum Event {
         /// What failed.
         message: String,
     },
+    /// One allocate call (heartbeat) to the ResourceManager ended, successfully or not.
+    Heartbeat {
+        /// How long it took, in microseconds.
+        duration_us: u64,
+    },
     /// `unregister` succeeded.
     Unregistered,
     /// A message type this version does not know (ignored, for forward compatibility).

@@ -96,6 +96,7 @@ wire_types!(Event, event_type, EVENT_TYPES, {
     RequestFailed => "request_failed",
     ShutdownRequested => "shutdown_requested",
     Error => "error",
+    Heartbeat => "heartbeat",
     Unregistered => "unregistered",
     Unknown => "unknown",
 });

@@ -74,6 +74,10 @@ final class Events {
     return line("error", "fatal", fatal, "message", message);
   }
 
+  static String heartbeat(long durationUs) {
+    return line("heartbeat", "duration_us", durationUs);
+  }
+
   static String unregistered() {
     return line("unregistered");
   }

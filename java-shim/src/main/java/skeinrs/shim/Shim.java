@@ -23,6 +23,7 @@ import org.apache.hadoop.security.Credentials;
 import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.security.token.Token;
 import org.apache.hadoop.util.VersionInfo;
+import org.apache.hadoop.yarn.api.protocolrecords.AllocateResponse;
 import org.apache.hadoop.yarn.api.protocolrecords.RegisterApplicationMasterResponse;
 import org.apache.hadoop.yarn.api.records.ApplicationAccessType;
 import org.apache.hadoop.yarn.api.records.Container;
@@ -41,7 +42,9 @@ import org.apache.hadoop.yarn.client.api.AMRMClient;
 import org.apache.hadoop.yarn.client.api.AMRMClient.ContainerRequest;
 import org.apache.hadoop.yarn.client.api.async.AMRMClientAsync;
 import org.apache.hadoop.yarn.client.api.async.NMClientAsync;
+import org.apache.hadoop.yarn.client.api.impl.AMRMClientImpl;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
+import org.apache.hadoop.yarn.exceptions.YarnException;
 import org.apache.hadoop.yarn.security.AMRMTokenIdentifier;
 
 /**
@@ -297,7 +300,9 @@ public final class Shim {
     YarnConfiguration conf = new YarnConfiguration();
     containerTokens = withoutAmrmToken(UserGroupInformation.getCurrentUser().getCredentials());
     containerTokensStamp = tokenFileStamp();
-    rm = AMRMClientAsync.createAMRMClientAsync(cmd.heartbeatIntervalMs, new RmHandler());
+    rm =
+        AMRMClientAsync.createAMRMClientAsync(
+            new TimedAmrmClient(), cmd.heartbeatIntervalMs, new RmHandler());
     rm.init(conf);
     rm.start();
     nm = NMClientAsync.createNMClientAsync(new NmHandler());
@@ -451,6 +456,22 @@ public final class Shim {
       }
     } catch (RuntimeException e) {
       log("stopping the YARN clients failed: " + describe(e));
+    }
+  }
+
+  /**
+   * Hadoop's AMRM client, timing each allocate call (one heartbeat to the ResourceManager) for
+   * the Rust AM's metrics: a {@code heartbeat} event per call, failed calls included.
+   */
+  private final class TimedAmrmClient extends AMRMClientImpl<ContainerRequest> {
+    @Override
+    public AllocateResponse allocate(float progress) throws YarnException, IOException {
+      long start = System.nanoTime();
+      try {
+        return super.allocate(progress);
+      } finally {
+        send(Events.heartbeat((System.nanoTime() - start) / 1000L));
+      }
     }
   }
 

@@ -168,6 +168,8 @@ class TranscriptTest {
         return Events.shutdownRequested(str(e, "reason"));
       case "error":
         return Events.error((Boolean) field(e, "fatal"), str(e, "message"));
+      case "heartbeat":
+        return Events.heartbeat(num(e, "duration_us"));
       case "unregistered":
         return Events.unregistered();
       default:
