@@ -423,7 +423,7 @@ fn submit(path: PathBuf, follow: bool) -> anyhow::Result<ExitCode> {
     let model = skein_core::spec::load(&path)?;
     let spec = proto::ApplicationSpec::from(&model);
     with_driver(|mut d| async move {
-        let id = d.submit(spec).await.map_err(rpc)?.into_inner().id;
+        let id = super::progress::submit(&mut d, spec).await.map_err(rpc)?.id;
         if !follow {
             println!("{id}");
             return Ok(ExitCode::SUCCESS);

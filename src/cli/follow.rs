@@ -113,11 +113,29 @@ impl Follower {
     }
 
     async fn run(mut self, once: bool) -> anyhow::Result<ExitCode> {
+        use std::io::{IsTerminal, Write};
         let mut am: Option<proto::app_master_client::AppMasterClient<_>> = None;
+        // On a terminal, until there is a container to follow, a live line says what the
+        // application is doing; pipes get the logs alone.
+        let mut waiting = !once && std::io::stderr().is_terminal();
+        let started = std::time::Instant::now();
         loop {
             let app = self.rm.skein_application(&self.app_id).await?;
+            if waiting && (app.state.is_terminal() || !self.containers.is_empty()) {
+                waiting = false;
+                eprint!("\r\x1b[2K");
+            }
             if app.state.is_terminal() {
                 break;
+            }
+            if waiting {
+                eprint!(
+                    "\r\x1b[2KWaiting for the containers of {} ({})  {}s",
+                    self.app_id,
+                    app.state,
+                    started.elapsed().as_secs()
+                );
+                let _ = std::io::stderr().flush();
             }
             if !app.am_container_logs.is_empty() && self.wants_master() {
                 self.add_master(&app.am_container_logs);

@@ -13,6 +13,7 @@ pub mod driver;
 pub(crate) mod follow;
 pub mod kv;
 pub mod output;
+pub(crate) mod progress;
 pub mod spec;
 
 use std::process::ExitCode;

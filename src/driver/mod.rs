@@ -18,6 +18,7 @@ pub(crate) mod jvm_compat;
 pub mod keytab;
 pub mod launch;
 pub mod logging;
+pub mod progress;
 pub mod reply;
 pub mod reports;
 pub mod service;

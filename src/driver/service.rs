@@ -31,6 +31,7 @@ pub struct YarnDriver {
     credentials: Option<crate::security::Credentials>,
     am_binary: Option<std::path::PathBuf>,
     in_progress: super::sweeper::SubmitsInProgress,
+    progress: Arc<super::progress::Board>,
 }
 
 struct Backend {
@@ -62,6 +63,7 @@ impl YarnDriver {
             credentials: None,
             am_binary: None,
             in_progress: Default::default(),
+            progress: Default::default(),
         }
     }
 
@@ -435,6 +437,12 @@ impl proto::driver_server::Driver for YarnDriver {
             .extensions()
             .get::<super::reply::ReplySent>()
             .and_then(super::reply::ReplySent::take);
+        let tracked = self.progress.track(
+            request
+                .metadata()
+                .get(super::progress::TOKEN_HEADER)
+                .and_then(|token| token.to_str().ok()),
+        );
         // Validated once, here at the edge: the rest of the path computes on the model.
         let spec =
             skein_core::spec::ApplicationSpec::try_from(request.into_inner()).map_err(|e| {
@@ -465,6 +473,7 @@ impl proto::driver_server::Driver for YarnDriver {
             credentials,
             am_binary: &am_binary,
             in_progress: &self.in_progress,
+            progress: &tracked.progress,
         };
         let failed = |e: submit::SubmitError| {
             tracing::warn!("submit failed: {e}");
@@ -550,6 +559,24 @@ impl proto::driver_server::Driver for YarnDriver {
             );
         }
         Ok(Response::new(proto::Empty {}))
+    }
+
+    async fn get_submit_progress(
+        &self,
+        request: Request<proto::SubmitProgressRequest>,
+    ) -> Result<Response<proto::SubmitProgress>, Status> {
+        let token = request.into_inner().token;
+        let reply = match self.progress.get(&token) {
+            Some(now) => proto::SubmitProgress {
+                known: true,
+                phase: now.phase.as_str().to_string(),
+                file: now.file,
+                uploaded_bytes: i64::try_from(now.uploaded).unwrap_or(i64::MAX),
+                total_bytes: i64::try_from(now.to_upload).unwrap_or(i64::MAX),
+            },
+            None => proto::SubmitProgress::default(),
+        };
+        Ok(Response::new(reply))
     }
 
     async fn get_logs(

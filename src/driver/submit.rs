@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
+use super::progress::Phase;
 use crate::proto;
 use crate::security::Credentials;
 use skein_core::launch::yarn_acls;
@@ -38,6 +39,25 @@ fn phase_done(phase: &str, started: std::time::Instant) {
             started.elapsed().as_secs_f64(),
         );
     }
+}
+
+/// The bytes of the spec's local files (each source once, as they are uploaded), for the
+/// progress of their upload; a file that cannot be read counts 0 here and fails its upload.
+async fn local_upload_bytes(spec: &ApplicationSpec) -> u64 {
+    let sources: std::collections::BTreeSet<&str> = spec
+        .services
+        .values()
+        .flat_map(|service| service.files.values())
+        .chain(spec.master.files.values())
+        .filter_map(|file| file.source.strip_prefix("file://"))
+        .collect();
+    let mut total = 0;
+    for source in sources {
+        if let Ok(meta) = tokio::fs::metadata(source).await {
+            total += meta.len();
+        }
+    }
+    total
 }
 
 /// The mode of a staged keytab: readable by its owner alone.
@@ -160,6 +180,8 @@ pub struct Submitter<'a> {
     pub am_binary: &'a Path,
     /// The driver's submits in progress, which its staging sweeper leaves alone.
     pub in_progress: &'a super::sweeper::SubmitsInProgress,
+    /// Where this submit reports its progress.
+    pub progress: &'a super::progress::SubmitProgress,
 }
 
 /// The `skein` binary applications run as their AM: `$SKEIN_AM_BINARY`, else this process's.
@@ -439,6 +461,7 @@ impl Submitter<'_> {
         check_resource_types(&spec, app.resource_types.as_deref())?;
         let id = app.application_id;
         phase_done("prepare", started);
+        self.progress.enter(Phase::Stage);
         let in_progress = self.in_progress.begin(&id);
         match Box::pin(self.stage_and_submit(&id, spec, keytab)).await {
             Ok(()) => Ok(Submitted { id, in_progress }),
@@ -539,6 +562,7 @@ impl Submitter<'_> {
         // With a keytab the AM renews the tokens, and a token agent beside each service's
         // script brings them into its container.
         let token_agent = keytab.is_some();
+        self.progress.to_upload(local_upload_bytes(&spec).await);
         for (name, service) in spec.services.iter_mut() {
             for file in service.files.values_mut() {
                 self.stage_user_file(id, file, &mut uploads).await?;
@@ -580,6 +604,7 @@ impl Submitter<'_> {
             key: Secret::File(key.clone()),
         });
 
+        self.progress.enter(Phase::Stage);
         // The one place the driver writes the wire form: the spec the AM reads.
         let wire = proto::ApplicationSpec::from(&spec);
         let spec_file = self
@@ -595,6 +620,7 @@ impl Submitter<'_> {
         context.am_container_spec.credentials = tokens;
         phase_done("stage", staging);
         tracing::info!("handing {id} to the ResourceManager");
+        self.progress.enter(Phase::Submit);
         let submitting = std::time::Instant::now();
         let submitted = self
             .rm
@@ -721,9 +747,12 @@ impl Submitter<'_> {
             let staged = match uploads.get(local) {
                 Some(done) => done.clone(),
                 None => {
+                    self.progress.uploading(local);
                     let staged = self
                         .hdfs
-                        .stage_local_file(id, Path::new(local), file.file_type)
+                        .stage_local_file(id, Path::new(local), file.file_type, &|bytes| {
+                            self.progress.uploaded(bytes);
+                        })
                         .await?;
                     uploads.insert(local.to_string(), staged.file.clone());
                     staged.file

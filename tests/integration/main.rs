@@ -14,6 +14,7 @@ mod follow_tests;
 mod grpc_tools_tests;
 mod kv_app_tests;
 mod logs_tests;
+mod progress_tests;
 mod shell_app;
 mod staging_tests;
 mod submit_tests;

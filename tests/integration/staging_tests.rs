@@ -23,7 +23,12 @@ async fn staged_files_are_private_and_described_for_yarn() {
     let local = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(local.path(), b"echo hello\n").expect("write");
     let staged = fs
-        .stage_local_file(&app_id, local.path(), skein_core::spec::FileType::File)
+        .stage_local_file(
+            &app_id,
+            local.path(),
+            skein_core::spec::FileType::File,
+            &|_| {},
+        )
         .await
         .expect("stage");
     assert_eq!(staged.uploaded_bytes, 11);
@@ -47,6 +52,43 @@ async fn staged_files_are_private_and_described_for_yarn() {
         fs.client().get_file_info(&dir).await.is_err(),
         "staging folder still there"
     );
+}
+
+#[tokio::test]
+async fn a_large_local_file_is_uploaded_in_pieces_each_reported_and_arrives_whole() {
+    use skein_hadoop::hdfs::staging::UPLOAD_PIECE_BYTES;
+    use std::sync::Mutex;
+    let fs = hdfs();
+    let app_id = format!("application_1_{}", std::process::id());
+    // Two whole pieces and a few bytes, every byte depending on its offset.
+    let size = 2 * UPLOAD_PIECE_BYTES + 3;
+    let content: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let local = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(local.path(), &content).expect("write");
+    let pieces = Mutex::new(Vec::new());
+    let staged = fs
+        .stage_local_file(
+            &app_id,
+            local.path(),
+            skein_core::spec::FileType::File,
+            &|n| pieces.lock().expect("pieces").push(n),
+        )
+        .await
+        .expect("stage");
+    let piece = UPLOAD_PIECE_BYTES as u64;
+    assert_eq!(*pieces.lock().expect("pieces"), vec![piece, piece, 3]);
+    assert_eq!(staged.uploaded_bytes, size as u64);
+    assert_eq!(staged.file.size, size as i64);
+    let path = staged
+        .file
+        .source
+        .strip_prefix(fs.default_fs())
+        .expect("on the default fs")
+        .to_string();
+    let reader = fs.client().read(&path).await.expect("open");
+    let read = reader.read_range(0, size).await.expect("read back");
+    assert!(read[..] == content[..], "the staged copy differs");
+    assert!(fs.remove_staging_dir(&app_id).await.expect("remove"));
 }
 
 #[tokio::test]

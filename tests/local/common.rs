@@ -72,6 +72,12 @@ impl Driver for CountingDriver {
     async fn get_logs(&self, _r: Request<LogsRequest>) -> Result<Response<LogsResponse>, Status> {
         Err(Status::unimplemented("test driver: ping only"))
     }
+    async fn get_submit_progress(
+        &self,
+        _r: Request<SubmitProgressRequest>,
+    ) -> Result<Response<SubmitProgress>, Status> {
+        Err(Status::unimplemented("test driver: ping only"))
+    }
 }
 
 /// A driver served in this process until dropped or stopped.

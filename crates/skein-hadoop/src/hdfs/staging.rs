@@ -21,6 +21,9 @@ pub const FILE_MODE: u32 = 0o600;
 /// client that went away), whose application nobody was told of.
 pub const SUBMIT_MARKER: &str = ".skein.submitting";
 
+/// The size of the pieces in which local files are uploaded.
+pub const UPLOAD_PIECE_BYTES: usize = 4 * 1024 * 1024;
+
 /// A file staged on HDFS, ready to be localized into containers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Staged {
@@ -244,6 +247,9 @@ impl Hdfs {
     /// `<staging>/<hash of the source path>/<file name>`, mode 0600 (Skein uses the MD5 of the
     /// path; any stable hash serves, nothing reads the folder name back).
     ///
+    /// The file is read and written in pieces of [`UPLOAD_PIECE_BYTES`], so a large file costs
+    /// the driver one piece of memory, and `uploaded(bytes)` hears of each piece written.
+    ///
     /// # Errors
     /// When the local file cannot be read or HDFS fails.
     pub async fn stage_local_file(
@@ -251,24 +257,51 @@ impl Hdfs {
         app_id: &str,
         source: &Path,
         file_type: FileType,
+        uploaded: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Staged, HdfsError> {
-        let data = tokio::fs::read(source).await.map_err(|e| HdfsError::Call {
+        use tokio::io::AsyncReadExt;
+        let local = |e: std::io::Error| HdfsError::Call {
             operation: "read local file",
             path: source.display().to_string(),
             message: e.to_string(),
-        })?;
+        };
+        let mut reader = tokio::fs::File::open(source).await.map_err(local)?;
         let digest = source_folder_name(source.to_string_lossy().as_bytes());
         let name = source
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "file".to_string());
         let path = format!("{}/{digest}/{name}", self.staging_dir(app_id));
-        let uploaded = data.len() as u64;
-        let mut file = self.write_file(&path, Bytes::from(data), FILE_MODE).await?;
+        let options = hdfs_native::WriteOptions::default()
+            .overwrite(true)
+            .permission(FILE_MODE)
+            .create_parent(true);
+        let mut writer = self
+            .timed("create", &path, self.client.create(&path, options))
+            .await?;
+        let mut total = 0u64;
+        loop {
+            let mut piece = bytes::BytesMut::with_capacity(UPLOAD_PIECE_BYTES);
+            while piece.len() < UPLOAD_PIECE_BYTES {
+                if reader.read_buf(&mut piece).await.map_err(local)? == 0 {
+                    break;
+                }
+            }
+            if piece.is_empty() {
+                break;
+            }
+            let n = piece.len() as u64;
+            self.timed("write", &path, writer.write_bytes(piece.freeze()))
+                .await?;
+            total += n;
+            uploaded(n);
+        }
+        self.timed("close", &path, writer.close()).await?;
+        let mut file = self.describe(&path, FileType::File).await?;
         file.file_type = file_type;
         Ok(Staged {
             file,
-            uploaded_bytes: uploaded,
+            uploaded_bytes: total,
         })
     }
 }
