@@ -11,25 +11,14 @@ const BIG: u64 = 300 << 20;
 
 #[test]
 fn a_large_upload_shows_its_progress_on_a_terminal_and_nothing_in_a_pipe() {
-    let cli = Cli::new();
-    let (code, _, err) = cli.run(&["driver", "start"]);
-    assert_eq!(code, 0, "{err}");
-    let dir = tempfile::tempdir().expect("spec dir");
-    let big = dir.path().join("big.bin");
-    std::fs::File::create(&big)
-        .and_then(|f| f.set_len(BIG))
-        .expect("a 300 MiB file");
-    let spec = dir.path().join("upload.yaml");
-    std::fs::write(
-        &spec,
-        format!(
-            "name: upload-progress\nservices:\n  s:\n    resources:\n      memory: 32\n      \
-             vcores: 1\n    files:\n      big.bin: {}\n    script: sleep 600\n",
-            big.display()
-        ),
-    )
-    .expect("write spec");
-    let spec = spec.to_string_lossy().to_string();
+    let big = tempfile::NamedTempFile::new().expect("a local file");
+    big.as_file().set_len(BIG).expect("a 300 MiB file");
+    let big = big.path();
+    let (cli, _dir, spec) = driver_and_spec(&format!(
+        "name: upload-progress\nservices:\n  s:\n    resources:\n      memory: 32\n      \
+         vcores: 1\n    files:\n      big.bin: {}\n    script: sleep 600\n",
+        big.display()
+    ));
 
     let screen = on_terminal(&cli, &format!("application submit {spec}"));
     assert!(
@@ -60,6 +49,17 @@ fn a_large_upload_shows_its_progress_on_a_terminal_and_nothing_in_a_pipe() {
     let _ = cli.run(&["driver", "stop"]);
 }
 
+/// A user with a running global driver, and `yaml` as a spec file (its folder, its path).
+fn driver_and_spec(yaml: &str) -> (Cli, tempfile::TempDir, String) {
+    let cli = Cli::new();
+    let (code, _, err) = cli.run(&["driver", "start"]);
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().expect("spec dir");
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, yaml).expect("write spec");
+    (cli, dir, spec.to_string_lossy().to_string())
+}
+
 /// What `skein <args>` shows on a terminal: `script` runs it on a pseudo-terminal and copies
 /// the screen's bytes (stdout and stderr together). Panics unless it succeeds.
 fn on_terminal(cli: &Cli, args: &str) -> String {
@@ -82,18 +82,10 @@ fn on_terminal(cli: &Cli, args: &str) -> String {
 
 #[test]
 fn following_logs_says_what_it_waits_for_on_a_terminal_only() {
-    let cli = Cli::new();
-    let (code, _, err) = cli.run(&["driver", "start"]);
-    assert_eq!(code, 0, "{err}");
-    let dir = tempfile::tempdir().expect("spec dir");
-    let spec = dir.path().join("hello.yaml");
-    std::fs::write(
-        &spec,
+    let (cli, _dir, spec) = driver_and_spec(
         "name: follow-progress\nservices:\n  hello:\n    resources:\n      memory: 32\n      \
          vcores: 1\n    script: echo hello from the container\n",
-    )
-    .expect("write spec");
-    let spec = spec.to_string_lossy().to_string();
+    );
 
     // Followed at once: the application master is not even running yet.
     let (code, id, err) = cli.run(&["application", "submit", &spec]);

@@ -7,7 +7,7 @@
 //! holds in its range now plus what earlier puts of the same branch may have added (deletes
 //! only shrink a reply), with protobuf's framing counted at its widest.
 
-use super::{Entry, JavaKey, KeyRange, Op, PutKey, Range, ResultType, Store};
+use super::{Entry, JavaKey, KeyRange, KvError, Op, PutKey, Range, ResultType, Store};
 
 /// The most bytes a key-value reply may take: gRPC's default message limit of every client
 /// (Python's grpcio, tonic).
@@ -29,6 +29,25 @@ fn field(len: usize) -> usize {
 fn key_value_bytes(key: usize, value: usize, owner: Option<&str>) -> usize {
     let owner = owner.map_or(0, |name| field(field(name.len()) + 11));
     field(field(key) + field(value) + owner)
+}
+
+/// Refuses `request` ([`KvError::ReplyTooLarge`], saying `fix`) when its reply bound
+/// `(items, bytes)` passes [`MAX_REPLY_BYTES`].
+pub(super) fn within_limit(
+    request: &'static str,
+    (items, bytes): (usize, usize),
+    fix: &'static str,
+) -> Result<(), KvError> {
+    if bytes <= MAX_REPLY_BYTES {
+        return Ok(());
+    }
+    Err(KvError::ReplyTooLarge {
+        request,
+        items,
+        bytes,
+        limit: MAX_REPLY_BYTES,
+        fix,
+    })
 }
 
 /// The reply of `request`'s range as the store stands: `(items, bytes)`.

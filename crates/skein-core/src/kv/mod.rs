@@ -179,17 +179,12 @@ impl Store {
     /// [`KvError::ReplyTooLarge`] when the deleted keys or items asked for could not be sent
     /// back ([`MAX_REPLY_BYTES`]); nothing is deleted then.
     pub fn delete_range(&mut self, request: &Range) -> Result<Applied<RangeResult>, KvError> {
-        let (items, bytes) = bound::range_reply(self, request);
-        if bytes > MAX_REPLY_BYTES {
-            return Err(KvError::ReplyTooLarge {
-                request: "DeleteRange",
-                items,
-                bytes,
-                limit: MAX_REPLY_BYTES,
-                fix: "Delete a narrower range or prefix, or without returning what was deleted \
-                      (result type NONE; `skein kv del` does so)",
-            });
-        }
+        bound::within_limit(
+            "DeleteRange",
+            bound::range_reply(self, request),
+            "Delete a narrower range or prefix, or without returning what was deleted (result \
+             type NONE; `skein kv del` does so)",
+        )?;
         let mut notifications = Vec::new();
         let response = self.apply_delete(request, &mut notifications);
         Ok(Applied {
@@ -224,17 +219,12 @@ impl Store {
             request.on_failure
         };
         self.precheck_ops(&ops, directory)?;
-        let (items, bytes) = bound::branch_reply(self, &ops);
-        if bytes > MAX_REPLY_BYTES {
-            return Err(KvError::ReplyTooLarge {
-                request: "Transaction",
-                items,
-                bytes,
-                limit: MAX_REPLY_BYTES,
-                fix: "Split it into smaller transactions, read narrower ranges, or ask for \
-                      fewer results (result type KEYS or NONE, no previous values)",
-            });
-        }
+        bound::within_limit(
+            "Transaction",
+            bound::branch_reply(self, &ops),
+            "Split it into smaller transactions, read narrower ranges, or ask for fewer results \
+             (result type KEYS or NONE, no previous values)",
+        )?;
 
         let mut notifications = Vec::new();
         let results = ops
