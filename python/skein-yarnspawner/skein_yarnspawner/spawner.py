@@ -108,7 +108,13 @@ class YarnSpawner(Spawner):
 
     def application_spec(self, security):
         """The YARN application of this user's server."""
-        script = self.script_template.format(
+        # The hub's variables for the server are exported by the script, shell-quoted, rather
+        # than given as the container's environment: YARN writes that into the container's
+        # launch script unquoted (JSON values such as JUPYTERHUB_OAUTH_SCOPES lose their
+        # quotes) and keeps a copy of it with the application's logs (the API token with it).
+        exports = "".join("export %s=%s\n" % (name, shlex.quote(value))
+                          for name, value in sorted(self.get_env().items()))
+        script = exports + self.script_template.format(
             prologue=self.prologue, singleuser_command=self.singleuser_command,
             epilogue=self.epilogue)
         files = {name: skein.File.from_dict(f) if isinstance(f, dict) else f
@@ -116,7 +122,7 @@ class YarnSpawner(Spawner):
         master = skein.Master(
             resources=skein.Resources(memory=math.ceil(self.mem_limit / 2**20),
                                       vcores=self.cpu_limit),
-            files=files, env=self.get_env(), script=script, security=security)
+            files=files, script=script, security=security)
         return skein.ApplicationSpec(name="jupyterhub", queue=self.queue, user=self.user.name,
                                      master=master)
 
