@@ -15,6 +15,7 @@ log in through JupyterHub's DummyAuthenticator; the tests drive the hub with an 
 service's API token, and start servers for `OTHER_USER` (`alice`), whom the test cluster lets
 the hub's YARN user impersonate.
 """
+import importlib.util
 import json
 import os
 import signal
@@ -33,9 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.path.dirname(os.path.dirname(os.path.abspath(sys.executable)))
 PROXY = os.path.join(HERE, "proxy", "node_modules", ".bin", "configurable-http-proxy")
 
-try:
-    import yarnspawner  # noqa: F401
-
+if importlib.util.find_spec("yarnspawner"):
     SPAWNER_CLASS = "yarnspawner.YarnSpawner"
     # yarnspawner gives the server the hub's variables as the container's environment, which
     # YARN writes unquoted into the container's launch script: the JSON list of
@@ -46,7 +45,7 @@ try:
 export JUPYTERHUB_OAUTH_SCOPES="$(python -c 'import json, os; print(json.dumps([s for s in \
 os.environ["JUPYTERHUB_OAUTH_SCOPES"].strip("[]").split(", ") if s]))')"
 """
-except ImportError:
+else:
     SPAWNER_CLASS = "skein_yarnspawner.YarnSpawner"
     PROLOGUE_EXTRA = ""
 
@@ -56,6 +55,8 @@ use_skein_rs(_ROOT)
 API_TOKEN = "skein-rs-test-admin-token"
 PROXY_TOKEN = "skein-rs-test-proxy-token"
 SERVER_MIB = 512
+# A second user of the hub, who must not reach OTHER_USER's server.
+STRANGER = "bob"
 
 # The hub's configuration (jupyterhub_config.py). What the spawner needs is its own section;
 # the rest puts the hub, its proxy and its database on loopback and in the test's directory.
@@ -84,7 +85,7 @@ c.JupyterHub.cleanup_servers = False
 c.Spawner.poll_interval = 2
 
 c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
-c.Authenticator.allowed_users = {{{user!r}}}
+c.Authenticator.allowed_users = {{{user!r}, {stranger!r}}}
 c.JupyterHub.services = [{{"name": "skein-rs-tests", "api_token": {token!r}, "admin": True}}]
 """
 
@@ -104,7 +105,8 @@ class Hub:
                 spawner_class=SPAWNER_CLASS, mib=SERVER_MIB, port=self.port,
                 prologue="source %s/bin/activate\n%s" % (VENV, PROLOGUE_EXTRA),
                 hub_port=free_port(), proxy=PROXY, proxy_api_port=self.proxy_api.rsplit(":")[-1],
-                proxy_token=PROXY_TOKEN, workdir=workdir, user=OTHER_USER, token=API_TOKEN))
+                proxy_token=PROXY_TOKEN, workdir=workdir, user=OTHER_USER, stranger=STRANGER,
+                token=API_TOKEN))
         self.log_path = os.path.join(workdir, "jupyterhub.log")
         # The hub's own skein configuration; its driver is spawned through the JAVA_HOME shim.
         self.env = dict(os.environ, SKEIN_CONFIG=os.path.join(workdir, "skein"))
@@ -198,6 +200,21 @@ def hub(yarn):
         yield hub
     finally:
         hub.stop()
+        kill_applications_left(hub)
+
+
+def kill_applications_left(hub):
+    """Kills the servers' applications a failed test left running (their hub could not stop
+    them), so that they do not outlive the suite; fails if there were any."""
+    import skein
+
+    with skein.Client() as client:
+        left = [report.id for report in client.get_applications(
+            states=["SUBMITTED", "ACCEPTED", "RUNNING"], name="jupyterhub", user=OTHER_USER)
+            if report.id in hub.log()]
+        for app_id in left:
+            client.kill_application(app_id, user=OTHER_USER)
+    assert not left, "applications left running by the hub (killed now): %s" % left
 
 
 @pytest.fixture(autouse=True)

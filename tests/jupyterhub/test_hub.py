@@ -11,7 +11,7 @@ import os
 import signal
 from urllib.parse import urlsplit
 
-from conftest import OTHER_USER, SERVER_MIB, request
+from conftest import OTHER_USER, SERVER_MIB, STRANGER, request
 from yarn_testing import process_alive, wait_for
 
 ENDED = ("FINISHED", "FAILED", "KILLED")
@@ -77,6 +77,8 @@ def server_in_yarn(hub, yarn, user):
     container runs the process the hub's proxy sends /user/<user>/ to; returns
     (application id, container id, server pid)."""
     server = hub.server(user)
+    assert server and server["ready"], "the hub reports %s's server %s:\n%s" % (
+        user, "not ready" if server else "stopped", hub.log()[-3000:])
     app_id = server["state"]["app_id"]
     app = yarn.app(app_id)
     assert (app["state"], app["user"], app["name"], app["applicationType"]) == (
@@ -99,9 +101,14 @@ def server_in_yarn(hub, yarn, user):
 def assert_answers_through_the_proxy(hub, user):
     status, body = request("GET", "%s/user/%s/api" % (hub.url, user))
     assert status == 200 and "version" in body, (status, body)
-    # Authenticated: the single-user server accepts the hub's token (the hub's OAuth/API).
+    # Authenticated: the single-user server accepts the hub's token (the hub's OAuth/API)...
     status, body = request("GET", "%s/user/%s/api/status" % (hub.url, user))
     assert status == 200 and "started" in body, (status, body)
+    # ... and, holding the scopes the hub gave it, refuses another user's.
+    status, body = hub.api("POST", "/users/%s/tokens" % STRANGER, {"note": "skein-rs tests"})
+    assert status in (200, 201), (status, body)
+    status, body = request("GET", "%s/user/%s/api/status" % (hub.url, user), token=body["token"])
+    assert status == 403, (status, body)
 
 
 def wait_ended(yarn, app_id):
@@ -119,7 +126,6 @@ def test_server_runs_in_a_yarn_container_of_the_user_and_stops(hub, yarn):
 
     # A restarted hub polls its servers (cleanup_servers = False): this one runs, so it stays.
     hub.restart()
-    assert hub.server(OTHER_USER)["ready"], hub.log()[-3000:]
     assert server_in_yarn(hub, yarn, OTHER_USER) == (app_id, container_id, pid)
     assert_answers_through_the_proxy(hub, OTHER_USER)
 
