@@ -7,10 +7,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$repo"
 bash tests/jupyterhub/setup-venv.sh
-if [ -z "${SKEIN_BIN:-}" ]; then
-    cargo build --quiet --bin skein
-    export SKEIN_BIN="$repo/target/debug/skein"
-fi
+. tests/skein-bin.sh
 status=0
 for venv in .venv-yarnspawner .venv; do
     echo "-- tests/jupyterhub with $venv"
