@@ -19,48 +19,32 @@ short name is then `USER`), the test's own skein client logs in with them too, a
 APIs are read with SPNEGO (`curl --negotiate`, from the ticket cache).
 """
 import gc
-import getpass
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
-import xml.etree.ElementTree as ElementTree
 
 import cloudpickle
 import pytest
 
 import remote
 
+# Shared with tests/jupyterhub; test_gateway.py imports some of these from here.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from yarn_testing import (KEYTAB, OTHER_USER, PRINCIPAL, SECURE, USER, Yarn,  # noqa: E402
+                          child_pids, cmdline, free_port, needs_cluster, process_alive,
+                          use_skein_rs, wait_for)
+
 cloudpickle.register_pickle_by_value(remote)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SKEIN_RS = os.environ.get("SKEIN_BIN", os.path.join(REPO, "target", "debug", "skein"))
 VENV = os.path.dirname(os.path.dirname(os.path.abspath(sys.executable)))
 
 _ROOT = tempfile.mkdtemp(prefix="skein-rs-dask-gateway-")
-JAVA_HOME = os.path.join(_ROOT, "java-home")
-# The test process's skein configuration; the gateway gets one of its own.
-os.environ["SKEIN_CONFIG"] = os.path.join(_ROOT, "skein-tests")
-for name in ("SKEIN_LOG_LEVEL", "SKEIN_DRIVER_JAVA_OPTIONS", "SKEIN_APPLICATION_ID"):
-    os.environ.pop(name, None)
-
-if not os.access(SKEIN_RS, os.X_OK):
-    raise RuntimeError("skein-rs binary not found at %r: run `cargo build` or set SKEIN_BIN"
-                       % SKEIN_RS)
-
-# Route 2 of docs/python-interop.md: a JAVA_HOME whose bin/java runs skein-rs. The gateway
-# server inherits it.
-subprocess.run([SKEIN_RS, "driver", "install-python-shim", JAVA_HOME], check=True,
-               stdout=subprocess.DEVNULL)
-os.environ["JAVA_HOME"] = JAVA_HOME
-# The test process's key pair, written before its skein.Client needs it (which would warn).
-subprocess.run([SKEIN_RS, "config", "gencerts"], check=True, stdout=subprocess.DEVNULL)
-os.environ["PATH"] = os.path.join(JAVA_HOME, "bin") + os.pathsep + os.environ["PATH"]
+# The gateway server inherits the JAVA_HOME shim; it gets a skein configuration of its own.
+use_skein_rs(_ROOT)
 
 import skein  # noqa: E402  (after SKEIN_CONFIG is set)
 
@@ -71,38 +55,10 @@ import skein  # noqa: E402  (after SKEIN_CONFIG is set)
 # cyclic collector runs only between tests, on the main thread (`collect_garbage`).
 gc.disable()
 
-
-
-def hadoop_conf(name, site="yarn-site.xml"):
-    """A property of the test cluster's configuration (None when unset)."""
-    root = ElementTree.parse(os.path.join(os.environ["HADOOP_CONF_DIR"], site))
-    for prop in root.iter("property"):
-        if prop.findtext("name") == name:
-            return prop.findtext("value")
-    return None
-
-
-SECURE = bool(os.environ.get("HADOOP_CONF_DIR")) and hadoop_conf(
-    "hadoop.security.authentication", "core-site.xml") == "kerberos"
-if SECURE:
-    try:
-        PRINCIPAL = os.environ["SKEIN_TEST_PRINCIPAL"]
-        KEYTAB = os.environ["SKEIN_TEST_KEYTAB"]
-    except KeyError as missing:
-        raise RuntimeError("a Kerberized cluster needs %s: eval \"$(scripts/cluster env "
-                           "--secure)\"" % missing) from None
-    USER = PRINCIPAL.split("@")[0].split("/")[0]
-else:
-    PRINCIPAL = KEYTAB = None
-    USER = getpass.getuser()
-OTHER_USER = "alice"
 PASSWORD = "skein-rs-test-password"
 # Dask resources the gateway gives clusters unless the user's options say otherwise.
 DEFAULT_WORKER_MIB = 384
 DEFAULT_WORKER_CORES = 1
-
-needs_cluster = pytest.mark.skipif(
-    not os.environ.get("HADOOP_CONF_DIR"), reason="needs the test cluster (HADOOP_CONF_DIR)")
 
 # The gateway's configuration (dask_gateway_config.py). Everything skein-rs needs is here: the
 # YARN backend, the commands today's distributed has, and the venv the containers run (the
@@ -147,53 +103,6 @@ c.Backend.cluster_options = Options(
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, predicate, timeout=120, interval=0.2):
-    """Polls `predicate` until it returns something truthy, which is returned."""
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.time() < deadline, "timed out after %ss waiting for %s" % (timeout, what)
-        time.sleep(interval)
-
-
-def http_json(url):
-    if SECURE:
-        out = subprocess.run(["curl", "--silent", "--show-error", "--fail", "--negotiate",
-                              "--user", ":", url], check=True, capture_output=True, timeout=30)
-        return json.loads(out.stdout.decode())
-    sep = "&" if "?" in url else "?"
-    with urllib.request.urlopen("%s%suser.name=%s" % (url, sep, USER), timeout=30) as resp:
-        return json.loads(resp.read().decode())
-
-
-class Yarn:
-    """The ResourceManager's and the NodeManager's own REST APIs: what YARN itself says,
-    independently of skein."""
-
-    def __init__(self):
-        self.rm = "http://" + hadoop_conf("yarn.resourcemanager.webapp.address")
-        (node,) = http_json(self.rm + "/ws/v1/cluster/nodes")["nodes"]["node"]
-        self.nm = "http://" + node["nodeHTTPAddress"]
-
-    def app(self, app_id):
-        return http_json("%s/ws/v1/cluster/apps/%s" % (self.rm, app_id))["app"]
-
-    def nm_containers(self, app_id):
-        """The NodeManager's containers of `app_id`, by YARN container id."""
-        listed = http_json(self.nm + "/ws/v1/node/containers")["containers"] or {}
-        prefix = "container_%s_" % app_id[len("application_"):]
-        return {c["id"]: c for c in listed.get("container", [])
-                if c["id"].startswith(prefix)}
-
-
 @pytest.fixture(autouse=True)
 def collect_garbage():
     yield
@@ -222,22 +131,6 @@ class GatewayServer:
         from dask_gateway import BasicAuth, Gateway
         return Gateway(self.address, proxy_address=self.proxy_address,
                        auth=BasicAuth(user, PASSWORD))
-
-
-def child_pids(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
-        return []
-
-
-def process_alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return ") Z " not in f.read()
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -283,7 +176,7 @@ def gateway_server():
         yield server
     finally:
         # The gateway's skein driver: a child of the gateway, spawned through the shim.
-        drivers = [p for p in child_pids(proc.pid) if "driver" in _cmdline(p)]
+        drivers = [p for p in child_pids(proc.pid) if "driver" in cmdline(p)]
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=60)
@@ -294,14 +187,6 @@ def gateway_server():
         for pid in drivers:
             wait_for("the gateway's skein driver %d to exit" % pid,
                      lambda: not process_alive(pid), timeout=30)
-
-
-def _cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$repo"
 bash tests/dask-gateway/setup-venv.sh
-if [ -z "${SKEIN_BIN:-}" ]; then
-    cargo build --quiet --bin skein
-    export SKEIN_BIN="$repo/target/debug/skein"
-fi
+. tests/skein-bin.sh
 # skein 0.8.2 uses distutils' LooseVersion: a deprecation warning per client, not ours.
 exec tests/dask-gateway/.venv/bin/python -m pytest tests/dask-gateway -q -p no:cacheprovider \
     -o timeout=300 -W "ignore:distutils Version classes are deprecated:DeprecationWarning" \

@@ -15,12 +15,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SKEIN_RS = os.environ.get("SKEIN_BIN", os.path.join(REPO, "target", "debug", "skein"))
+# Shared with tests/dask-gateway and tests/jupyterhub; the tests import some of these from here.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from yarn_testing import (REPO, SKEIN_RS, hadoop_conf, needs_cluster,  # noqa: E402
+                          process_alive, wait_for)
+
 VENV_BIN = os.path.dirname(os.path.abspath(os.sys.executable))
 PYTHON_SKEIN_CLI = os.path.join(VENV_BIN, "skein")
 
@@ -55,30 +57,6 @@ FINISHED_APP_NAME = "pytest-finished-%d" % os.getpid()
 FINISHED_DIAGNOSTICS = "Shut down by the pytest suite, as KILLED"
 
 
-needs_cluster = pytest.mark.skipif(
-    not os.environ.get("HADOOP_CONF_DIR"), reason="needs the test cluster (HADOOP_CONF_DIR)")
-
-
-def hadoop_conf(name):
-    """A property of the test cluster's yarn-site.xml (None when unset)."""
-    root = ElementTree.parse(os.path.join(os.environ["HADOOP_CONF_DIR"], "yarn-site.xml"))
-    for prop in root.iter("property"):
-        if prop.findtext("name") == name:
-            return prop.findtext("value")
-    return None
-
-
-def wait_for(what, predicate, timeout=60, interval=0.1):
-    """Polls `predicate` until it returns something truthy, which is returned."""
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.time() < deadline, "timed out after %ss waiting for %s" % (timeout, what)
-        time.sleep(interval)
-
-
 def wait_for_containers(app, n, **filters):
     """Waits until `app.get_containers(**filters)` lists exactly `n` containers."""
     return wait_for("%d containers %r" % (n, filters),
@@ -100,13 +78,6 @@ def run(*args, env=None):
                           stdin=subprocess.DEVNULL, timeout=120)
     return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
 
-
-def process_alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return ") Z " not in f.read()
-    except OSError:
-        return False
 
 
 def wait_until_dead(pid, timeout=10):

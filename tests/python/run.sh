@@ -5,10 +5,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$repo"
 bash tests/python/setup-venv.sh
-if [ -z "${SKEIN_BIN:-}" ]; then
-    cargo build --quiet --bin skein
-    export SKEIN_BIN="$repo/target/debug/skein"
-fi
+. tests/skein-bin.sh
 # skein 0.8.2 uses distutils' LooseVersion: a deprecation warning per client, not ours.
 exec tests/python/.venv/bin/python -m pytest tests/python -q -p no:cacheprovider -o timeout=120 \
     -W "ignore:distutils Version classes are deprecated:DeprecationWarning" "$@"
