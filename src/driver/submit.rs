@@ -254,6 +254,9 @@ pub enum SubmitError {
     /// KDC login refused).
     #[error(transparent)]
     Keytab(#[from] super::keytab::KeytabError),
+    /// The spec's lifetime could not be set; the application was killed.
+    #[error("{0}; the application was killed")]
+    Lifetime(#[from] super::lifetime::LifetimeError),
     /// The driver was started without a key pair to give applications.
     #[error("the driver has no credentials to give the application")]
     NoCredentials,
@@ -440,8 +443,24 @@ impl Submitter<'_> {
         let id = app.application_id;
         phase_done("prepare", started);
         let in_progress = self.in_progress.begin(&id);
+        let lifetime = spec.lifetime;
         match Box::pin(self.stage_and_submit(&id, spec, keytab)).await {
-            Ok(()) => Ok(Submitted { id, in_progress }),
+            Ok(()) => {
+                if let Some(lifetime) = lifetime
+                    && let Err(error) =
+                        super::lifetime::set_at_submission(self.rm, &id, lifetime).await
+                {
+                    // Not left running without the limit its spec asks for.
+                    if let Err(e) = self.rm.kill(&id).await {
+                        tracing::warn!("cannot kill {id}: {e}");
+                    }
+                    if let Err(e) = self.hdfs.remove_staging_dir(&id).await {
+                        tracing::warn!("could not remove the staging folder of {id}: {e}");
+                    }
+                    return Err(error.into());
+                }
+                Ok(Submitted { id, in_progress })
+            }
             Err(error) => {
                 if let Err(e) = self.hdfs.remove_staging_dir(&id).await {
                     tracing::warn!("could not remove the staging folder of {id}: {e}");
@@ -815,7 +834,7 @@ impl Submitter<'_> {
             } else {
                 spec.queue.clone()
             }),
-            priority: 0,
+            priority: spec.priority.unwrap_or(0),
             am_container_spec: ContainerLaunchContext {
                 local_resources: local_resources.into_iter().collect(),
                 environment: env.into_iter().collect(),

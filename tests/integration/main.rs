@@ -13,6 +13,7 @@ mod fixtures;
 mod follow_tests;
 mod grpc_tools_tests;
 mod kv_app_tests;
+mod lifetime_tests;
 mod logs_tests;
 mod shell_app;
 mod staging_tests;

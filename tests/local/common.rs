@@ -72,6 +72,18 @@ impl Driver for CountingDriver {
     async fn get_logs(&self, _r: Request<LogsRequest>) -> Result<Response<LogsResponse>, Status> {
         Err(Status::unimplemented("test driver: ping only"))
     }
+    async fn update_application_lifetime(
+        &self,
+        _r: Request<UpdateLifetimeRequest>,
+    ) -> Result<Response<ApplicationReport>, Status> {
+        Err(Status::unimplemented("test driver: ping only"))
+    }
+    async fn update_application_priority(
+        &self,
+        _r: Request<UpdatePriorityRequest>,
+    ) -> Result<Response<ApplicationReport>, Status> {
+        Err(Status::unimplemented("test driver: ping only"))
+    }
 }
 
 /// A driver served in this process until dropped or stopped.

@@ -275,46 +275,61 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
         strings(),
         strings(),
     );
-    (head, acls, services(), kerberos_principal()).prop_flat_map(
-        |(head, acls, services, kerberos_principal)| {
-            // Without services the master needs a script.
-            let script = if services.is_empty() {
-                non_blank().boxed()
-            } else {
-                text().boxed()
-            };
-            (
-                Just(head),
-                Just(acls),
-                master(script),
-                Just(services),
-                Just(kerberos_principal),
-            )
-                .prop_map(
-                    |(
-                        (name, queue, user, node_label, max_attempts, tags, file_systems),
-                        acls,
-                        master,
-                        services,
-                        kerberos_principal,
-                    )| {
-                        ApplicationSpec {
-                            name,
-                            queue,
-                            user,
-                            node_label,
-                            max_attempts,
-                            tags: tags.into_iter().collect(),
-                            file_systems,
+    let lifetime_and_priority = (
+        proptest::option::of((1u64..10_000_000).prop_map(std::time::Duration::from_secs)),
+        proptest::option::of(0..=i32::MAX),
+    );
+    (
+        head,
+        acls,
+        services(),
+        kerberos_principal(),
+        lifetime_and_priority,
+    )
+        .prop_flat_map(
+            |(head, acls, services, kerberos_principal, (lifetime, priority))| {
+                // Without services the master needs a script.
+                let script = if services.is_empty() {
+                    non_blank().boxed()
+                } else {
+                    text().boxed()
+                };
+                (
+                    Just(head),
+                    Just(acls),
+                    master(script),
+                    Just(services),
+                    Just(kerberos_principal),
+                    Just((lifetime, priority)),
+                )
+                    .prop_map(
+                        |(
+                            (name, queue, user, node_label, max_attempts, tags, file_systems),
                             acls,
                             master,
                             services,
                             kerberos_principal,
-                        }
-                    },
-                )
-        },
-    )
+                            (lifetime, priority),
+                        )| {
+                            ApplicationSpec {
+                                name,
+                                queue,
+                                user,
+                                node_label,
+                                max_attempts,
+                                tags: tags.into_iter().collect(),
+                                file_systems,
+                                acls,
+                                master,
+                                services,
+                                kerberos_principal,
+                                lifetime,
+                                priority,
+                            }
+                        },
+                    )
+            },
+        )
 }
 
 proptest! {

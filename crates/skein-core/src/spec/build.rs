@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use super::duration;
 use super::error::{FieldPath, Problem};
 use super::fields;
 use super::memory;
@@ -236,6 +237,33 @@ impl Builder<'_> {
         }
     }
 
+    /// A duration: a number of seconds, or text with units (`2h`, `1h30m`, `500ms`).
+    fn duration(&mut self, fields: &Fields<'_>, key: &str) -> Option<std::time::Duration> {
+        let node = fields.get(key)?;
+        let path = fields.path.key(key);
+        let parsed = match &node.value {
+            Value::Int(i) => u64::try_from(*i)
+                .map(std::time::Duration::from_secs)
+                .map_err(|_| format!("a duration must not be negative, found {i}")),
+            Value::Str(s) => duration::parse_duration(s).map_err(|e| e.to_string()),
+            _ => {
+                self.wrong_kind(
+                    node,
+                    &path,
+                    "a duration (seconds, or text such as '30s' or '2h')",
+                );
+                return None;
+            }
+        };
+        match parsed {
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.report(node.pos, Problem::new(path, message), true);
+                None
+            }
+        }
+    }
+
     fn int<T: TryFrom<i128> + Copy + std::fmt::Display>(
         &mut self,
         fields: &Fields<'_>,
@@ -329,6 +357,10 @@ impl Builder<'_> {
         if let Some(principal) = f.get("kerberos_principal") {
             spec.kerberos_principal =
                 self.kerberos_principal(principal, &path.key("kerberos_principal"));
+        }
+        spec.lifetime = self.duration(&f, "lifetime");
+        if f.get("priority").is_some() {
+            spec.priority = Some(self.int(&f, "priority", 0, i32::MIN, i32::MAX));
         }
         spec
     }

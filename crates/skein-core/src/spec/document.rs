@@ -35,6 +35,15 @@ impl ApplicationSpec {
         if let (Some(principal), Value::Object(map)) = (&self.kerberos_principal, &mut document) {
             map.insert("kerberos_principal".into(), kerberos_principal(principal));
         }
+        if let Value::Object(map) = &mut document {
+            if let Some(lifetime) = self.lifetime {
+                let text = super::duration::format_duration(lifetime);
+                map.insert("lifetime".into(), Value::from(text));
+            }
+            if let Some(priority) = self.priority {
+                map.insert("priority".into(), Value::from(priority));
+            }
+        }
         document
     }
 

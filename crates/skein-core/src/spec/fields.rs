@@ -14,6 +14,8 @@ pub(crate) const APPLICATION: &[&str] = &[
     "master",
     "services",
     "kerberos_principal",
+    "lifetime",
+    "priority",
 ];
 
 /// Keys of `kerberos_principal`.

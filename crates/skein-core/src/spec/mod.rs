@@ -25,6 +25,7 @@
 
 mod build;
 mod document;
+mod duration;
 mod error;
 mod fields;
 mod memory;
@@ -38,6 +39,7 @@ pub use validate::{MAX_FILES, MAX_SERVICES};
 
 use std::path::{Path, PathBuf};
 
+pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::SpecError;
 use error::{Diagnostic, FieldPath};
 pub use model::{

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// A whole application: what the driver submits and the ApplicationMaster runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +35,12 @@ pub struct ApplicationSpec {
     /// The application's own Kerberos identity, from which the ApplicationMaster renews its
     /// delegation tokens (a skein-rs extension; `None` runs on the submitter's tokens alone).
     pub kerberos_principal: Option<KerberosPrincipal>,
+    /// How long YARN lets the application run, from its submission, before it kills it (a
+    /// YARN LIFETIME timeout, whole seconds); `None` is unlimited. A skein-rs extension.
+    pub lifetime: Option<Duration>,
+    /// The YARN application priority (higher runs first); `None` leaves the queue's default.
+    /// A skein-rs extension.
+    pub priority: Option<i32>,
 }
 
 /// The Kerberos identity of an application (YARN Native Services' `kerberos_principal`): the
@@ -397,6 +404,8 @@ impl Default for ApplicationSpec {
             master: Master::default(),
             services: BTreeMap::new(),
             kerberos_principal: None,
+            lifetime: None,
+            priority: None,
         }
     }
 }

@@ -52,6 +52,10 @@ impl From<&ApplicationSpec> for proto::ApplicationSpec {
                     },
                 }
             }),
+            lifetime_seconds: spec
+                .lifetime
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            priority: spec.priority,
         }
     }
 }
@@ -226,6 +230,8 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
             master,
             services,
             kerberos_principal,
+            lifetime: lifetime_from(msg.lifetime_seconds, &root, &mut problems),
+            priority: msg.priority,
         };
         for problem in validate(&spec) {
             // A field that failed to convert is reported once, not again by validation.
@@ -246,6 +252,25 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
                 .map(|p| Diagnostic::at(WIRE_ORIGIN, Pos { line: 0, column: 0 }, p))
                 .collect(),
         })
+    }
+}
+
+/// The lifetime of the wire (seconds, 0 for none); a negative one is refused.
+fn lifetime_from(
+    seconds: i64,
+    root: &FieldPath,
+    problems: &mut Vec<Problem>,
+) -> Option<std::time::Duration> {
+    match u64::try_from(seconds) {
+        Ok(0) => None,
+        Ok(s) => Some(std::time::Duration::from_secs(s)),
+        Err(_) => {
+            problems.push(Problem::new(
+                root.key("lifetime"),
+                format!("lifetime must be whole seconds, at least 1, found {seconds}"),
+            ));
+            None
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub(crate) fn json_schema() -> Value {
             "Service": service(),
             "Resources": resources(),
             "Memory": memory(),
+            "Duration": duration(),
             "File": file(),
             "FileOrSource": {
                 "description": "A file: its source (a local path or a URL) or a mapping.",
@@ -70,6 +71,15 @@ pub(crate) fn json_schema() -> Value {
                 "default": {}
             })),
             ("kerberos_principal", reference("KerberosPrincipal")),
+            ("lifetime", json!({ "$ref": "#/$defs/Duration",
+                "description": "How long YARN lets the application run, from its submission, \
+                    before it kills it (a YARN LIFETIME timeout; `skein application \
+                    update-lifetime` changes it later). Unlimited when absent (a skein-rs \
+                    extension)." })),
+            ("priority", json!({ "type": ["integer", "null"], "minimum": 0,
+                "description": "YARN application priority: higher runs first, capped by the \
+                    cluster's yarn.cluster.max-application-priority; the queue's default when \
+                    absent (a skein-rs extension)." })),
         ]),
         "additionalProperties": false
     })
@@ -156,6 +166,19 @@ fn memory() -> Value {
               "pattern": "^\\s*([0-9][0-9.eE+\\s]*|\\.[0-9][0-9.eE+\\s]*)?\\s*([KkMmGgTtPp][Ii]?[Bb]?|[Bb])?\\s*$" }
         ],
         "examples": ["512 MiB", "2 GB", 1024]
+    })
+}
+
+fn duration() -> Value {
+    json!({
+        "description": "A duration: seconds as a number, or numbers with units such as '90s', \
+            '30m', '2h', '1h30m' or '1d' (units d, h, m, s, ms).",
+        "anyOf": [
+            { "type": "integer", "minimum": 0 },
+            { "type": "string",
+              "pattern": "^\\s*([0-9]+\\s*([dDhHmMsS]|[mM][sS])\\s*)+$|^\\s*[0-9]+\\s*$" }
+        ],
+        "examples": ["30s", "2h", 3600]
     })
 }
 

@@ -659,3 +659,58 @@ fn bind_host_is_an_ip_address_or_absent() {
         ]
     );
 }
+
+#[test]
+fn lifetime_and_priority_are_read_and_written_back() {
+    let plain = ok(HELLO);
+    assert_eq!((plain.lifetime, plain.priority), (None, None));
+    let spec = ok(&format!("{HELLO}lifetime: 1h30m\npriority: 5\n"));
+    assert_eq!(spec.lifetime, Some(std::time::Duration::from_secs(5400)));
+    assert_eq!(spec.priority, Some(5));
+    assert_eq!(ok(&spec.to_yaml()), spec);
+    assert!(
+        spec.to_yaml().contains("lifetime: 1h30m"),
+        "{}",
+        spec.to_yaml()
+    );
+    // A number is seconds.
+    let spec = ok(&format!("{HELLO}lifetime: 20\n"));
+    assert_eq!(spec.lifetime, Some(std::time::Duration::from_secs(20)));
+}
+
+#[test]
+fn lifetime_and_priority_errors_are_located() {
+    assert_eq!(
+        errors(&format!("{HELLO}lifetime: 2 hours\n")),
+        [
+            "spec.yaml:7:11: lifetime: invalid duration '2 hours': expected a number of seconds \
+          or numbers with units, such as '90s', '30m', '2h', '1h30m' or '1d' (units d, h, m, \
+          s, ms)"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}lifetime: [1]\n")),
+        [
+            "spec.yaml:7:11: lifetime: expected a duration (seconds, or text such as '30s' or \
+          '2h'), found a list"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}lifetime: 500ms\n")),
+        [
+            "spec.yaml:7:11: lifetime: lifetime must be whole seconds, at least 1, found 500ms; YARN counts application lifetimes in seconds, e.g. `lifetime: 2h`; leave it \
+          out for no limit"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}priority: high\n")),
+        ["spec.yaml:7:11: priority: expected an integer, found the string 'high'"]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}priority: -1\n")),
+        [
+            "spec.yaml:7:11: priority: priority must be 0 or more, found -1; higher \
+          priorities run first, up to the cluster's yarn.cluster.max-application-priority"
+        ]
+    );
+}

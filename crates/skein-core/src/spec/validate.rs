@@ -127,6 +127,7 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
     if let Some(principal) = &spec.kerberos_principal {
         kerberos_principal(principal, &root.key("kerberos_principal"), &mut problems);
     }
+    lifetime_and_priority(spec, &root, &mut problems);
     let services = root.key("services");
     if spec.services.is_empty() && spec.master.script.is_empty() {
         problems.push(
@@ -222,6 +223,34 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
         ));
     }
     problems
+}
+
+fn lifetime_and_priority(spec: &ApplicationSpec, root: &FieldPath, problems: &mut Vec<Problem>) {
+    if let Some(lifetime) = spec.lifetime
+        && (lifetime.as_secs() < 1 || lifetime.subsec_millis() != 0)
+    {
+        problems.push(
+            Problem::new(
+                root.key("lifetime"),
+                format!(
+                    "lifetime must be whole seconds, at least 1, found {}",
+                    super::duration::format_duration(lifetime)
+                ),
+            )
+            .with_hint("YARN counts application lifetimes in seconds, e.g. `lifetime: 2h`; leave it out for no limit"),
+        );
+    }
+    if let Some(priority) = spec.priority
+        && priority < 0
+    {
+        problems.push(
+            Problem::new(
+                root.key("priority"),
+                format!("priority must be 0 or more, found {priority}"),
+            )
+            .with_hint("higher priorities run first, up to the cluster's yarn.cluster.max-application-priority"),
+        );
+    }
 }
 
 fn kerberos_principal(p: &KerberosPrincipal, path: &FieldPath, problems: &mut Vec<Problem>) {

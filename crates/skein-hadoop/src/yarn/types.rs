@@ -174,12 +174,34 @@ pub struct AppInfo {
     pub vcore_seconds: i64,
     /// Log aggregation status (3.x).
     pub log_aggregation_status: String,
+    /// The application's priority (0 when the scheduler has none).
+    pub priority: i32,
+    /// Its timeouts (3.x); a LIFETIME one with `UNLIMITED` when none is set.
+    pub timeouts: Option<AppTimeouts>,
+}
+
+/// `{"timeout": [...]}` in an application report.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AppTimeouts {
+    /// The timeouts, by type.
+    #[serde(deserialize_with = "one_or_many")]
+    pub timeout: Vec<super::AppTimeout>,
 }
 
 impl AppInfo {
     /// Tags as a list (the RM writes them comma-joined).
     pub fn tags(&self) -> Vec<String> {
         crate::conf::split_list(&self.application_tags)
+    }
+
+    /// The LIFETIME timeout, when one is set (not `UNLIMITED`).
+    pub fn lifetime(&self) -> Option<&super::AppTimeout> {
+        self.timeouts
+            .as_ref()?
+            .timeout
+            .iter()
+            .find(|t| t.timeout_type == super::LIFETIME && t.expiry_millis().is_some())
     }
 
     /// The AM's registered (host, rpc port), when it registered one.

@@ -150,6 +150,8 @@ public final class TestCluster {
     yarnConf.setInt("yarn.scheduler.minimum-allocation-vcores", 1);
     yarnConf.setInt("yarn.scheduler.maximum-allocation-vcores", nmVcores);
     yarnConf.setInt("yarn.resourcemanager.am.max-attempts", 2);
+    // Application priorities above 0 are capped to this (default 0: every priority becomes 0).
+    yarnConf.setInt("yarn.cluster.max-application-priority", 10);
     for (Map.Entry<String, String> e : capacityScheduler().entrySet()) {
       yarnConf.set(e.getKey(), e.getValue());
     }
