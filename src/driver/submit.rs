@@ -25,8 +25,8 @@ use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::staging::FILE_MODE;
 use skein_hadoop::hdfs::{Hdfs, HdfsError};
 use skein_hadoop::yarn::{
-    Commands, ContainerLaunchContext, Entries, LocalResource, ResourceInfo, ResourceManager,
-    ResourceType, SubmissionContext, Tags, YarnError,
+    Commands, ContainerLaunchContext, Entries, LocalResource, LogAggregationContext, ResourceInfo,
+    ResourceManager, ResourceType, SubmissionContext, Tags, YarnError,
 };
 
 /// Records how long the submit phase `phase` took since `started` (with metrics on).
@@ -859,6 +859,15 @@ impl Submitter<'_> {
             app_node_label_expression: (!spec.node_label.is_empty())
                 .then(|| spec.node_label.clone()),
             am_container_node_label_expression: None,
+            log_aggregation_context: spec
+                .log_aggregation
+                .as_ref()
+                .map(|a| LogAggregationContext {
+                    include_pattern: a.include_pattern(),
+                    exclude_pattern: a.exclude_pattern(),
+                    rolled_include_pattern: a.rolled_include_pattern(),
+                    rolled_exclude_pattern: a.rolled_exclude_pattern(),
+                }),
         }
     }
 }

@@ -14,6 +14,7 @@ mod follow_tests;
 mod grpc_tools_tests;
 mod kv_app_tests;
 mod lifetime_tests;
+mod log_aggregation_tests;
 mod logs_tests;
 mod shell_app;
 mod staging_tests;

@@ -149,6 +149,11 @@ fn strings() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(text(), 0..3)
 }
 
+/// File name globs, as `log_aggregation` takes them.
+fn globs() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec("[a-z0-9_.*?-]{1,8}", 0..3)
+}
+
 fn env() -> impl Strategy<Value = BTreeMap<String, String>> {
     prop::collection::btree_map(name(), text(), 0..3)
 }
@@ -278,6 +283,13 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
     let lifetime_and_priority = (
         proptest::option::of((1u64..10_000_000).prop_map(std::time::Duration::from_secs)),
         proptest::option::of(0..=i32::MAX),
+        proptest::option::of((globs(), globs(), any::<bool>()).prop_map(
+            |(include, exclude, rolled)| skein_core::spec::LogAggregation {
+                include,
+                exclude,
+                rolled,
+            },
+        )),
     );
     (
         head,
@@ -287,7 +299,7 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
         lifetime_and_priority,
     )
         .prop_flat_map(
-            |(head, acls, services, kerberos_principal, (lifetime, priority))| {
+            |(head, acls, services, kerberos_principal, (lifetime, priority, log_aggregation))| {
                 // Without services the master needs a script.
                 let script = if services.is_empty() {
                     non_blank().boxed()
@@ -300,7 +312,7 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
                     master(script),
                     Just(services),
                     Just(kerberos_principal),
-                    Just((lifetime, priority)),
+                    Just((lifetime, priority, log_aggregation)),
                 )
                     .prop_map(
                         |(
@@ -309,7 +321,7 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
                             master,
                             services,
                             kerberos_principal,
-                            (lifetime, priority),
+                            (lifetime, priority, log_aggregation),
                         )| {
                             ApplicationSpec {
                                 name,
@@ -325,6 +337,7 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
                                 kerberos_principal,
                                 lifetime,
                                 priority,
+                                log_aggregation,
                             }
                         },
                     )

@@ -13,8 +13,8 @@ use super::error::{FieldPath, Problem};
 use super::fields;
 use super::memory;
 use super::model::{
-    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
-    Security, Service, Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, LogLevel, Master,
+    Resources, Secret, Security, Service, Visibility,
 };
 use super::node::{Node, Pos, Value};
 use super::source;
@@ -295,6 +295,14 @@ impl Builder<'_> {
         }
     }
 
+    /// A string, or a list of strings.
+    fn one_or_more_strings(&mut self, fields: &Fields<'_>, key: &str) -> Vec<String> {
+        match fields.get(key).map(|n| &n.value) {
+            Some(Value::Str(s)) => vec![s.clone()],
+            _ => self.string_list(fields, key),
+        }
+    }
+
     fn string_list(&mut self, fields: &Fields<'_>, key: &str) -> Vec<String> {
         let Some(node) = fields.get(key) else {
             return Vec::new();
@@ -362,6 +370,9 @@ impl Builder<'_> {
         if f.get("priority").is_some() {
             spec.priority = Some(self.int(&f, "priority", 0, i32::MIN, i32::MAX));
         }
+        if let Some(node) = f.get("log_aggregation") {
+            spec.log_aggregation = self.log_aggregation(node, &path.key("log_aggregation"));
+        }
         spec
     }
 
@@ -392,6 +403,15 @@ impl Builder<'_> {
             principal_name,
             keytab,
             token_refresh_percent,
+        })
+    }
+
+    fn log_aggregation(&mut self, node: &Node, path: &FieldPath) -> Option<LogAggregation> {
+        let f = self.object(node, path, "log_aggregation", fields::LOG_AGGREGATION)?;
+        Some(LogAggregation {
+            include: self.one_or_more_strings(&f, "include"),
+            exclude: self.one_or_more_strings(&f, "exclude"),
+            rolled: self.boolean(&f, "rolled"),
         })
     }
 

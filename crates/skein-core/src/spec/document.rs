@@ -43,6 +43,12 @@ impl ApplicationSpec {
             if let Some(priority) = self.priority {
                 map.insert("priority".into(), Value::from(priority));
             }
+            if let Some(a) = &self.log_aggregation {
+                let aggregation = json!({
+                    "include": a.include, "exclude": a.exclude, "rolled": a.rolled,
+                });
+                map.insert("log_aggregation".into(), aggregation);
+            }
         }
         document
     }

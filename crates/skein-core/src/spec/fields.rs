@@ -16,7 +16,11 @@ pub(crate) const APPLICATION: &[&str] = &[
     "kerberos_principal",
     "lifetime",
     "priority",
+    "log_aggregation",
 ];
+
+/// Keys of `log_aggregation`.
+pub(crate) const LOG_AGGREGATION: &[&str] = &["include", "exclude", "rolled"];
 
 /// Keys of `kerberos_principal`.
 pub(crate) const KERBEROS_PRINCIPAL: &[&str] =

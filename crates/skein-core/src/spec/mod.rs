@@ -28,6 +28,7 @@ mod document;
 mod duration;
 mod error;
 mod fields;
+mod log_aggregation;
 mod memory;
 mod model;
 pub(crate) mod node;
@@ -42,6 +43,7 @@ use std::path::{Path, PathBuf};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::SpecError;
 use error::{Diagnostic, FieldPath};
+pub use log_aggregation::LogAggregation;
 pub use model::{
     Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
     Security, Service, UnknownName, Visibility,

@@ -9,6 +9,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use super::log_aggregation::LogAggregation;
+
 /// A whole application: what the driver submits and the ApplicationMaster runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApplicationSpec {
@@ -41,6 +43,9 @@ pub struct ApplicationSpec {
     /// The YARN application priority (higher runs first); `None` leaves the queue's default.
     /// A skein-rs extension.
     pub priority: Option<i32>,
+    /// Which container log files YARN aggregates, and whether also while the application
+    /// runs; `None` is the cluster's default (every file, at the end). A skein-rs extension.
+    pub log_aggregation: Option<LogAggregation>,
 }
 
 /// The Kerberos identity of an application (YARN Native Services' `kerberos_principal`): the
@@ -406,6 +411,7 @@ impl Default for ApplicationSpec {
             kerberos_principal: None,
             lifetime: None,
             priority: None,
+            log_aggregation: None,
         }
     }
 }

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use super::error::{Diagnostic, FieldPath, Problem, SpecError};
 use super::model::{
-    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
-    Security, Service, Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, LogLevel, Master,
+    Resources, Secret, Security, Service, Visibility,
 };
 use super::node::Pos;
 use super::source::{self, UrlParts};
@@ -56,6 +56,14 @@ impl From<&ApplicationSpec> for proto::ApplicationSpec {
                 .lifetime
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
             priority: spec.priority,
+            log_aggregation: spec
+                .log_aggregation
+                .as_ref()
+                .map(|a| proto::LogAggregation {
+                    include: a.include.clone(),
+                    exclude: a.exclude.clone(),
+                    rolled: a.rolled,
+                }),
         }
     }
 }
@@ -232,6 +240,11 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
             kerberos_principal,
             lifetime: lifetime_from(msg.lifetime_seconds, &root, &mut problems),
             priority: msg.priority,
+            log_aggregation: msg.log_aggregation.map(|a| LogAggregation {
+                include: a.include,
+                exclude: a.exclude,
+                rolled: a.rolled,
+            }),
         };
         for problem in validate(&spec) {
             // A field that failed to convert is reported once, not again by validation.

@@ -23,6 +23,7 @@ pub(crate) fn json_schema() -> Value {
             "Resources": resources(),
             "Memory": memory(),
             "Duration": duration(),
+            "LogAggregation": log_aggregation(),
             "File": file(),
             "FileOrSource": {
                 "description": "A file: its source (a local path or a URL) or a mapping.",
@@ -80,6 +81,7 @@ pub(crate) fn json_schema() -> Value {
                 "description": "YARN application priority: higher runs first, capped by the \
                     cluster's yarn.cluster.max-application-priority; the queue's default when \
                     absent (a skein-rs extension)." })),
+            ("log_aggregation", reference("LogAggregation")),
         ]),
         "additionalProperties": false
     })
@@ -179,6 +181,32 @@ fn duration() -> Value {
               "pattern": "^\\s*([0-9]+\\s*([dDhHmMsS]|[mM][sS])\\s*)+$|^\\s*[0-9]+\\s*$" }
         ],
         "examples": ["30s", "2h", 3600]
+    })
+}
+
+fn log_aggregation() -> Value {
+    let globs = |description: &str| {
+        json!({ "description": description,
+            "anyOf": [
+                { "type": "string", "minLength": 1, "pattern": "^[^/,]*$" },
+                { "type": "array", "items": { "type": "string", "minLength": 1,
+                    "pattern": "^[^/,]*$" } },
+                { "type": "null" }
+            ] })
+    };
+    json!({
+        "description": "Which container log files YARN aggregates to HDFS, and whether also \
+            while the application runs (a skein-rs extension; YARN's log-aggregation-context). \
+            Absent: every file, once the application has ended.",
+        "type": ["object", "null"],
+        "properties": properties(fields::LOG_AGGREGATION, vec![
+            ("include", globs("File name globs ('*.log') of the files to aggregate; all when \
+                absent.")),
+            ("exclude", globs("File name globs of the files never to aggregate.")),
+            ("rolled", boolean("Also aggregate these files while the application runs, at the \
+                NodeManagers' yarn.nodemanager.log-aggregation.roll-monitoring-interval-seconds.")),
+        ]),
+        "additionalProperties": false
     })
 }
 
@@ -344,6 +372,10 @@ mod tests {
         assert_eq!(keys(&defs["File"]), sorted(fields::FILE));
         assert_eq!(keys(&defs["Security"]), sorted(fields::SECURITY));
         assert_eq!(keys(&defs["Acls"]), sorted(fields::ACLS));
+        assert_eq!(
+            keys(&defs["LogAggregation"]),
+            sorted(fields::LOG_AGGREGATION)
+        );
     }
 
     #[test]

@@ -714,3 +714,48 @@ fn lifetime_and_priority_errors_are_located() {
         ]
     );
 }
+
+#[test]
+fn log_aggregation_takes_one_glob_or_a_list() {
+    assert_eq!(ok(HELLO).log_aggregation, None);
+    let spec = ok(&format!(
+        "{HELLO}log_aggregation:\n  include: '*.log'\n  exclude: [debug.log, 'gc*']\n  rolled: true\n"
+    ));
+    let aggregation = spec.log_aggregation.clone().expect("log_aggregation");
+    assert_eq!(aggregation.include, ["*.log"]);
+    assert_eq!(aggregation.exclude, ["debug.log", "gc*"]);
+    assert!(aggregation.rolled);
+    assert_eq!(ok(&spec.to_yaml()), spec);
+}
+
+#[test]
+fn log_aggregation_errors_are_located() {
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}log_aggregation:\n  include: [a.log, 'logs/*.log']\n"
+        )),
+        [
+            "spec.yaml:8:20: log_aggregation.include[1]: 'logs/*.log': a log file pattern \
+          matches file names and may not hold '/'; list several patterns as a list, e.g. \
+          include: ['*.log', '*.out']"
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}log_aggregation:\n  exclude: ''\n  rolled: yes\n"
+        )),
+        [
+            "spec.yaml:8:12: log_aggregation.exclude: a log file pattern must not be empty; \
+             write a file name glob such as '*.log'",
+            "spec.yaml:9:11: log_aggregation.rolled: expected true or false, found the string \
+             'yes'"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}log_aggregation:\n  includes: '*.log'\n")),
+        [
+            "spec.yaml:8:3: log_aggregation: unknown key `includes` in log_aggregation; did you \
+          mean `include`?"
+        ]
+    );
+}

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::error::{FieldPath, Problem};
-use super::model::{ApplicationSpec, File, FileType, KerberosPrincipal, Resources, Secret};
+use super::log_aggregation::FORBIDDEN_GLOB_CHARS;
+use super::model::{
+    ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, Resources, Secret,
+};
 use super::source;
 
 /// At most this many services in one application: each costs the AM its own requests,
@@ -128,6 +131,9 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
         kerberos_principal(principal, &root.key("kerberos_principal"), &mut problems);
     }
     lifetime_and_priority(spec, &root, &mut problems);
+    if let Some(aggregation) = &spec.log_aggregation {
+        log_aggregation(aggregation, &root.key("log_aggregation"), &mut problems);
+    }
     let services = root.key("services");
     if spec.services.is_empty() && spec.master.script.is_empty() {
         problems.push(
@@ -250,6 +256,34 @@ fn lifetime_and_priority(spec: &ApplicationSpec, root: &FieldPath, problems: &mu
             )
             .with_hint("higher priorities run first, up to the cluster's yarn.cluster.max-application-priority"),
         );
+    }
+}
+
+fn log_aggregation(a: &LogAggregation, path: &FieldPath, problems: &mut Vec<Problem>) {
+    for (key, globs) in [("include", &a.include), ("exclude", &a.exclude)] {
+        for (i, glob) in globs.iter().enumerate() {
+            let glob_path = if globs.len() == 1 {
+                path.key(key)
+            } else {
+                path.key(key).index(i)
+            };
+            if glob.trim().is_empty() {
+                problems.push(
+                    Problem::new(glob_path, "a log file pattern must not be empty")
+                        .with_hint("write a file name glob such as '*.log'"),
+                );
+            } else if let Some(c) = glob.chars().find(|c| FORBIDDEN_GLOB_CHARS.contains(c)) {
+                problems.push(
+                    Problem::new(
+                        glob_path,
+                        format!(
+                            "'{glob}': a log file pattern matches file names and may not hold '{c}'"
+                        ),
+                    )
+                    .with_hint("list several patterns as a list, e.g. include: ['*.log', '*.out']"),
+                );
+            }
+        }
     }
 }
 

@@ -26,8 +26,8 @@ pub use skein_apps::{APPLICATION_TYPE, LookupError, validate_application_id};
 use types::NewApplication;
 pub use types::{
     AppInfo, ApplicationState, ClusterInfo, Commands, ContainerLaunchContext, Credentials, Entries,
-    FinalStatus, LocalResource, NodeInfo, NodeState, ResourceInfo, ResourceType, SubmissionContext,
-    Tags,
+    FinalStatus, LocalResource, LogAggregationContext, NodeInfo, NodeState, ResourceInfo,
+    ResourceType, SubmissionContext, Tags,
 };
 
 use crate::conf::HadoopConfig;

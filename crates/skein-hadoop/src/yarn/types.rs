@@ -428,6 +428,42 @@ pub struct SubmissionContext {
         skip_serializing_if = "Option::is_none"
     )]
     pub am_container_node_label_expression: Option<String>,
+    /// Which container log files the NodeManagers aggregate, and when.
+    #[serde(
+        rename = "log-aggregation-context",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub log_aggregation_context: Option<LogAggregationContext>,
+}
+
+/// A submission's `log-aggregation-context`: Java regular expressions searched for in each
+/// log file's name; the `rolled-` ones apply while the application runs.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LogAggregationContext {
+    /// Files aggregated at the end; none means all.
+    #[serde(
+        rename = "log-include-pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub include_pattern: Option<String>,
+    /// Files never aggregated at the end.
+    #[serde(
+        rename = "log-exclude-pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exclude_pattern: Option<String>,
+    /// Files aggregated while the application runs; none means no rolled aggregation.
+    #[serde(
+        rename = "rolled-log-include-pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rolled_include_pattern: Option<String>,
+    /// Files never aggregated while the application runs.
+    #[serde(
+        rename = "rolled-log-exclude-pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rolled_exclude_pattern: Option<String>,
 }
 
 /// The error document of the RM (`{"RemoteException": {...}}`, or unwrapped).

@@ -167,6 +167,10 @@ public final class TestCluster {
     yarnConf.set("yarn.nodemanager.remote-app-log-dir", "/tmp/logs");
     yarnConf.set("yarn.nodemanager.remote-app-log-dir-suffix", "logs");
     yarnConf.setInt("yarn.nodemanager.delete.debug-delay-sec", 0);
+    // Rolled aggregation (for applications that ask for it with rolled-log patterns) every
+    // 10 s; the NodeManager takes intervals under an hour only with debug-enabled.
+    yarnConf.setLong("yarn.nodemanager.log-aggregation.roll-monitoring-interval-seconds", 10);
+    yarnConf.setBoolean("yarn.nodemanager.log-aggregation.debug-enabled", true);
     yarnConf.setLong("yarn.resourcemanager.nodemanagers.heartbeat-interval-ms", 250);
     yarnConf.setLong("yarn.am.liveness-monitor.expiry-interval-ms", 20000);
     yarnConf.setLong("yarn.nm.liveness-monitor.expiry-interval-ms", 60000);
