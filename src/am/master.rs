@@ -660,7 +660,20 @@ impl ApplicationMaster {
             if let Some(outcome) = am.outcome() {
                 break outcome;
             }
+            // Restarts waiting for their backoff (a service's `restart.backoff`) are started
+            // when due; events in between may decide others, and the next turn recomputes.
+            let restart_due = lock(&am.core.services).next_restart_due();
+            let restart_timer = async move {
+                match restart_due {
+                    Some(due) => {
+                        let wait = u64::try_from(due.saturating_sub(now_ms())).unwrap_or(0);
+                        tokio::time::sleep(Duration::from_millis(wait)).await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
             tokio::select! {
+                _ = restart_timer => am.apply(|s| s.on_tick(now_ms())),
                 message = self.events.next() => match message {
                     ShimMessage::Event(event) => am.on_event(event),
                     ShimMessage::Exited(exit) => {

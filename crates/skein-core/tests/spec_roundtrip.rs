@@ -215,10 +215,13 @@ fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
             strings(),
             any::<bool>(),
         ),
+        proptest::option::of(restart()),
     )
         .prop_map(
-            |((resources, script, instances, files, env, depends), rest)| {
+            |((resources, script, instances, files, env, depends), rest, restart)| {
                 let (max_restarts, allow_failures, node_label, nodes, racks, relax_locality) = rest;
+                // With a restart policy the service's own max_restarts stays 0.
+                let max_restarts = if restart.is_some() { 0 } else { max_restarts };
                 Service {
                     resources,
                     script,
@@ -234,7 +237,34 @@ fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
                     nodes,
                     racks,
                     relax_locality,
+                    restart,
                 }
+            },
+        )
+}
+
+/// A valid restart policy: a window bounds a limited count.
+fn restart() -> impl Strategy<Value = skein_core::spec::RestartPolicy> {
+    use skein_core::spec::{RestartMode, RestartPolicy};
+    use std::time::Duration;
+    (
+        prop::sample::select(vec![
+            RestartMode::Never,
+            RestartMode::OnFailure,
+            RestartMode::Always,
+        ]),
+        -1..=1000i32,
+        proptest::option::of(1u64..100_000_000),
+        0u64..100_000_000,
+    )
+        .prop_map(
+            |(policy, max_restarts, window_ms, backoff_ms)| RestartPolicy {
+                policy,
+                max_restarts,
+                window: window_ms
+                    .filter(|_| max_restarts != -1)
+                    .map(Duration::from_millis),
+                backoff: Duration::from_millis(backoff_ms),
             },
         )
 }

@@ -13,6 +13,7 @@
 mod exit;
 mod query;
 mod report;
+mod restart;
 #[cfg(test)]
 mod tests;
 mod window;
@@ -22,6 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
 use crate::spec::{self, ApplicationSpec};
 pub use report::{ContainerReport, ContainerState, FinalStatus};
+use restart::RestartTracker;
 pub use window::{RequestWindow, Withdrawal};
 
 #[cfg(test)]
@@ -185,6 +187,17 @@ struct Service {
     ready: bool,
     failed: u32,
     restarted: u32,
+    /// Its restart policy at work (`restart`, or Skein's `max_restarts`).
+    restarts: RestartTracker,
+}
+
+/// A replacement container due once its restart's backoff has passed.
+#[derive(Debug, Clone)]
+struct PendingRestart {
+    /// When it is due, in milliseconds.
+    due: i64,
+    service: String,
+    env_overrides: BTreeMap<String, String>,
 }
 
 impl Service {
@@ -242,6 +255,8 @@ pub struct Services {
     /// Set while a scale kills many containers: the outcome is checked once after them, not
     /// after each (a walk of every container each time).
     outcome_deferred: bool,
+    /// Restarts waiting for their backoff, in the order decided.
+    pending_restarts: Vec<PendingRestart>,
 }
 
 impl Services {
@@ -258,6 +273,7 @@ impl Services {
                     ready: false,
                     failed: 0,
                     restarted: 0,
+                    restarts: RestartTracker::new(s.restart_policy()),
                 };
                 (name.clone(), service)
             })
@@ -273,6 +289,7 @@ impl Services {
             outcome: None,
             actions: Vec::new(),
             outcome_deferred: false,
+            pending_restarts: Vec::new(),
         }
     }
 
@@ -322,6 +339,24 @@ impl Services {
         self.services
             .iter()
             .map(|(name, s)| (name.as_str(), s.restarted))
+    }
+
+    /// When the next restart waiting for its backoff is due (milliseconds); the caller calls
+    /// [`Services::on_tick`] then.
+    pub fn next_restart_due(&self) -> Option<i64> {
+        self.pending_restarts.iter().map(|p| p.due).min()
+    }
+
+    /// Starts the restarts whose backoff has passed by `now`.
+    pub fn on_tick(&mut self, now: i64) {
+        let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_restarts)
+            .into_iter()
+            .partition(|p| p.due <= now);
+        self.pending_restarts = waiting;
+        for restart in due {
+            self.add(&restart.service, restart.env_overrides, now);
+        }
+        self.check_outcome();
     }
 
     /// Containers YARN allocated: each is matched to the request of its priority, or released.
@@ -438,6 +473,8 @@ impl Services {
         };
         let target = active_i64 + delta;
         s.check_limit(service, "scaling", target)?;
+        // The count a client asks for replaces restarts still in their backoff.
+        self.pending_restarts.retain(|p| p.service != service);
         tracing::info!("Scaling service '{service}' to {target} instances, a delta of {delta}.");
         let mut changed = Vec::new();
         if delta > 0 {
@@ -690,10 +727,19 @@ impl Services {
         }));
         if state == ContainerState::Failed {
             s.failed += 1;
-            let max = s.spec.max_restarts;
-            if max == -1 || i64::from(s.restarted) < i64::from(max) {
+        }
+        if let Some(due) = s.restarts.on_end(state, now) {
+            if state == ContainerState::Failed {
                 s.restarted += 1;
+            }
+            if due <= now {
                 self.add(service, overrides, now);
+            } else {
+                self.pending_restarts.push(PendingRestart {
+                    due,
+                    service: service.to_string(),
+                    env_overrides: overrides,
+                });
             }
         }
         self.check_outcome();
@@ -710,7 +756,10 @@ impl Services {
         if let Some((name, _)) = failed {
             let diagnostics = format!("Failure in service {name}, see logs for more information.");
             self.finish(FinalStatus::Failed, &diagnostics, 12);
-        } else if !self.has_master_script && self.services.values().all(|s| s.active() == 0) {
+        } else if !self.has_master_script
+            && self.pending_restarts.is_empty()
+            && self.services.values().all(|s| s.active() == 0)
+        {
             self.finish(FinalStatus::Succeeded, APPLICATION_SUCCEEDED, 0);
         }
     }

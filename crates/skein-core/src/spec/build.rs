@@ -14,7 +14,7 @@ use super::fields;
 use super::memory;
 use super::model::{
     Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, LogLevel, Master,
-    Resources, Secret, Security, Service, Visibility,
+    Resources, RestartMode, RestartPolicy, Secret, Security, Service, Visibility,
 };
 use super::node::{Node, Pos, Value};
 use super::source;
@@ -237,6 +237,24 @@ impl Builder<'_> {
         }
     }
 
+    /// One of an enum's names (any case), when given; a wrong one is reported with the list.
+    fn name<T: std::str::FromStr<Err = super::model::UnknownName>>(
+        &mut self,
+        fields: &Fields<'_>,
+        key: &str,
+    ) -> Option<T> {
+        let node = fields.get(key)?;
+        let path = fields.path.key(key);
+        let text = self.string_value(node, &path)?;
+        match text.parse::<T>() {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.report(node.pos, Problem::new(path, message.to_string()), true);
+                None
+            }
+        }
+    }
+
     /// A duration: a number of seconds, or text with units (`2h`, `1h30m`, `500ms`).
     fn duration(&mut self, fields: &Fields<'_>, key: &str) -> Option<std::time::Duration> {
         let node = fields.get(key)?;
@@ -441,20 +459,8 @@ impl Builder<'_> {
         master.files = self.files(&f);
         master.env = self.string_map(&f, "env");
         master.bind_host = self.string(&f, "bind_host", "");
-        if let Some(level) = f.get("log_level") {
-            let level_path = path.key("log_level");
-            if let Some(text) = self.string_value(level, &level_path) {
-                match text.parse::<LogLevel>() {
-                    Ok(level) => master.log_level = level,
-                    Err(message) => {
-                        self.report(
-                            level.pos,
-                            Problem::new(level_path, message.to_string()),
-                            true,
-                        );
-                    }
-                }
-            }
+        if let Some(level) = self.name::<LogLevel>(&f, "log_level") {
+            master.log_level = level;
         }
         if let Some(config) = f.get("log_config") {
             master.log_config = self.file(config, &path.key("log_config"));
@@ -509,7 +515,22 @@ impl Builder<'_> {
         service.nodes = self.string_list(&f, "nodes");
         service.racks = self.string_list(&f, "racks");
         service.relax_locality = self.boolean(&f, "relax_locality");
+        if let Some(restart) = f.get("restart") {
+            service.restart = self.restart(restart, &path.key("restart"));
+        }
         service
+    }
+
+    fn restart(&mut self, node: &Node, path: &FieldPath) -> Option<RestartPolicy> {
+        let f = self.object(node, path, "restart", fields::RESTART)?;
+        let mut restart = RestartPolicy::default();
+        if let Some(policy) = self.name::<RestartMode>(&f, "policy") {
+            restart.policy = policy;
+        }
+        restart.max_restarts = self.int(&f, "max_restarts", -1, i32::MIN, i32::MAX);
+        restart.window = self.duration(&f, "window");
+        restart.backoff = self.duration(&f, "backoff").unwrap_or_default();
+        Some(restart)
     }
 
     fn resources(&mut self, node: &Node, path: &FieldPath) -> Resources {

@@ -143,6 +143,18 @@ fn service(s: &Service) -> Value {
     {
         map.insert("max_instances".into(), Value::from(s.max_instances));
     }
+    if let (Some(r), Value::Object(map)) = (&s.restart, &mut value) {
+        let mut restart = json!({
+            "policy": r.policy.as_str(),
+            "max_restarts": r.max_restarts,
+            "backoff": super::duration::format_duration(r.backoff),
+        });
+        if let (Some(window), Value::Object(fields)) = (r.window, &mut restart) {
+            let window = super::duration::format_duration(window);
+            fields.insert("window".into(), Value::from(window));
+        }
+        map.insert("restart".into(), restart);
+    }
     value
 }
 

@@ -53,7 +53,11 @@ pub(crate) const SERVICE: &[&str] = &[
     "nodes",
     "racks",
     "relax_locality",
+    "restart",
 ];
+
+/// Keys of a service's `restart`.
+pub(crate) const RESTART: &[&str] = &["policy", "max_restarts", "window", "backoff"];
 
 /// Keys of `resources`.
 pub(crate) const RESOURCES: &[&str] = &["memory", "vcores", "gpus", "fpgas"];

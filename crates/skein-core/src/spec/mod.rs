@@ -45,8 +45,8 @@ pub use error::SpecError;
 use error::{Diagnostic, FieldPath};
 pub use log_aggregation::LogAggregation;
 pub use model::{
-    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
-    Security, Service, UnknownName, Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources,
+    RestartMode, RestartPolicy, Secret, Security, Service, UnknownName, Visibility,
 };
 use node::Pos;
 use schema::json_schema;

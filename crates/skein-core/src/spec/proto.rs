@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::error::{Diagnostic, FieldPath, Problem, SpecError};
 use super::model::{
     Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, LogLevel, Master,
-    Resources, Secret, Security, Service, Visibility,
+    Resources, RestartMode, RestartPolicy, Secret, Security, Service, Visibility,
 };
 use super::node::Pos;
 use super::source::{self, UrlParts};
@@ -108,6 +108,7 @@ fn service_to(s: &Service) -> proto::Service {
         nodes: s.nodes.clone(),
         racks: s.racks.clone(),
         relax_locality: s.relax_locality,
+        restart: s.restart.as_ref().map(restart_to),
         max_restarts: s.max_restarts,
         // The default goes as 0 (unset), so a default spec encodes as Skein's does.
         max_instances: if s.max_instances == Service::DEFAULT_MAX_INSTANCES {
@@ -423,6 +424,40 @@ fn service_from(s: proto::Service, path: &FieldPath, problems: &mut Vec<Problem>
         nodes: s.nodes,
         racks: s.racks,
         relax_locality: s.relax_locality,
+        restart: s.restart.map(restart_from),
+    }
+}
+
+fn restart_to(r: &RestartPolicy) -> proto::RestartPolicy {
+    use proto::restart_policy::Mode;
+    let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    proto::RestartPolicy {
+        policy: match r.policy {
+            RestartMode::OnFailure => Mode::OnFailure,
+            RestartMode::Never => Mode::Never,
+            RestartMode::Always => Mode::Always,
+        } as i32,
+        max_restarts: r.max_restarts,
+        window_ms: r.window.map_or(0, millis),
+        backoff_ms: millis(r.backoff),
+    }
+}
+
+/// A negative time from the wire reads as 0 (no window, no backoff), which validation of the
+/// window then reports.
+fn restart_from(r: proto::RestartPolicy) -> RestartPolicy {
+    use proto::restart_policy::Mode;
+    let duration = |ms: i64| std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    RestartPolicy {
+        policy: match Mode::try_from(r.policy) {
+            Ok(Mode::Never) => RestartMode::Never,
+            Ok(Mode::Always) => RestartMode::Always,
+            // An unknown mode from a newer client: the safe one.
+            Ok(Mode::OnFailure) | Err(_) => RestartMode::OnFailure,
+        },
+        max_restarts: r.max_restarts,
+        window: (r.window_ms != 0).then(|| duration(r.window_ms)),
+        backoff: duration(r.backoff_ms),
     }
 }
 

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::fields;
-use super::model::{FileType, KerberosPrincipal, LogLevel, Service, Visibility};
+use super::model::{FileType, KerberosPrincipal, LogLevel, RestartMode, Service, Visibility};
 
 /// The JSON Schema (draft 2020-12) of an ApplicationSpec file.
 pub(crate) fn json_schema() -> Value {
@@ -23,6 +23,7 @@ pub(crate) fn json_schema() -> Value {
             "Resources": resources(),
             "Memory": memory(),
             "Duration": duration(),
+            "RestartPolicy": restart_policy(),
             "LogAggregation": log_aggregation(),
             "File": file(),
             "FileOrSource": {
@@ -135,6 +136,7 @@ fn service() -> Value {
             ("racks", list("Racks to request containers on.")),
             ("relax_locality", boolean("Whether YARN may place containers off the \
                 requested nodes and racks.")),
+            ("restart", reference("RestartPolicy")),
         ]),
         "required": ["resources", "script"],
         "additionalProperties": false
@@ -181,6 +183,31 @@ fn duration() -> Value {
               "pattern": "^\\s*([0-9]+\\s*([dDhHmMsS]|[mM][sS])\\s*)+$|^\\s*[0-9]+\\s*$" }
         ],
         "examples": ["30s", "2h", 3600]
+    })
+}
+
+fn restart_policy() -> Value {
+    json!({
+        "description": "When and how often the service's containers are restarted (a skein-rs \
+            extension): at most max_restarts restarts within any window, each backoff after \
+            the container it replaces ended. Absent: failed containers are restarted at once, \
+            max_restarts times over the service's life (Skein's rule); with it, leave the \
+            service's own max_restarts out.",
+        "type": ["object", "null"],
+        "properties": properties(fields::RESTART, vec![
+            ("policy", one_of_names("Which ended containers are restarted: NEVER, ON_FAILURE, \
+                or ALWAYS (also those that succeeded; never those a client killed).",
+                &RestartMode::names(), "ON_FAILURE")),
+            ("max_restarts", int("The most restarts within the window; -1 is unlimited.",
+                -1, -1)),
+            ("window", json!({ "$ref": "#/$defs/Duration",
+                "description": "The sliding window max_restarts counts in, e.g. 10m; over the \
+                    service's life when absent." })),
+            ("backoff", json!({ "$ref": "#/$defs/Duration",
+                "description": "How long after a container ended its replacement is \
+                    requested, e.g. 5s (default 0)." })),
+        ]),
+        "additionalProperties": false
     })
 }
 
@@ -372,6 +399,7 @@ mod tests {
         assert_eq!(keys(&defs["File"]), sorted(fields::FILE));
         assert_eq!(keys(&defs["Security"]), sorted(fields::SECURITY));
         assert_eq!(keys(&defs["Acls"]), sorted(fields::ACLS));
+        assert_eq!(keys(&defs["RestartPolicy"]), sorted(fields::RESTART));
         assert_eq!(
             keys(&defs["LogAggregation"]),
             sorted(fields::LOG_AGGREGATION)

@@ -759,3 +759,68 @@ fn log_aggregation_errors_are_located() {
         ]
     );
 }
+
+#[test]
+fn a_restart_policy_is_read_and_written_back() {
+    let hello = &ok(HELLO).services["hello"];
+    assert_eq!(hello.restart, None);
+    assert_eq!(hello.restart_policy(), RestartPolicy::from_max_restarts(0));
+    let spec = ok(&format!(
+        "{HELLO}    restart:\n      policy: always\n      max_restarts: 5\n      window: 10m\n      \
+         backoff: 2s\n"
+    ));
+    let restart = spec.services["hello"].restart.clone().expect("a policy");
+    assert_eq!(
+        restart,
+        RestartPolicy {
+            policy: RestartMode::Always,
+            max_restarts: 5,
+            window: Some(std::time::Duration::from_secs(600)),
+            backoff: std::time::Duration::from_secs(2),
+        }
+    );
+    assert_eq!(ok(&spec.to_yaml()), spec);
+    // Every key has a default: unlimited restarts of failed containers, at once.
+    let spec = ok(&format!("{HELLO}    restart: {{}}\n"));
+    assert_eq!(
+        spec.services["hello"].restart,
+        Some(RestartPolicy::default())
+    );
+}
+
+#[test]
+fn restart_policy_errors_are_located() {
+    assert_eq!(
+        errors(&format!("{HELLO}    restart:\n      policy: sometimes\n")),
+        [
+            "spec.yaml:8:15: services.hello.restart.policy: invalid restart policy 'sometimes': \
+          expected one of NEVER, ON_FAILURE, ALWAYS"
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}    max_restarts: 3\n    restart:\n      window: 10m\n      backoff: soon\n"
+        )),
+        [
+            "spec.yaml:7:19: services.hello.max_restarts: max_restarts and restart are both \
+             given: restart.max_restarts replaces it; move the count into `restart`, e.g. \
+             restart: {max_restarts: 5, window: 10m}",
+            "spec.yaml:9:15: services.hello.restart.window: a window bounds max_restarts, which \
+             is unlimited here; set `max_restarts` too, e.g. {max_restarts: 5, window: 10m}",
+            "spec.yaml:10:16: services.hello.restart.backoff: invalid duration 'soon': expected \
+             a number of seconds or numbers with units, such as '90s', '30m', '2h', '1h30m' or \
+             '1d' (units d, h, m, s, ms)",
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}    restart:\n      max_restarts: -2\n      window: 0s\n"
+        )),
+        [
+            "spec.yaml:8:21: services.hello.restart.max_restarts: max_restarts must be at least \
+             -1, found -2; use -1 (the default) for unlimited restarts",
+            "spec.yaml:9:15: services.hello.restart.window: window must be longer than 0; e.g. \
+             `window: 10m`; leave it out to count over the service's life",
+        ]
+    );
+}

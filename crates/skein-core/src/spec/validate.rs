@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use super::error::{FieldPath, Problem};
 use super::log_aggregation::FORBIDDEN_GLOB_CHARS;
 use super::model::{
-    ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, Resources, Secret,
+    ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, Resources, RestartPolicy,
+    Secret,
 };
 use super::source;
 
@@ -171,6 +172,9 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
                 .with_hint("use -1 for unlimited restarts"),
             );
         }
+        if let Some(restart) = &service.restart {
+            restart_policy(restart, service.max_restarts, &path, &mut problems);
+        }
         if service.max_instances < 1 {
             problems.push(Problem::new(
                 path.key("max_instances"),
@@ -256,6 +260,51 @@ fn lifetime_and_priority(spec: &ApplicationSpec, root: &FieldPath, problems: &mu
             )
             .with_hint("higher priorities run first, up to the cluster's yarn.cluster.max-application-priority"),
         );
+    }
+}
+
+fn restart_policy(
+    r: &RestartPolicy,
+    service_max_restarts: i32,
+    service: &FieldPath,
+    problems: &mut Vec<Problem>,
+) {
+    let path = service.key("restart");
+    if service_max_restarts != 0 {
+        problems.push(
+            Problem::new(
+                service.key("max_restarts"),
+                "max_restarts and restart are both given: restart.max_restarts replaces it",
+            )
+            .with_hint(
+                "move the count into `restart`, e.g. restart: {max_restarts: 5, window: 10m}",
+            ),
+        );
+    }
+    if r.max_restarts < -1 {
+        problems.push(
+            Problem::new(
+                path.key("max_restarts"),
+                format!("max_restarts must be at least -1, found {}", r.max_restarts),
+            )
+            .with_hint("use -1 (the default) for unlimited restarts"),
+        );
+    }
+    if let Some(window) = r.window {
+        if window.is_zero() {
+            problems.push(
+                Problem::new(path.key("window"), "window must be longer than 0")
+                    .with_hint("e.g. `window: 10m`; leave it out to count over the service's life"),
+            );
+        } else if r.max_restarts == -1 {
+            problems.push(
+                Problem::new(
+                    path.key("window"),
+                    "a window bounds max_restarts, which is unlimited here",
+                )
+                .with_hint("set `max_restarts` too, e.g. {max_restarts: 5, window: 10m}"),
+            );
+        }
     }
 }
 
