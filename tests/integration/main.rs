@@ -16,6 +16,7 @@ mod kv_app_tests;
 mod lifetime_tests;
 mod log_aggregation_tests;
 mod logs_tests;
+mod readiness_tests;
 mod restart_tests;
 mod shell_app;
 mod staging_tests;

@@ -215,10 +215,13 @@ fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
             strings(),
             any::<bool>(),
         ),
-        proptest::option::of(restart()),
+        (
+            proptest::option::of(restart()),
+            proptest::option::of(readiness()),
+        ),
     )
         .prop_map(
-            |((resources, script, instances, files, env, depends), rest, restart)| {
+            |((resources, script, instances, files, env, depends), rest, (restart, readiness))| {
                 let (max_restarts, allow_failures, node_label, nodes, racks, relax_locality) = rest;
                 // With a restart policy the service's own max_restarts stays 0.
                 let max_restarts = if restart.is_some() { 0 } else { max_restarts };
@@ -238,7 +241,36 @@ fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
                     racks,
                     relax_locality,
                     restart,
+                    readiness,
                 }
+            },
+        )
+}
+
+/// A valid readiness check.
+fn readiness() -> impl Strategy<Value = skein_core::spec::Readiness> {
+    use skein_core::spec::{Readiness, ReadinessProbe};
+    use std::time::Duration;
+    let probe = prop_oneof![
+        (1..=u16::MAX).prop_map(|port| ReadinessProbe::Tcp { port }),
+        (1..=u16::MAX, "/[a-z/]{0,6}").prop_map(|(port, path)| ReadinessProbe::Http { port, path }),
+    ];
+    (
+        probe,
+        1u64..1_000_000,
+        1u64..1_000_000,
+        0u64..1_000_000,
+        1..100u32,
+        1..100u32,
+    )
+        .prop_map(
+            |(probe, interval, timeout, delay, success_threshold, failure_threshold)| Readiness {
+                probe,
+                interval: Duration::from_millis(interval),
+                timeout: Duration::from_millis(timeout),
+                initial_delay: Duration::from_millis(delay),
+                success_threshold,
+                failure_threshold,
             },
         )
 }

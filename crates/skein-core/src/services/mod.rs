@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
 use crate::spec::{self, ApplicationSpec};
-pub use report::{ContainerReport, ContainerState, FinalStatus};
+pub use report::{ContainerReport, ContainerState, FinalStatus, Readiness};
 use restart::RestartTracker;
 pub use window::{RequestWindow, Withdrawal};
 
@@ -176,6 +176,8 @@ struct Container {
     priority: i32,
     /// Allocation order, for "oldest RUNNING first".
     started_seq: u64,
+    /// Its readiness check's state (services with one).
+    readiness: Readiness,
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +341,30 @@ impl Services {
         self.services
             .iter()
             .map(|(name, s)| (name.as_str(), s.restarted))
+    }
+
+    /// The result of a readiness check of the running YARN container `container_id`: READY
+    /// or not, and why not. A service whose initial number of containers are ready releases
+    /// its dependents. Returns whether the container still runs (the checker stops if not).
+    pub fn on_readiness(&mut self, container_id: &str, ready: bool, message: &str) -> bool {
+        let Some((service, instance)) = self.running.get(container_id).cloned() else {
+            return false;
+        };
+        let Some(c) = self
+            .services
+            .get_mut(&service)
+            .and_then(|s| s.containers.get_mut(&instance))
+        else {
+            return false;
+        };
+        c.readiness = Readiness {
+            ready,
+            message: message.to_string(),
+        };
+        if ready {
+            self.maybe_ready(&service);
+        }
+        true
     }
 
     /// When the next restart waiting for its backoff is due (milliseconds); the caller calls
@@ -566,7 +592,8 @@ impl Services {
 
     fn snapshot(&self, service: &str, instance: i32) -> Option<ContainerReport> {
         let c = self.services.get(service)?.containers.get(&instance)?;
-        Some(c.report(service, instance))
+        let s = self.services.get(service)?;
+        Some(c.report(service, instance, s.spec.readiness.is_some()))
     }
 
     fn dependencies_ready(&self, service: &str) -> bool {
@@ -600,6 +627,7 @@ impl Services {
                 env_overrides,
                 priority: 0,
                 started_seq: 0,
+                readiness: Readiness::default(),
             },
         );
         let _ = now; // WAITING and REQUESTED containers have no start time yet.
@@ -645,6 +673,18 @@ impl Services {
         };
         if s.ready || s.count(ContainerState::Requested) > 0 {
             return;
+        }
+        // With a readiness check, allocated is not enough: as many containers as it starts
+        // with must be running and ready.
+        if s.spec.readiness.is_some() {
+            let ready = s
+                .containers
+                .values()
+                .filter(|c| c.state == ContainerState::Running && c.readiness.ready)
+                .count();
+            if ready < usize::try_from(s.spec.instances.max(1)).unwrap_or(usize::MAX) {
+                return;
+            }
         }
         s.ready = true;
         let dependents: Vec<String> = self

@@ -632,3 +632,29 @@ fn a_scale_replaces_restarts_in_their_backoff() {
         2
     );
 }
+
+#[test]
+fn dependents_of_a_checked_service_wait_for_ready_containers() {
+    let mut web = service(1, &[]);
+    web.readiness = Some(spec::Readiness::new(spec::ReadinessProbe::Tcp {
+        port: 8080,
+    }));
+    let mut s = app(vec![("web", web), ("client", service(1, &["web"]))]);
+    s.take_actions();
+    let web_priority = s.containers(&["web".to_string()], &[]).expect("web")[0].instance;
+    assert_eq!(web_priority, 0);
+    s.on_allocated(&[allocation("c1", 1)], 2000);
+    // Allocated and running, but not ready: the client still waits.
+    assert_eq!(states(&s, "client"), vec![(0, ContainerState::Waiting)]);
+    let web_report = &s.containers(&["web".to_string()], &[]).expect("web")[0];
+    assert_eq!(web_report.readiness, Some(Readiness::default()));
+    assert!(s.on_readiness("c1", false, "tcp localhost:8080: refused"));
+    assert_eq!(states(&s, "client"), vec![(0, ContainerState::Waiting)]);
+    assert!(s.on_readiness("c1", true, ""));
+    assert_eq!(states(&s, "client"), vec![(0, ContainerState::Requested)]);
+    let client = &s.containers(&["client".to_string()], &[]).expect("client")[0];
+    assert_eq!(client.readiness, None, "no check, no readiness");
+    // A container that no longer runs stops its checker.
+    s.on_completed(&[exited("c1", 0)], 3000);
+    assert!(!s.on_readiness("c1", true, ""));
+}

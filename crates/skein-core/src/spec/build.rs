@@ -14,7 +14,8 @@ use super::fields;
 use super::memory;
 use super::model::{
     Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, LogLevel, Master,
-    Resources, RestartMode, RestartPolicy, Secret, Security, Service, Visibility,
+    Readiness, ReadinessProbe, Resources, RestartMode, RestartPolicy, Secret, Security, Service,
+    Visibility,
 };
 use super::node::{Node, Pos, Value};
 use super::source;
@@ -518,6 +519,9 @@ impl Builder<'_> {
         if let Some(restart) = f.get("restart") {
             service.restart = self.restart(restart, &path.key("restart"));
         }
+        if let Some(readiness) = f.get("readiness") {
+            service.readiness = self.readiness(readiness, &path.key("readiness"));
+        }
         service
     }
 
@@ -531,6 +535,87 @@ impl Builder<'_> {
         restart.window = self.duration(&f, "window");
         restart.backoff = self.duration(&f, "backoff").unwrap_or_default();
         Some(restart)
+    }
+
+    fn readiness(&mut self, node: &Node, path: &FieldPath) -> Option<Readiness> {
+        let f = self.object(node, path, "readiness", fields::READINESS)?;
+        if let Some(command) = f.get("command") {
+            let problem = Problem::new(
+                path.key("command"),
+                "readiness commands are not supported by skein-rs yet",
+            )
+            .with_hint("check a port instead: `tcp: {port: N}` or `http: {port: N, path: /}`");
+            self.report(command.pos, problem, true);
+        }
+        let tcp = f.get("tcp").and_then(|tcp| {
+            let f = self.object(
+                tcp,
+                &path.key("tcp"),
+                "readiness.tcp",
+                fields::READINESS_TCP,
+            )?;
+            let port = self.port(&f)?;
+            Some(ReadinessProbe::Tcp { port })
+        });
+        let http = f.get("http").and_then(|http| {
+            let f = self.object(
+                http,
+                &path.key("http"),
+                "readiness.http",
+                fields::READINESS_HTTP,
+            )?;
+            let port = self.port(&f)?;
+            let path = self.string(&f, "path", "/");
+            Some(ReadinessProbe::Http { port, path })
+        });
+        let probe = match (tcp, http) {
+            (Some(probe), None) | (None, Some(probe)) => probe,
+            (Some(_), Some(_)) => {
+                let problem = Problem::new(path.clone(), "readiness has both tcp and http")
+                    .with_hint("keep one of them");
+                self.report(f.pos, problem, true);
+                return None;
+            }
+            (None, None) => {
+                if f.get("tcp").is_none() && f.get("http").is_none() {
+                    let problem = Problem::new(path.clone(), "readiness needs a tcp or http check")
+                        .with_hint(
+                            "e.g. `tcp: {port: 8080}` or `http: {port: 8080, path: /health}`",
+                        );
+                    self.report(f.pos, problem, true);
+                }
+                return None;
+            }
+        };
+        let mut readiness = Readiness::new(probe);
+        readiness.interval = self.duration(&f, "interval").unwrap_or(readiness.interval);
+        readiness.timeout = self.duration(&f, "timeout").unwrap_or(readiness.timeout);
+        readiness.initial_delay = self.duration(&f, "initial_delay").unwrap_or_default();
+        readiness.success_threshold = self.int(
+            &f,
+            "success_threshold",
+            Readiness::DEFAULT_SUCCESS_THRESHOLD,
+            0,
+            u32::MAX,
+        );
+        readiness.failure_threshold = self.int(
+            &f,
+            "failure_threshold",
+            Readiness::DEFAULT_FAILURE_THRESHOLD,
+            0,
+            u32::MAX,
+        );
+        Some(readiness)
+    }
+
+    /// A `port` (required), 0 to 65535.
+    fn port(&mut self, f: &Fields<'_>) -> Option<u16> {
+        if f.get("port").is_none() {
+            self.missing(f, "port");
+            return None;
+        }
+        // 0 is refused by validation, as from the wire.
+        Some(self.int(f, "port", 0, 0, u16::MAX))
     }
 
     fn resources(&mut self, node: &Node, path: &FieldPath) -> Resources {

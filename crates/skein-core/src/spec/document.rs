@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::model::{
-    Acls, ApplicationSpec, File, KerberosPrincipal, Master, Resources, Secret, Security, Service,
+    Acls, ApplicationSpec, File, KerberosPrincipal, Master, Readiness, ReadinessProbe, Resources,
+    Secret, Security, Service,
 };
 
 impl ApplicationSpec {
@@ -155,7 +156,29 @@ fn service(s: &Service) -> Value {
         }
         map.insert("restart".into(), restart);
     }
+    if let (Some(r), Value::Object(map)) = (&s.readiness, &mut value) {
+        map.insert("readiness".into(), readiness(r));
+    }
     value
+}
+
+fn readiness(r: &Readiness) -> Value {
+    let text = super::duration::format_duration;
+    let mut out = json!({
+        "interval": text(r.interval),
+        "timeout": text(r.timeout),
+        "initial_delay": text(r.initial_delay),
+        "success_threshold": r.success_threshold,
+        "failure_threshold": r.failure_threshold,
+    });
+    let (key, probe) = match &r.probe {
+        ReadinessProbe::Tcp { port } => ("tcp", json!({ "port": port })),
+        ReadinessProbe::Http { port, path } => ("http", json!({ "port": port, "path": path })),
+    };
+    if let Value::Object(map) = &mut out {
+        map.insert(key.into(), probe);
+    }
+    out
 }
 
 fn resources(r: &Resources) -> Value {

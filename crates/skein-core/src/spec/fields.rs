@@ -54,7 +54,26 @@ pub(crate) const SERVICE: &[&str] = &[
     "racks",
     "relax_locality",
     "restart",
+    "readiness",
 ];
+
+/// Keys of a service's `readiness`.
+pub(crate) const READINESS: &[&str] = &[
+    "tcp",
+    "http",
+    "command",
+    "interval",
+    "timeout",
+    "initial_delay",
+    "success_threshold",
+    "failure_threshold",
+];
+
+/// Keys of `readiness.tcp`.
+pub(crate) const READINESS_TCP: &[&str] = &["port"];
+
+/// Keys of `readiness.http`.
+pub(crate) const READINESS_HTTP: &[&str] = &["port", "path"];
 
 /// Keys of a service's `restart`.
 pub(crate) const RESTART: &[&str] = &["policy", "max_restarts", "window", "backoff"];

@@ -33,6 +33,7 @@ mod memory;
 mod model;
 pub(crate) mod node;
 mod proto;
+mod readiness;
 mod schema;
 pub mod source;
 mod validate;
@@ -49,6 +50,7 @@ pub use model::{
     RestartMode, RestartPolicy, Secret, Security, Service, UnknownName, Visibility,
 };
 use node::Pos;
+pub use readiness::{Readiness, ReadinessProbe};
 use schema::json_schema;
 
 use node::Node;

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use super::log_aggregation::LogAggregation;
+pub use super::readiness::{Readiness, ReadinessProbe};
 
 /// A whole application: what the driver submits and the ApplicationMaster runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +129,9 @@ pub struct Service {
     /// When and how often containers are restarted; `None` keeps Skein's meaning of
     /// `max_restarts` (see [`Service::restart_policy`]). A skein-rs extension.
     pub restart: Option<RestartPolicy>,
+    /// The check a running container must pass to count as READY; `None`: ready once
+    /// running. A skein-rs extension.
+    pub readiness: Option<Readiness>,
 }
 
 /// Which ended containers of a service are started again.
@@ -456,6 +460,7 @@ impl Service {
             racks: Vec::new(),
             relax_locality: false,
             restart: None,
+            readiness: None,
         }
     }
 }

@@ -7,7 +7,9 @@
 use serde_json::{Map, Value, json};
 
 use super::fields;
-use super::model::{FileType, KerberosPrincipal, LogLevel, RestartMode, Service, Visibility};
+use super::model::{
+    FileType, KerberosPrincipal, LogLevel, Readiness, RestartMode, Service, Visibility,
+};
 
 /// The JSON Schema (draft 2020-12) of an ApplicationSpec file.
 pub(crate) fn json_schema() -> Value {
@@ -24,6 +26,7 @@ pub(crate) fn json_schema() -> Value {
             "Memory": memory(),
             "Duration": duration(),
             "RestartPolicy": restart_policy(),
+            "Readiness": readiness(),
             "LogAggregation": log_aggregation(),
             "File": file(),
             "FileOrSource": {
@@ -137,6 +140,7 @@ fn service() -> Value {
             ("relax_locality", boolean("Whether YARN may place containers off the \
                 requested nodes and racks.")),
             ("restart", reference("RestartPolicy")),
+            ("readiness", reference("Readiness")),
         ]),
         "required": ["resources", "script"],
         "additionalProperties": false
@@ -183,6 +187,42 @@ fn duration() -> Value {
               "pattern": "^\\s*([0-9]+\\s*([dDhHmMsS]|[mM][sS])\\s*)+$|^\\s*[0-9]+\\s*$" }
         ],
         "examples": ["30s", "2h", 3600]
+    })
+}
+
+fn readiness() -> Value {
+    let port = json!({ "type": "integer", "minimum": 1, "maximum": 65535,
+        "description": "The port the container listens on, on its NodeManager's host." });
+    let duration = |description: &str| {
+        json!({ "$ref": "#/$defs/Duration",
+        "description": description })
+    };
+    json!({
+        "description": "The check the ApplicationMaster makes of each running container \
+            before it counts as READY (a skein-rs extension): a TCP connection, or an HTTP GET \
+            answered 2xx or 3xx, to the container's NodeManager host. Dependent services wait \
+            until as many containers as the service starts with are ready.",
+        "type": ["object", "null"],
+        "properties": properties(fields::READINESS, vec![
+            ("tcp", json!({ "type": "object", "additionalProperties": false,
+                "properties": { "port": port }, "required": ["port"] })),
+            ("http", json!({ "type": "object", "additionalProperties": false,
+                "properties": { "port": port, "path": { "type": "string", "pattern": "^/",
+                    "default": "/" } },
+                "required": ["port"] })),
+            ("command", json!({ "description": "Not supported yet: use tcp or http.",
+                "not": {} })),
+            ("interval", duration("Time between two checks (default 2s).")),
+            ("timeout", duration("How long one check may take (default 1s).")),
+            ("initial_delay", duration("Time from the container's start to its first check \
+                (default 0).")),
+            ("success_threshold", int("Passed checks in a row that make a container READY.",
+                i64::from(Readiness::DEFAULT_SUCCESS_THRESHOLD), 1)),
+            ("failure_threshold", int("Failed checks in a row that make a READY container \
+                not ready again.", i64::from(Readiness::DEFAULT_FAILURE_THRESHOLD), 1)),
+        ]),
+        "oneOf": [ { "required": ["tcp"] }, { "required": ["http"] } ],
+        "additionalProperties": false
     })
 }
 

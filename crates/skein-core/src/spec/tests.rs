@@ -824,3 +824,63 @@ fn restart_policy_errors_are_located() {
         ]
     );
 }
+
+#[test]
+fn a_readiness_check_is_read_with_its_defaults_and_written_back() {
+    let spec = ok(&format!(
+        "{HELLO}    readiness:\n      http: {{port: 8080, path: /health}}\n      interval: 1s\n"
+    ));
+    let readiness = spec.services["hello"].readiness.clone().expect("a check");
+    assert_eq!(
+        readiness,
+        Readiness {
+            interval: std::time::Duration::from_secs(1),
+            ..Readiness::new(ReadinessProbe::Http {
+                port: 8080,
+                path: "/health".into()
+            })
+        }
+    );
+    assert_eq!(ok(&spec.to_yaml()), spec);
+    let tcp = ok(&format!("{HELLO}    readiness:\n      tcp: {{port: 22}}\n"));
+    assert_eq!(
+        tcp.services["hello"].readiness.as_ref().map(|r| &r.probe),
+        Some(&ReadinessProbe::Tcp { port: 22 })
+    );
+}
+
+#[test]
+fn readiness_errors_are_located() {
+    assert_eq!(
+        errors(&format!("{HELLO}    readiness:\n      interval: 1s\n")),
+        [
+            "spec.yaml:8:7: services.hello.readiness: readiness needs a tcp or http check; e.g. \
+          `tcp: {port: 8080}` or `http: {port: 8080, path: /health}`"
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}    readiness:\n      command: curl localhost\n      tcp: {{port: 0}}\n      \
+             success_threshold: 0\n"
+        )),
+        [
+            "spec.yaml:8:16: services.hello.readiness.command: readiness commands are not \
+             supported by skein-rs yet; check a port instead: `tcp: {port: N}` or `http: {port: \
+             N, path: /}`",
+            "spec.yaml:9:19: services.hello.readiness.tcp.port: port must be between 1 and 65535",
+            "spec.yaml:10:26: services.hello.readiness.success_threshold: success_threshold \
+             must be at least 1",
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}    readiness:\n      http: {{port: 70000, path: health}}\n"
+        )),
+        [
+            "spec.yaml:8:20: services.hello.readiness.http.port: expected an integer between 0 \
+             and 65535, found 70000",
+            "spec.yaml:8:33: services.hello.readiness.http.path: 'health': an http check's path \
+             starts with '/'; e.g. `path: /health`",
+        ]
+    );
+}

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::error::{FieldPath, Problem};
 use super::log_aggregation::FORBIDDEN_GLOB_CHARS;
 use super::model::{
-    ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, Resources, RestartPolicy,
-    Secret,
+    ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, Readiness, ReadinessProbe,
+    Resources, RestartPolicy, Secret,
 };
 use super::source;
 
@@ -172,6 +172,9 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
                 .with_hint("use -1 for unlimited restarts"),
             );
         }
+        if let Some(readiness) = &service.readiness {
+            readiness_check(readiness, &path.key("readiness"), &mut problems);
+        }
         if let Some(restart) = &service.restart {
             restart_policy(restart, service.max_restarts, &path, &mut problems);
         }
@@ -304,6 +307,52 @@ fn restart_policy(
                 )
                 .with_hint("set `max_restarts` too, e.g. {max_restarts: 5, window: 10m}"),
             );
+        }
+    }
+}
+
+fn readiness_check(r: &Readiness, path: &FieldPath, problems: &mut Vec<Problem>) {
+    if let ReadinessProbe::Tcp { port: 0 } | ReadinessProbe::Http { port: 0, .. } = r.probe {
+        let key = if matches!(r.probe, ReadinessProbe::Tcp { .. }) {
+            "tcp"
+        } else {
+            "http"
+        };
+        problems.push(Problem::new(
+            path.key(key).key("port"),
+            "port must be between 1 and 65535",
+        ));
+    }
+    if let ReadinessProbe::Http {
+        path: http_path, ..
+    } = &r.probe
+        && !http_path.starts_with('/')
+    {
+        problems.push(
+            Problem::new(
+                path.key("http").key("path"),
+                format!("'{http_path}': an http check's path starts with '/'"),
+            )
+            .with_hint("e.g. `path: /health`"),
+        );
+    }
+    for (key, value) in [("interval", r.interval), ("timeout", r.timeout)] {
+        if value.is_zero() {
+            problems.push(Problem::new(
+                path.key(key),
+                format!("{key} must be longer than 0"),
+            ));
+        }
+    }
+    for (key, value) in [
+        ("success_threshold", r.success_threshold),
+        ("failure_threshold", r.failure_threshold),
+    ] {
+        if value == 0 {
+            problems.push(Problem::new(
+                path.key(key),
+                format!("{key} must be at least 1"),
+            ));
         }
     }
 }
