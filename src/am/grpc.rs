@@ -398,6 +398,7 @@ mod tests {
             start_time: 1_796_217_177_981,
             finish_time: 1_796_217_277_981,
             exit_message: exit_message.into(),
+            readiness: None,
         }
     }
 

@@ -497,6 +497,7 @@ impl AppMaster {
                     launch.instance,
                     launch.container_id
                 );
+                self.check_readiness(&launch);
                 Command::Start(start_container(&self.core.spec, &self.core.launch, &launch))
             }
             Action::Completed(owner) => {
@@ -506,6 +507,56 @@ impl AppMaster {
         };
         // A dead shim is noticed by the event loop, which ends the AM.
         let _ = self.core.shim.send(command);
+    }
+
+    /// Starts the readiness checks of a container being launched, when its service has them:
+    /// until the container no longer runs, each result goes to the state machine.
+    fn check_readiness(&self, launch: &skein_core::services::Launch) {
+        let Some(readiness) = self
+            .core
+            .spec
+            .services
+            .get(&launch.service)
+            .and_then(|s| s.readiness.clone())
+        else {
+            return;
+        };
+        let node = lock(&self.core.services)
+            .containers(
+                std::slice::from_ref(&launch.service),
+                &[ContainerState::Running],
+            )
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.instance == launch.instance)
+            .map(|c| c.yarn_node_http_address)
+            .unwrap_or_default();
+        let host = node
+            .rsplit_once(':')
+            .map_or(node.as_str(), |(h, _)| h)
+            .to_string();
+        let name = format!("{}_{}", launch.service, launch.instance);
+        let (am, container_id) = (self.clone(), launch.container_id.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(readiness.initial_delay).await;
+            let mut streak = super::readiness::Streak::default();
+            loop {
+                let result =
+                    super::readiness::probe(&host, &readiness.probe, readiness.timeout).await;
+                if streak.record(result.is_ok(), &readiness).is_some() {
+                    match &result {
+                        Ok(()) => tracing::info!("{name} is ready"),
+                        Err(e) => tracing::warn!("{name} is no longer ready: {e}"),
+                    }
+                }
+                let message = result.err().unwrap_or_default();
+                let ready = streak.ready();
+                if !am.apply(|s| s.on_readiness(&container_id, ready, &message)) {
+                    return;
+                }
+                tokio::time::sleep(readiness.interval).await;
+            }
+        });
     }
 
     fn on_event(&self, event: Event) {
@@ -660,7 +711,20 @@ impl ApplicationMaster {
             if let Some(outcome) = am.outcome() {
                 break outcome;
             }
+            // Restarts waiting for their backoff (a service's `restart.backoff`) are started
+            // when due; events in between may decide others, and the next turn recomputes.
+            let restart_due = lock(&am.core.services).next_restart_due();
+            let restart_timer = async move {
+                match restart_due {
+                    Some(due) => {
+                        let wait = u64::try_from(due.saturating_sub(now_ms())).unwrap_or(0);
+                        tokio::time::sleep(Duration::from_millis(wait)).await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
             tokio::select! {
+                _ = restart_timer => am.apply(|s| s.on_tick(now_ms())),
                 message = self.events.next() => match message {
                     ShimMessage::Event(event) => am.on_event(event),
                     ShimMessage::Exited(exit) => {

@@ -23,6 +23,7 @@ pub(crate) mod driver_script;
 pub(crate) mod grpc;
 mod kv_wire;
 pub mod master;
+mod readiness;
 pub mod shim;
 mod status;
 pub mod tokens;

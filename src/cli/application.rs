@@ -97,6 +97,20 @@ pub enum ApplicationCommand {
         /// The application id, or `current` inside a container
         app_id: String,
     },
+    /// Change how long a running application may live: YARN ends it LIFETIME from now
+    UpdateLifetime {
+        /// The application id
+        app_id: String,
+        /// The new lifetime from now: seconds, or e.g. 90s, 30m, 4h, 1h30m
+        lifetime: String,
+    },
+    /// Change the YARN priority of a running application (higher runs first)
+    UpdatePriority {
+        /// The application id
+        app_id: String,
+        /// The new priority, 0 or more
+        priority: i32,
+    },
 }
 
 /// `skein application ls` options (Skein's).
@@ -160,7 +174,7 @@ pub enum QueueCommand {
 }
 
 /// Runs `f` with a driver client: the global driver, else a private one for this command.
-fn with_driver<T, F, Fut>(f: F) -> anyhow::Result<T>
+pub(super) fn with_driver<T, F, Fut>(f: F) -> anyhow::Result<T>
 where
     F: FnOnce(DriverClient<Channel>) -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
@@ -181,7 +195,7 @@ where
 
 /// The message of a failed RPC, as Skein prints it; a call the connection cut (the driver
 /// crashed or stopped while it answered) says so and what to check.
-fn rpc(status: tonic::Status) -> anyhow::Error {
+pub(super) fn rpc(status: tonic::Status) -> anyhow::Error {
     // Statuses the driver sent carry no source; tonic gives one to those it makes from a
     // broken connection.
     if std::error::Error::source(&status).is_none() {
@@ -340,19 +354,22 @@ pub fn run(command: ApplicationCommand) -> anyhow::Result<ExitCode> {
                 .map_err(rpc)?
                 .into_inner();
             let tokens = token_status(&report).await;
-            let records = application_records(&[report]);
-            match (output, tokens) {
-                (_, None) => print!("{}", records.render(output)),
-                (Format::Table, Some(tokens)) => {
-                    print!("{}\n{}", records.render(output), token_table(&tokens));
+            let records = application_records(std::slice::from_ref(&report));
+            if output == Format::Table {
+                print!("{}", records.render(output));
+                print!("{}", super::lifetime::status_lines(&report));
+                if let Some(tokens) = tokens {
+                    print!("\n{}", token_table(&tokens));
                 }
-                (_, Some(tokens)) => {
-                    let mut objects = records.objects();
-                    if let Some(object) = objects.first_mut() {
+            } else {
+                let mut objects = records.objects();
+                if let Some(object) = objects.first_mut() {
+                    super::lifetime::add_status_keys(&report, object);
+                    if let Some(tokens) = tokens {
                         object.insert("delegation_tokens".into(), token_document(&tokens));
                     }
-                    print!("{}", output::render_values(&objects, output));
                 }
+                print!("{}", output::render_values(&objects, output));
             }
             Ok(ExitCode::SUCCESS)
         }),
@@ -413,6 +430,12 @@ pub fn run(command: ApplicationCommand) -> anyhow::Result<ExitCode> {
             diagnostics,
         } => super::appclient::shutdown(&app_id, &status, Some(&diagnostics)),
         ApplicationCommand::Specification { app_id } => super::appclient::specification(&app_id),
+        ApplicationCommand::UpdateLifetime { app_id, lifetime } => {
+            super::lifetime::update_lifetime(app_id, &lifetime)
+        }
+        ApplicationCommand::UpdatePriority { app_id, priority } => {
+            super::lifetime::update_priority(app_id, priority)
+        }
     }
 }
 

@@ -66,6 +66,9 @@ pub struct LsArgs {
     /// Only show containers in this state (repeatable)
     #[arg(long)]
     state: Vec<String>,
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    output: Format,
 }
 
 /// Runs a `skein container` subcommand.
@@ -157,17 +160,49 @@ async fn ls(args: LsArgs) -> anyhow::Result<ExitCode> {
         .into_inner()
         .containers;
     containers.sort_by(|a, b| (&a.service_name, a.instance).cmp(&(&b.service_name, b.instance)));
-    let mut records = Records::new(&["SERVICE", "ID", "STATE", "RUNTIME"]);
+    // READY (and, in documents, the last failed check) only when a service has readiness
+    // checks, so that other applications' tables read as Skein's.
+    let checked = containers.iter().any(|c| c.has_readiness_check);
+    let columns: &[&'static str] = if checked {
+        &["SERVICE", "ID", "STATE", "READY", "RUNTIME"]
+    } else {
+        &["SERVICE", "ID", "STATE", "RUNTIME"]
+    };
+    let mut records = Records::new(columns);
     for c in &containers {
         let state = container::State::try_from(c.state)
             .map_or_else(|_| c.state.to_string(), |s| s.as_str_name().to_string());
-        records.push(vec![
+        let mut row = vec![
             Value::from(c.service_name.clone()),
             Value::from(format!("{}_{}", c.service_name, c.instance)),
             Value::from(state),
             Value::from(humanize_ms(runtime_ms(c.start_time, c.finish_time))),
-        ]);
+        ];
+        if checked {
+            let ready = match (c.has_readiness_check, c.ready) {
+                (false, _) => "-",
+                (true, true) => "yes",
+                (true, false) => "no",
+            };
+            row.insert(3, Value::from(ready));
+        }
+        records.push(row);
     }
-    print!("{}", records.render(Format::Table));
+    if args.output == Format::Table || !checked {
+        print!("{}", records.render(args.output));
+    } else {
+        let mut objects = records.objects();
+        for (object, c) in objects.iter_mut().zip(&containers) {
+            object.insert(
+                "ready".into(),
+                Value::from(c.has_readiness_check && c.ready),
+            );
+            object.insert(
+                "readiness_message".into(),
+                Value::from(c.readiness_message.clone()),
+            );
+        }
+        print!("{}", super::output::render_values(&objects, args.output));
+    }
     Ok(ExitCode::SUCCESS)
 }

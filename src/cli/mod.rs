@@ -12,6 +12,7 @@ pub mod container;
 pub mod driver;
 pub(crate) mod follow;
 pub mod kv;
+pub(crate) mod lifetime;
 pub mod output;
 pub(crate) mod progress;
 pub mod spec;

@@ -9,6 +9,7 @@
 //! * [`jvm_compat`] lets the unchanged Python client launch this driver where it expects Java.
 //! * [`logging`] is the daemon's stderr log with Skein's log levels.
 //! * [`service`] is the YARN-backed implementation of the Driver RPCs the daemon serves.
+//! * [`lifetime`] sets an application's lifetime (YARN's LIFETIME timeout) and priority.
 //! * [`reports`] converts the ResourceManager's documents to the wire contract's reports.
 
 pub mod control;
@@ -17,6 +18,7 @@ pub mod error;
 pub(crate) mod jvm_compat;
 pub mod keytab;
 pub mod launch;
+pub mod lifetime;
 pub mod logging;
 pub mod progress;
 pub mod reply;

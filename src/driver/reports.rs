@@ -85,6 +85,11 @@ pub(crate) fn application_report(app: &AppInfo) -> proto::ApplicationReport {
         diagnostics: app.diagnostics.clone(),
         start_time: app.started_time.max(0),
         finish_time: app.finished_time.max(0),
+        priority: app.priority,
+        lifetime_expiry_time: app.lifetime().and_then(|t| t.expiry_millis()).unwrap_or(0),
+        lifetime_remaining_seconds: app
+            .lifetime()
+            .map_or(0, |t| t.remaining_time_in_seconds.max(0)),
     }
 }
 

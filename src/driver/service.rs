@@ -225,6 +225,32 @@ impl Backend {
         self.rm.skein_application(id).await.map_err(lookup_status)
     }
 
+    /// Applies `update` (of the application's `what`) to the skein application `id` unless it
+    /// has ended, and answers its report after the change.
+    async fn update_unfinished<'a, F, Fut>(
+        &'a self,
+        id: &str,
+        what: &str,
+        update: F,
+    ) -> Result<Response<proto::ApplicationReport>, Status>
+    where
+        F: FnOnce(&'a ResourceManager) -> Fut,
+        Fut: std::future::Future<Output = Result<(), YarnError>>,
+    {
+        let app = self.skein_app(id).await?;
+        if app.state.is_terminal() {
+            return Err(Status::failed_precondition(format!(
+                "Application {id} has already ended ({}): its {what} cannot change",
+                app.state
+            )));
+        }
+        update(&self.rm)
+            .await
+            .map_err(|e| update_status(what, id, e))?;
+        let app = self.skein_app(id).await?;
+        Ok(Response::new(reports::application_report(&app)))
+    }
+
     async fn queues(&self) -> Result<Vec<(proto::Queue, Vec<String>)>, Status> {
         let doc = self.rm.scheduler().await.map_err(internal)?;
         Ok(reports::queues(&doc))
@@ -579,6 +605,48 @@ impl proto::driver_server::Driver for YarnDriver {
         Ok(Response::new(reply))
     }
 
+    async fn update_application_lifetime(
+        &self,
+        request: Request<proto::UpdateLifetimeRequest>,
+    ) -> Result<Response<proto::ApplicationReport>, Status> {
+        let req = request.into_inner();
+        let seconds = u64::try_from(req.lifetime_seconds)
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| {
+                Status::invalid_argument(format!(
+                    "The lifetime must be at least 1 second, got {} s",
+                    req.lifetime_seconds
+                ))
+            })?;
+        let expiry = super::lifetime::expiry_from_now(Duration::from_secs(seconds));
+        let id = req.id.as_str();
+        self.backend()?
+            .update_unfinished(id, "lifetime", |rm| async move {
+                rm.update_lifetime(id, expiry).await.map(|_| ())
+            })
+            .await
+    }
+
+    async fn update_application_priority(
+        &self,
+        request: Request<proto::UpdatePriorityRequest>,
+    ) -> Result<Response<proto::ApplicationReport>, Status> {
+        let req = request.into_inner();
+        if req.priority < 0 {
+            return Err(Status::invalid_argument(format!(
+                "The priority must be 0 or more, got {}",
+                req.priority
+            )));
+        }
+        let (id, priority) = (req.id.as_str(), req.priority);
+        self.backend()?
+            .update_unfinished(id, "priority", |rm| async move {
+                rm.update_priority(id, priority).await.map(|_| ())
+            })
+            .await
+    }
+
     async fn get_logs(
         &self,
         request: Request<proto::LogsRequest>,
@@ -611,6 +679,19 @@ impl proto::driver_server::Driver for YarnDriver {
             }
             Err(e) => Err(Status::internal(e.to_string())),
         }
+    }
+}
+
+/// The status of a refused lifetime or priority update: the ResourceManager's reason (an
+/// application that has ended, an expiry in the past, no scheduler priorities) is the user's
+/// to act on.
+fn update_status(what: &str, id: &str, error: YarnError) -> Status {
+    match error {
+        YarnError::Remote { message, .. } => Status::failed_precondition(format!(
+            "The ResourceManager refused to update the {what} of {id}: {}",
+            clean_message(&message)
+        )),
+        other => internal(other),
     }
 }
 

@@ -26,8 +26,8 @@ use skein_hadoop::conf::HadoopConfig;
 use skein_hadoop::hdfs::staging::FILE_MODE;
 use skein_hadoop::hdfs::{Hdfs, HdfsError};
 use skein_hadoop::yarn::{
-    Commands, ContainerLaunchContext, Entries, LocalResource, ResourceInfo, ResourceManager,
-    ResourceType, SubmissionContext, Tags, YarnError,
+    Commands, ContainerLaunchContext, Entries, LocalResource, LogAggregationContext, ResourceInfo,
+    ResourceManager, ResourceType, SubmissionContext, Tags, YarnError,
 };
 
 /// Records how long the submit phase `phase` took since `started` (with metrics on).
@@ -276,6 +276,9 @@ pub enum SubmitError {
     /// KDC login refused).
     #[error(transparent)]
     Keytab(#[from] super::keytab::KeytabError),
+    /// The spec's lifetime could not be set; the application was killed.
+    #[error("{0}; the application was killed")]
+    Lifetime(#[from] super::lifetime::LifetimeError),
     /// The driver was started without a key pair to give applications.
     #[error("the driver has no credentials to give the application")]
     NoCredentials,
@@ -463,8 +466,24 @@ impl Submitter<'_> {
         phase_done("prepare", started);
         self.progress.enter(Phase::Stage);
         let in_progress = self.in_progress.begin(&id);
+        let lifetime = spec.lifetime;
         match Box::pin(self.stage_and_submit(&id, spec, keytab)).await {
-            Ok(()) => Ok(Submitted { id, in_progress }),
+            Ok(()) => {
+                if let Some(lifetime) = lifetime
+                    && let Err(error) =
+                        super::lifetime::set_at_submission(self.rm, &id, lifetime).await
+                {
+                    // Not left running without the limit its spec asks for.
+                    if let Err(e) = self.rm.kill(&id).await {
+                        tracing::warn!("cannot kill {id}: {e}");
+                    }
+                    if let Err(e) = self.hdfs.remove_staging_dir(&id).await {
+                        tracing::warn!("could not remove the staging folder of {id}: {e}");
+                    }
+                    return Err(error.into());
+                }
+                Ok(Submitted { id, in_progress })
+            }
             Err(error) => {
                 if let Err(e) = self.hdfs.remove_staging_dir(&id).await {
                     tracing::warn!("could not remove the staging folder of {id}: {e}");
@@ -844,7 +863,7 @@ impl Submitter<'_> {
             } else {
                 spec.queue.clone()
             }),
-            priority: 0,
+            priority: spec.priority.unwrap_or(0),
             am_container_spec: ContainerLaunchContext {
                 local_resources: local_resources.into_iter().collect(),
                 environment: env.into_iter().collect(),
@@ -869,6 +888,15 @@ impl Submitter<'_> {
             app_node_label_expression: (!spec.node_label.is_empty())
                 .then(|| spec.node_label.clone()),
             am_container_node_label_expression: None,
+            log_aggregation_context: spec
+                .log_aggregation
+                .as_ref()
+                .map(|a| LogAggregationContext {
+                    include_pattern: a.include_pattern(),
+                    exclude_pattern: a.exclude_pattern(),
+                    rolled_include_pattern: a.rolled_include_pattern(),
+                    rolled_exclude_pattern: a.rolled_exclude_pattern(),
+                }),
         }
     }
 }

@@ -78,6 +78,18 @@ impl Driver for CountingDriver {
     ) -> Result<Response<SubmitProgress>, Status> {
         Err(Status::unimplemented("test driver: ping only"))
     }
+    async fn update_application_lifetime(
+        &self,
+        _r: Request<UpdateLifetimeRequest>,
+    ) -> Result<Response<ApplicationReport>, Status> {
+        Err(Status::unimplemented("test driver: ping only"))
+    }
+    async fn update_application_priority(
+        &self,
+        _r: Request<UpdatePriorityRequest>,
+    ) -> Result<Response<ApplicationReport>, Status> {
+        Err(Status::unimplemented("test driver: ping only"))
+    }
 }
 
 /// A driver served in this process until dropped or stopped.

@@ -149,6 +149,11 @@ fn strings() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(text(), 0..3)
 }
 
+/// File name globs, as `log_aggregation` takes them.
+fn globs() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec("[a-z0-9_.*?-]{1,8}", 0..3)
+}
+
 fn env() -> impl Strategy<Value = BTreeMap<String, String>> {
     prop::collection::btree_map(name(), text(), 0..3)
 }
@@ -210,10 +215,16 @@ fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
             strings(),
             any::<bool>(),
         ),
+        (
+            proptest::option::of(restart()),
+            proptest::option::of(readiness()),
+        ),
     )
         .prop_map(
-            |((resources, script, instances, files, env, depends), rest)| {
+            |((resources, script, instances, files, env, depends), rest, (restart, readiness))| {
                 let (max_restarts, allow_failures, node_label, nodes, racks, relax_locality) = rest;
+                // With a restart policy the service's own max_restarts stays 0.
+                let max_restarts = if restart.is_some() { 0 } else { max_restarts };
                 Service {
                     resources,
                     script,
@@ -229,7 +240,63 @@ fn service(depends_on: Vec<String>) -> impl Strategy<Value = Service> {
                     nodes,
                     racks,
                     relax_locality,
+                    restart,
+                    readiness,
                 }
+            },
+        )
+}
+
+/// A valid readiness check.
+fn readiness() -> impl Strategy<Value = skein_core::spec::Readiness> {
+    use skein_core::spec::{Readiness, ReadinessProbe};
+    use std::time::Duration;
+    let probe = prop_oneof![
+        (1..=u16::MAX).prop_map(|port| ReadinessProbe::Tcp { port }),
+        (1..=u16::MAX, "/[a-z/]{0,6}").prop_map(|(port, path)| ReadinessProbe::Http { port, path }),
+    ];
+    (
+        probe,
+        1u64..1_000_000,
+        1u64..1_000_000,
+        0u64..1_000_000,
+        1..100u32,
+        1..100u32,
+    )
+        .prop_map(
+            |(probe, interval, timeout, delay, success_threshold, failure_threshold)| Readiness {
+                probe,
+                interval: Duration::from_millis(interval),
+                timeout: Duration::from_millis(timeout),
+                initial_delay: Duration::from_millis(delay),
+                success_threshold,
+                failure_threshold,
+            },
+        )
+}
+
+/// A valid restart policy: a window bounds a limited count.
+fn restart() -> impl Strategy<Value = skein_core::spec::RestartPolicy> {
+    use skein_core::spec::{RestartMode, RestartPolicy};
+    use std::time::Duration;
+    (
+        prop::sample::select(vec![
+            RestartMode::Never,
+            RestartMode::OnFailure,
+            RestartMode::Always,
+        ]),
+        -1..=1000i32,
+        proptest::option::of(1u64..100_000_000),
+        0u64..100_000_000,
+    )
+        .prop_map(
+            |(policy, max_restarts, window_ms, backoff_ms)| RestartPolicy {
+                policy,
+                max_restarts,
+                window: window_ms
+                    .filter(|_| max_restarts != -1)
+                    .map(Duration::from_millis),
+                backoff: Duration::from_millis(backoff_ms),
             },
         )
 }
@@ -275,46 +342,69 @@ fn spec() -> impl Strategy<Value = ApplicationSpec> {
         strings(),
         strings(),
     );
-    (head, acls, services(), kerberos_principal()).prop_flat_map(
-        |(head, acls, services, kerberos_principal)| {
-            // Without services the master needs a script.
-            let script = if services.is_empty() {
-                non_blank().boxed()
-            } else {
-                text().boxed()
-            };
-            (
-                Just(head),
-                Just(acls),
-                master(script),
-                Just(services),
-                Just(kerberos_principal),
-            )
-                .prop_map(
-                    |(
-                        (name, queue, user, node_label, max_attempts, tags, file_systems),
-                        acls,
-                        master,
-                        services,
-                        kerberos_principal,
-                    )| {
-                        ApplicationSpec {
-                            name,
-                            queue,
-                            user,
-                            node_label,
-                            max_attempts,
-                            tags: tags.into_iter().collect(),
-                            file_systems,
+    let lifetime_and_priority = (
+        proptest::option::of((1u64..10_000_000).prop_map(std::time::Duration::from_secs)),
+        proptest::option::of(0..=i32::MAX),
+        proptest::option::of((globs(), globs(), any::<bool>()).prop_map(
+            |(include, exclude, rolled)| skein_core::spec::LogAggregation {
+                include,
+                exclude,
+                rolled,
+            },
+        )),
+    );
+    (
+        head,
+        acls,
+        services(),
+        kerberos_principal(),
+        lifetime_and_priority,
+    )
+        .prop_flat_map(
+            |(head, acls, services, kerberos_principal, (lifetime, priority, log_aggregation))| {
+                // Without services the master needs a script.
+                let script = if services.is_empty() {
+                    non_blank().boxed()
+                } else {
+                    text().boxed()
+                };
+                (
+                    Just(head),
+                    Just(acls),
+                    master(script),
+                    Just(services),
+                    Just(kerberos_principal),
+                    Just((lifetime, priority, log_aggregation)),
+                )
+                    .prop_map(
+                        |(
+                            (name, queue, user, node_label, max_attempts, tags, file_systems),
                             acls,
                             master,
                             services,
                             kerberos_principal,
-                        }
-                    },
-                )
-        },
-    )
+                            (lifetime, priority, log_aggregation),
+                        )| {
+                            ApplicationSpec {
+                                name,
+                                queue,
+                                user,
+                                node_label,
+                                max_attempts,
+                                tags: tags.into_iter().collect(),
+                                file_systems,
+                                acls,
+                                master,
+                                services,
+                                kerberos_principal,
+                                lifetime,
+                                priority,
+                                log_aggregation,
+                            }
+                        },
+                    )
+            },
+        )
 }
 
 proptest! {

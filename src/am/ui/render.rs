@@ -98,6 +98,8 @@ pub(crate) struct ContainerRow {
     pub runtime: Option<String>,
     /// Its `<service>.log`, once it ran somewhere.
     pub logs: Option<String>,
+    /// Its readiness, when its service has a readiness check.
+    pub readiness: Option<skein_core::services::Readiness>,
 }
 
 /// One service: its counts and its containers by phase.
@@ -180,6 +182,7 @@ pub(crate) fn summarize(
                 state: state.as_str(),
                 runtime,
                 logs,
+                readiness: c.readiness.clone(),
             };
             match state {
                 State::Waiting | State::Requested => summary.pending.push(row(None, None)),
@@ -278,6 +281,20 @@ fn logs_link(url: Option<&str>, text: &str) -> String {
     }
 }
 
+/// The state, and for a running container of a service with a readiness check whether it is
+/// READY (the last failed check as the tooltip when not).
+fn status_cell(row: &ContainerRow) -> String {
+    match &row.readiness {
+        Some(r) if row.state == "RUNNING" && r.ready => format!("{} (READY)", row.state),
+        Some(r) if row.state == "RUNNING" => format!(
+            "{} (<span title=\"{}\">not ready</span>)",
+            row.state,
+            escape(&r.message)
+        ),
+        _ => row.state.to_string(),
+    }
+}
+
 fn container_table(out: &mut String, heading: &str, rows: &[ContainerRow], service: &str) {
     let _ = write!(
         out,
@@ -290,7 +307,7 @@ fn container_table(out: &mut String, heading: &str, rows: &[ContainerRow], servi
             "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             i + 1,
             escape(&row.id),
-            row.state,
+            status_cell(row),
             row.runtime.as_deref().unwrap_or("N/A"),
             logs_link(row.logs.as_deref(), &format!("{service}.log")),
         );
@@ -454,7 +471,34 @@ mod tests {
                 0
             },
             exit_message: String::new(),
+            readiness: None,
         }
+    }
+
+    #[test]
+    fn a_checked_running_container_says_whether_it_is_ready() {
+        let row = |state, readiness| ContainerRow {
+            id: "web_0".into(),
+            state,
+            runtime: None,
+            logs: None,
+            readiness,
+        };
+        let not_ready = skein_core::services::Readiness {
+            ready: false,
+            message: "tcp <host>:80: refused".into(),
+        };
+        assert_eq!(
+            status_cell(&row("RUNNING", Some(not_ready.clone()))),
+            "RUNNING (<span title=\"tcp &lt;host&gt;:80: refused\">not ready</span>)"
+        );
+        let ready = skein_core::services::Readiness {
+            ready: true,
+            message: String::new(),
+        };
+        assert_eq!(status_cell(&row("RUNNING", Some(ready))), "RUNNING (READY)");
+        assert_eq!(status_cell(&row("FAILED", Some(not_ready))), "FAILED");
+        assert_eq!(status_cell(&row("RUNNING", None)), "RUNNING");
     }
 
     fn links() -> LogLinks {

@@ -13,6 +13,7 @@
 mod exit;
 mod query;
 mod report;
+mod restart;
 #[cfg(test)]
 mod tests;
 mod window;
@@ -21,7 +22,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::runtime::{AllocatedContainer, CompletedContainer, ContainerRequest};
 use crate::spec::{self, ApplicationSpec};
-pub use report::{ContainerReport, ContainerState, FinalStatus};
+pub use report::{ContainerReport, ContainerState, FinalStatus, Readiness};
+use restart::RestartTracker;
 pub use window::{RequestWindow, Withdrawal};
 
 #[cfg(test)]
@@ -174,6 +176,8 @@ struct Container {
     priority: i32,
     /// Allocation order, for "oldest RUNNING first".
     started_seq: u64,
+    /// Its readiness check's state (services with one).
+    readiness: Readiness,
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +189,17 @@ struct Service {
     ready: bool,
     failed: u32,
     restarted: u32,
+    /// Its restart policy at work (`restart`, or Skein's `max_restarts`).
+    restarts: RestartTracker,
+}
+
+/// A replacement container due once its restart's backoff has passed.
+#[derive(Debug, Clone)]
+struct PendingRestart {
+    /// When it is due, in milliseconds.
+    due: i64,
+    service: String,
+    env_overrides: BTreeMap<String, String>,
 }
 
 impl Service {
@@ -242,6 +257,8 @@ pub struct Services {
     /// Set while a scale kills many containers: the outcome is checked once after them, not
     /// after each (a walk of every container each time).
     outcome_deferred: bool,
+    /// Restarts waiting for their backoff, in the order decided.
+    pending_restarts: Vec<PendingRestart>,
 }
 
 impl Services {
@@ -258,6 +275,7 @@ impl Services {
                     ready: false,
                     failed: 0,
                     restarted: 0,
+                    restarts: RestartTracker::new(s.restart_policy()),
                 };
                 (name.clone(), service)
             })
@@ -273,6 +291,7 @@ impl Services {
             outcome: None,
             actions: Vec::new(),
             outcome_deferred: false,
+            pending_restarts: Vec::new(),
         }
     }
 
@@ -322,6 +341,48 @@ impl Services {
         self.services
             .iter()
             .map(|(name, s)| (name.as_str(), s.restarted))
+    }
+
+    /// The result of a readiness check of the running YARN container `container_id`: READY
+    /// or not, and why not. A service whose initial number of containers are ready releases
+    /// its dependents. Returns whether the container still runs (the checker stops if not).
+    pub fn on_readiness(&mut self, container_id: &str, ready: bool, message: &str) -> bool {
+        let Some((service, instance)) = self.running.get(container_id).cloned() else {
+            return false;
+        };
+        let Some(c) = self
+            .services
+            .get_mut(&service)
+            .and_then(|s| s.containers.get_mut(&instance))
+        else {
+            return false;
+        };
+        c.readiness = Readiness {
+            ready,
+            message: message.to_string(),
+        };
+        if ready {
+            self.maybe_ready(&service);
+        }
+        true
+    }
+
+    /// When the next restart waiting for its backoff is due (milliseconds); the caller calls
+    /// [`Services::on_tick`] then.
+    pub fn next_restart_due(&self) -> Option<i64> {
+        self.pending_restarts.iter().map(|p| p.due).min()
+    }
+
+    /// Starts the restarts whose backoff has passed by `now`.
+    pub fn on_tick(&mut self, now: i64) {
+        let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_restarts)
+            .into_iter()
+            .partition(|p| p.due <= now);
+        self.pending_restarts = waiting;
+        for restart in due {
+            self.add(&restart.service, restart.env_overrides, now);
+        }
+        self.check_outcome();
     }
 
     /// Containers YARN allocated: each is matched to the request of its priority, or released.
@@ -438,6 +499,8 @@ impl Services {
         };
         let target = active_i64 + delta;
         s.check_limit(service, "scaling", target)?;
+        // The count a client asks for replaces restarts still in their backoff.
+        self.pending_restarts.retain(|p| p.service != service);
         tracing::info!("Scaling service '{service}' to {target} instances, a delta of {delta}.");
         let mut changed = Vec::new();
         if delta > 0 {
@@ -529,7 +592,8 @@ impl Services {
 
     fn snapshot(&self, service: &str, instance: i32) -> Option<ContainerReport> {
         let c = self.services.get(service)?.containers.get(&instance)?;
-        Some(c.report(service, instance))
+        let s = self.services.get(service)?;
+        Some(c.report(service, instance, s.spec.readiness.is_some()))
     }
 
     fn dependencies_ready(&self, service: &str) -> bool {
@@ -563,6 +627,7 @@ impl Services {
                 env_overrides,
                 priority: 0,
                 started_seq: 0,
+                readiness: Readiness::default(),
             },
         );
         let _ = now; // WAITING and REQUESTED containers have no start time yet.
@@ -608,6 +673,18 @@ impl Services {
         };
         if s.ready || s.count(ContainerState::Requested) > 0 {
             return;
+        }
+        // With a readiness check, allocated is not enough: as many containers as it starts
+        // with must be running and ready.
+        if s.spec.readiness.is_some() {
+            let ready = s
+                .containers
+                .values()
+                .filter(|c| c.state == ContainerState::Running && c.readiness.ready)
+                .count();
+            if ready < usize::try_from(s.spec.instances.max(1)).unwrap_or(usize::MAX) {
+                return;
+            }
         }
         s.ready = true;
         let dependents: Vec<String> = self
@@ -690,10 +767,19 @@ impl Services {
         }));
         if state == ContainerState::Failed {
             s.failed += 1;
-            let max = s.spec.max_restarts;
-            if max == -1 || i64::from(s.restarted) < i64::from(max) {
+        }
+        if let Some(due) = s.restarts.on_end(state, now) {
+            if state == ContainerState::Failed {
                 s.restarted += 1;
+            }
+            if due <= now {
                 self.add(service, overrides, now);
+            } else {
+                self.pending_restarts.push(PendingRestart {
+                    due,
+                    service: service.to_string(),
+                    env_overrides: overrides,
+                });
             }
         }
         self.check_outcome();
@@ -710,7 +796,10 @@ impl Services {
         if let Some((name, _)) = failed {
             let diagnostics = format!("Failure in service {name}, see logs for more information.");
             self.finish(FinalStatus::Failed, &diagnostics, 12);
-        } else if !self.has_master_script && self.services.values().all(|s| s.active() == 0) {
+        } else if !self.has_master_script
+            && self.pending_restarts.is_empty()
+            && self.services.values().all(|s| s.active() == 0)
+        {
             self.finish(FinalStatus::Succeeded, APPLICATION_SUCCEEDED, 0);
         }
     }

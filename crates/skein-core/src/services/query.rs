@@ -29,7 +29,7 @@ impl Services {
             }
             for (instance, c) in &s.containers {
                 if wanted(c.state) {
-                    out.push(c.report(name, *instance));
+                    out.push(c.report(name, *instance, s.spec.readiness.is_some()));
                 }
             }
         }
@@ -39,7 +39,7 @@ impl Services {
 
 impl Container {
     /// This container's report, as `service`'s instance `instance`.
-    pub(super) fn report(&self, service: &str, instance: i32) -> ContainerReport {
+    pub(super) fn report(&self, service: &str, instance: i32, checked: bool) -> ContainerReport {
         ContainerReport {
             service: service.to_string(),
             instance,
@@ -49,6 +49,7 @@ impl Container {
             start_time: self.start_time,
             finish_time: self.finish_time,
             exit_message: self.exit_message.clone(),
+            readiness: checked.then(|| self.readiness.clone()),
         }
     }
 }

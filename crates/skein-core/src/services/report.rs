@@ -93,6 +93,18 @@ pub struct ContainerReport {
     pub finish_time: i64,
     /// Why it ended.
     pub exit_message: String,
+    /// Its readiness, when its service has a readiness check.
+    pub readiness: Option<Readiness>,
+}
+
+/// A container's readiness (services with a readiness check).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Readiness {
+    /// It passed its check (`success_threshold` times in a row), and has not failed it
+    /// `failure_threshold` times in a row since.
+    pub ready: bool,
+    /// The last failed check's reason; empty once it passed.
+    pub message: String,
 }
 
 impl ContainerReport {
@@ -113,6 +125,13 @@ impl From<&ContainerReport> for proto::Container {
             start_time: c.start_time,
             finish_time: c.finish_time,
             exit_message: c.exit_message.clone(),
+            has_readiness_check: c.readiness.is_some(),
+            ready: c.readiness.as_ref().is_some_and(|r| r.ready),
+            readiness_message: c
+                .readiness
+                .as_ref()
+                .map(|r| r.message.clone())
+                .unwrap_or_default(),
         }
     }
 }

@@ -571,3 +571,90 @@ fn the_default_limit_is_ten_thousand_and_completed_containers_do_not_count() {
     s.scale("a", 10_000, 0, 3)
         .expect("killed ones are not active");
 }
+
+#[test]
+fn a_restart_waits_for_its_backoff_and_the_application_waits_for_the_restart() {
+    let mut svc = service(1, &[]);
+    svc.restart = Some(spec::RestartPolicy {
+        policy: spec::RestartMode::Always,
+        max_restarts: 1,
+        window: None,
+        backoff: std::time::Duration::from_secs(5),
+    });
+    let mut s = app(vec![("web", svc)]);
+    s.take_actions();
+    s.on_allocated(&[allocation("c1", 1)], 2000);
+    s.take_actions();
+    // A success is restarted too (policy always), 5 s later.
+    s.on_completed(&[exited("c1", 0)], 3000);
+    assert_eq!(states(&s, "web"), vec![(0, ContainerState::Succeeded)]);
+    assert_eq!(s.next_restart_due(), Some(8000));
+    assert!(
+        s.outcome().is_none(),
+        "the application waits for the restart"
+    );
+    s.on_tick(7999);
+    assert_eq!(states(&s, "web").len(), 1, "not before the backoff");
+    s.on_tick(8000);
+    assert_eq!(
+        states(&s, "web"),
+        vec![
+            (0, ContainerState::Succeeded),
+            (1, ContainerState::Requested)
+        ]
+    );
+    assert_eq!(s.next_restart_due(), None);
+    s.take_actions();
+    s.on_allocated(&[allocation("c2", 2)], 9000);
+    // The one restart is spent: a failure now fails the application.
+    s.on_completed(&[exited("c2", 1)], 10_000);
+    assert_eq!(s.next_restart_due(), None);
+    assert_eq!(s.outcome().map(|o| o.status), Some(FinalStatus::Failed));
+}
+
+#[test]
+fn a_scale_replaces_restarts_in_their_backoff() {
+    let mut svc = service(1, &[]);
+    svc.restart = Some(spec::RestartPolicy {
+        backoff: std::time::Duration::from_secs(60),
+        ..spec::RestartPolicy::default()
+    });
+    let mut s = app(vec![("web", svc)]);
+    s.on_allocated(&[allocation("c1", 1)], 2000);
+    s.on_completed(&[exited("c1", 1)], 3000);
+    assert!(s.next_restart_due().is_some());
+    s.scale("web", 2, 0, 4000).expect("scale");
+    assert_eq!(s.next_restart_due(), None);
+    assert_eq!(
+        s.containers(&["web".to_string()], &[ContainerState::Requested])
+            .expect("containers")
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn dependents_of_a_checked_service_wait_for_ready_containers() {
+    let mut web = service(1, &[]);
+    web.readiness = Some(spec::Readiness::new(spec::ReadinessProbe::Tcp {
+        port: 8080,
+    }));
+    let mut s = app(vec![("web", web), ("client", service(1, &["web"]))]);
+    s.take_actions();
+    let web_priority = s.containers(&["web".to_string()], &[]).expect("web")[0].instance;
+    assert_eq!(web_priority, 0);
+    s.on_allocated(&[allocation("c1", 1)], 2000);
+    // Allocated and running, but not ready: the client still waits.
+    assert_eq!(states(&s, "client"), vec![(0, ContainerState::Waiting)]);
+    let web_report = &s.containers(&["web".to_string()], &[]).expect("web")[0];
+    assert_eq!(web_report.readiness, Some(Readiness::default()));
+    assert!(s.on_readiness("c1", false, "tcp localhost:8080: refused"));
+    assert_eq!(states(&s, "client"), vec![(0, ContainerState::Waiting)]);
+    assert!(s.on_readiness("c1", true, ""));
+    assert_eq!(states(&s, "client"), vec![(0, ContainerState::Requested)]);
+    let client = &s.containers(&["client".to_string()], &[]).expect("client")[0];
+    assert_eq!(client.readiness, None, "no check, no readiness");
+    // A container that no longer runs stops its checker.
+    s.on_completed(&[exited("c1", 0)], 3000);
+    assert!(!s.on_readiness("c1", true, ""));
+}

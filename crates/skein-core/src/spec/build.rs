@@ -8,12 +8,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use super::duration;
 use super::error::{FieldPath, Problem};
 use super::fields;
 use super::memory;
 use super::model::{
-    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
-    Security, Service, Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, LogLevel, Master,
+    Readiness, ReadinessProbe, Resources, RestartMode, RestartPolicy, Secret, Security, Service,
+    Visibility,
 };
 use super::node::{Node, Pos, Value};
 use super::source;
@@ -236,6 +238,51 @@ impl Builder<'_> {
         }
     }
 
+    /// One of an enum's names (any case), when given; a wrong one is reported with the list.
+    fn name<T: std::str::FromStr<Err = super::model::UnknownName>>(
+        &mut self,
+        fields: &Fields<'_>,
+        key: &str,
+    ) -> Option<T> {
+        let node = fields.get(key)?;
+        let path = fields.path.key(key);
+        let text = self.string_value(node, &path)?;
+        match text.parse::<T>() {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.report(node.pos, Problem::new(path, message.to_string()), true);
+                None
+            }
+        }
+    }
+
+    /// A duration: a number of seconds, or text with units (`2h`, `1h30m`, `500ms`).
+    fn duration(&mut self, fields: &Fields<'_>, key: &str) -> Option<std::time::Duration> {
+        let node = fields.get(key)?;
+        let path = fields.path.key(key);
+        let parsed = match &node.value {
+            Value::Int(i) => u64::try_from(*i)
+                .map(std::time::Duration::from_secs)
+                .map_err(|_| format!("a duration must not be negative, found {i}")),
+            Value::Str(s) => duration::parse_duration(s).map_err(|e| e.to_string()),
+            _ => {
+                self.wrong_kind(
+                    node,
+                    &path,
+                    "a duration (seconds, or text such as '30s' or '2h')",
+                );
+                return None;
+            }
+        };
+        match parsed {
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.report(node.pos, Problem::new(path, message), true);
+                None
+            }
+        }
+    }
+
     fn int<T: TryFrom<i128> + Copy + std::fmt::Display>(
         &mut self,
         fields: &Fields<'_>,
@@ -264,6 +311,14 @@ impl Builder<'_> {
                 self.wrong_kind(node, &path, "an integer");
                 default
             }
+        }
+    }
+
+    /// A string, or a list of strings.
+    fn one_or_more_strings(&mut self, fields: &Fields<'_>, key: &str) -> Vec<String> {
+        match fields.get(key).map(|n| &n.value) {
+            Some(Value::Str(s)) => vec![s.clone()],
+            _ => self.string_list(fields, key),
         }
     }
 
@@ -330,6 +385,13 @@ impl Builder<'_> {
             spec.kerberos_principal =
                 self.kerberos_principal(principal, &path.key("kerberos_principal"));
         }
+        spec.lifetime = self.duration(&f, "lifetime");
+        if f.get("priority").is_some() {
+            spec.priority = Some(self.int(&f, "priority", 0, i32::MIN, i32::MAX));
+        }
+        if let Some(node) = f.get("log_aggregation") {
+            spec.log_aggregation = self.log_aggregation(node, &path.key("log_aggregation"));
+        }
         spec
     }
 
@@ -363,6 +425,15 @@ impl Builder<'_> {
         })
     }
 
+    fn log_aggregation(&mut self, node: &Node, path: &FieldPath) -> Option<LogAggregation> {
+        let f = self.object(node, path, "log_aggregation", fields::LOG_AGGREGATION)?;
+        Some(LogAggregation {
+            include: self.one_or_more_strings(&f, "include"),
+            exclude: self.one_or_more_strings(&f, "exclude"),
+            rolled: self.boolean(&f, "rolled"),
+        })
+    }
+
     fn acls(&mut self, node: &Node, path: &FieldPath) -> Acls {
         let Some(f) = self.object(node, path, "acls", fields::ACLS) else {
             return Acls::default();
@@ -389,20 +460,8 @@ impl Builder<'_> {
         master.files = self.files(&f);
         master.env = self.string_map(&f, "env");
         master.bind_host = self.string(&f, "bind_host", "");
-        if let Some(level) = f.get("log_level") {
-            let level_path = path.key("log_level");
-            if let Some(text) = self.string_value(level, &level_path) {
-                match text.parse::<LogLevel>() {
-                    Ok(level) => master.log_level = level,
-                    Err(message) => {
-                        self.report(
-                            level.pos,
-                            Problem::new(level_path, message.to_string()),
-                            true,
-                        );
-                    }
-                }
-            }
+        if let Some(level) = self.name::<LogLevel>(&f, "log_level") {
+            master.log_level = level;
         }
         if let Some(config) = f.get("log_config") {
             master.log_config = self.file(config, &path.key("log_config"));
@@ -457,7 +516,106 @@ impl Builder<'_> {
         service.nodes = self.string_list(&f, "nodes");
         service.racks = self.string_list(&f, "racks");
         service.relax_locality = self.boolean(&f, "relax_locality");
+        if let Some(restart) = f.get("restart") {
+            service.restart = self.restart(restart, &path.key("restart"));
+        }
+        if let Some(readiness) = f.get("readiness") {
+            service.readiness = self.readiness(readiness, &path.key("readiness"));
+        }
         service
+    }
+
+    fn restart(&mut self, node: &Node, path: &FieldPath) -> Option<RestartPolicy> {
+        let f = self.object(node, path, "restart", fields::RESTART)?;
+        let mut restart = RestartPolicy::default();
+        if let Some(policy) = self.name::<RestartMode>(&f, "policy") {
+            restart.policy = policy;
+        }
+        restart.max_restarts = self.int(&f, "max_restarts", -1, i32::MIN, i32::MAX);
+        restart.window = self.duration(&f, "window");
+        restart.backoff = self.duration(&f, "backoff").unwrap_or_default();
+        Some(restart)
+    }
+
+    fn readiness(&mut self, node: &Node, path: &FieldPath) -> Option<Readiness> {
+        let f = self.object(node, path, "readiness", fields::READINESS)?;
+        if let Some(command) = f.get("command") {
+            let problem = Problem::new(
+                path.key("command"),
+                "readiness commands are not supported by skein-rs yet",
+            )
+            .with_hint("check a port instead: `tcp: {port: N}` or `http: {port: N, path: /}`");
+            self.report(command.pos, problem, true);
+        }
+        let tcp = f.get("tcp").and_then(|tcp| {
+            let f = self.object(
+                tcp,
+                &path.key("tcp"),
+                "readiness.tcp",
+                fields::READINESS_TCP,
+            )?;
+            let port = self.port(&f)?;
+            Some(ReadinessProbe::Tcp { port })
+        });
+        let http = f.get("http").and_then(|http| {
+            let f = self.object(
+                http,
+                &path.key("http"),
+                "readiness.http",
+                fields::READINESS_HTTP,
+            )?;
+            let port = self.port(&f)?;
+            let path = self.string(&f, "path", "/");
+            Some(ReadinessProbe::Http { port, path })
+        });
+        let probe = match (tcp, http) {
+            (Some(probe), None) | (None, Some(probe)) => probe,
+            (Some(_), Some(_)) => {
+                let problem = Problem::new(path.clone(), "readiness has both tcp and http")
+                    .with_hint("keep one of them");
+                self.report(f.pos, problem, true);
+                return None;
+            }
+            (None, None) => {
+                if f.get("tcp").is_none() && f.get("http").is_none() {
+                    let problem = Problem::new(path.clone(), "readiness needs a tcp or http check")
+                        .with_hint(
+                            "e.g. `tcp: {port: 8080}` or `http: {port: 8080, path: /health}`",
+                        );
+                    self.report(f.pos, problem, true);
+                }
+                return None;
+            }
+        };
+        let mut readiness = Readiness::new(probe);
+        readiness.interval = self.duration(&f, "interval").unwrap_or(readiness.interval);
+        readiness.timeout = self.duration(&f, "timeout").unwrap_or(readiness.timeout);
+        readiness.initial_delay = self.duration(&f, "initial_delay").unwrap_or_default();
+        readiness.success_threshold = self.int(
+            &f,
+            "success_threshold",
+            Readiness::DEFAULT_SUCCESS_THRESHOLD,
+            0,
+            u32::MAX,
+        );
+        readiness.failure_threshold = self.int(
+            &f,
+            "failure_threshold",
+            Readiness::DEFAULT_FAILURE_THRESHOLD,
+            0,
+            u32::MAX,
+        );
+        Some(readiness)
+    }
+
+    /// A `port` (required), 0 to 65535.
+    fn port(&mut self, f: &Fields<'_>) -> Option<u16> {
+        if f.get("port").is_none() {
+            self.missing(f, "port");
+            return None;
+        }
+        // 0 is refused by validation, as from the wire.
+        Some(self.int(f, "port", 0, 0, u16::MAX))
     }
 
     fn resources(&mut self, node: &Node, path: &FieldPath) -> Resources {

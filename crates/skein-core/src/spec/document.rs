@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::model::{
-    Acls, ApplicationSpec, File, KerberosPrincipal, Master, Resources, Secret, Security, Service,
+    Acls, ApplicationSpec, File, KerberosPrincipal, Master, Readiness, ReadinessProbe, Resources,
+    Secret, Security, Service,
 };
 
 impl ApplicationSpec {
@@ -34,6 +35,21 @@ impl ApplicationSpec {
         // Only when set: Skein's own tools read these documents and know no such key.
         if let (Some(principal), Value::Object(map)) = (&self.kerberos_principal, &mut document) {
             map.insert("kerberos_principal".into(), kerberos_principal(principal));
+        }
+        if let Value::Object(map) = &mut document {
+            if let Some(lifetime) = self.lifetime {
+                let text = super::duration::format_duration(lifetime);
+                map.insert("lifetime".into(), Value::from(text));
+            }
+            if let Some(priority) = self.priority {
+                map.insert("priority".into(), Value::from(priority));
+            }
+            if let Some(a) = &self.log_aggregation {
+                let aggregation = json!({
+                    "include": a.include, "exclude": a.exclude, "rolled": a.rolled,
+                });
+                map.insert("log_aggregation".into(), aggregation);
+            }
         }
         document
     }
@@ -128,7 +144,41 @@ fn service(s: &Service) -> Value {
     {
         map.insert("max_instances".into(), Value::from(s.max_instances));
     }
+    if let (Some(r), Value::Object(map)) = (&s.restart, &mut value) {
+        let mut restart = json!({
+            "policy": r.policy.as_str(),
+            "max_restarts": r.max_restarts,
+            "backoff": super::duration::format_duration(r.backoff),
+        });
+        if let (Some(window), Value::Object(fields)) = (r.window, &mut restart) {
+            let window = super::duration::format_duration(window);
+            fields.insert("window".into(), Value::from(window));
+        }
+        map.insert("restart".into(), restart);
+    }
+    if let (Some(r), Value::Object(map)) = (&s.readiness, &mut value) {
+        map.insert("readiness".into(), readiness(r));
+    }
     value
+}
+
+fn readiness(r: &Readiness) -> Value {
+    let text = super::duration::format_duration;
+    let mut out = json!({
+        "interval": text(r.interval),
+        "timeout": text(r.timeout),
+        "initial_delay": text(r.initial_delay),
+        "success_threshold": r.success_threshold,
+        "failure_threshold": r.failure_threshold,
+    });
+    let (key, probe) = match &r.probe {
+        ReadinessProbe::Tcp { port } => ("tcp", json!({ "port": port })),
+        ReadinessProbe::Http { port, path } => ("http", json!({ "port": port, "path": path })),
+    };
+    if let Value::Object(map) = &mut out {
+        map.insert(key.into(), probe);
+    }
+    out
 }
 
 fn resources(r: &Resources) -> Value {

@@ -14,7 +14,13 @@ pub(crate) const APPLICATION: &[&str] = &[
     "master",
     "services",
     "kerberos_principal",
+    "lifetime",
+    "priority",
+    "log_aggregation",
 ];
+
+/// Keys of `log_aggregation`.
+pub(crate) const LOG_AGGREGATION: &[&str] = &["include", "exclude", "rolled"];
 
 /// Keys of `kerberos_principal`.
 pub(crate) const KERBEROS_PRINCIPAL: &[&str] =
@@ -47,7 +53,30 @@ pub(crate) const SERVICE: &[&str] = &[
     "nodes",
     "racks",
     "relax_locality",
+    "restart",
+    "readiness",
 ];
+
+/// Keys of a service's `readiness`.
+pub(crate) const READINESS: &[&str] = &[
+    "tcp",
+    "http",
+    "command",
+    "interval",
+    "timeout",
+    "initial_delay",
+    "success_threshold",
+    "failure_threshold",
+];
+
+/// Keys of `readiness.tcp`.
+pub(crate) const READINESS_TCP: &[&str] = &["port"];
+
+/// Keys of `readiness.http`.
+pub(crate) const READINESS_HTTP: &[&str] = &["port", "path"];
+
+/// Keys of a service's `restart`.
+pub(crate) const RESTART: &[&str] = &["policy", "max_restarts", "window", "backoff"];
 
 /// Keys of `resources`.
 pub(crate) const RESOURCES: &[&str] = &["memory", "vcores", "gpus", "fpgas"];

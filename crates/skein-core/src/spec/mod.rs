@@ -25,12 +25,15 @@
 
 mod build;
 mod document;
+mod duration;
 mod error;
 mod fields;
+mod log_aggregation;
 mod memory;
 mod model;
 pub(crate) mod node;
 mod proto;
+mod readiness;
 mod schema;
 pub mod source;
 mod validate;
@@ -38,13 +41,16 @@ pub use validate::{MAX_FILES, MAX_SERVICES};
 
 use std::path::{Path, PathBuf};
 
+pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::SpecError;
 use error::{Diagnostic, FieldPath};
+pub use log_aggregation::LogAggregation;
 pub use model::{
-    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
-    Security, Service, UnknownName, Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources,
+    RestartMode, RestartPolicy, Secret, Security, Service, UnknownName, Visibility,
 };
 use node::Pos;
+pub use readiness::{Readiness, ReadinessProbe};
 use schema::json_schema;
 
 use node::Node;

@@ -7,6 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
+
+pub use super::log_aggregation::LogAggregation;
+pub use super::readiness::{Readiness, ReadinessProbe};
 
 /// A whole application: what the driver submits and the ApplicationMaster runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +38,15 @@ pub struct ApplicationSpec {
     /// The application's own Kerberos identity, from which the ApplicationMaster renews its
     /// delegation tokens (a skein-rs extension; `None` runs on the submitter's tokens alone).
     pub kerberos_principal: Option<KerberosPrincipal>,
+    /// How long YARN lets the application run, from its submission, before it kills it (a
+    /// YARN LIFETIME timeout, whole seconds); `None` is unlimited. A skein-rs extension.
+    pub lifetime: Option<Duration>,
+    /// The YARN application priority (higher runs first); `None` leaves the queue's default.
+    /// A skein-rs extension.
+    pub priority: Option<i32>,
+    /// Which container log files YARN aggregates, and whether also while the application
+    /// runs; `None` is the cluster's default (every file, at the end). A skein-rs extension.
+    pub log_aggregation: Option<LogAggregation>,
 }
 
 /// The Kerberos identity of an application (YARN Native Services' `kerberos_principal`): the
@@ -113,6 +126,71 @@ pub struct Service {
     pub racks: Vec<String>,
     /// Whether YARN may place containers off the requested nodes and racks.
     pub relax_locality: bool,
+    /// When and how often containers are restarted; `None` keeps Skein's meaning of
+    /// `max_restarts` (see [`Service::restart_policy`]). A skein-rs extension.
+    pub restart: Option<RestartPolicy>,
+    /// The check a running container must pass to count as READY; `None`: ready once
+    /// running. A skein-rs extension.
+    pub readiness: Option<Readiness>,
+}
+
+/// Which ended containers of a service are started again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum RestartMode {
+    /// None: a failed container fails the service.
+    Never,
+    /// Those that failed (Skein's behaviour).
+    #[default]
+    OnFailure,
+    /// Those that failed and those that succeeded (long-running services); never those a
+    /// client killed.
+    Always,
+}
+
+/// A service's restart policy: at most `max_restarts` restarts within any `window`, each
+/// `backoff` after the end of the container it replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// Which ended containers are restarted (default on failure).
+    pub policy: RestartMode,
+    /// The most restarts within `window`; -1 is unlimited (the default).
+    pub max_restarts: i32,
+    /// The sliding window `max_restarts` counts in; `None` counts over the service's life.
+    pub window: Option<Duration>,
+    /// How long after a container ended its replacement is requested (default 0).
+    pub backoff: Duration,
+}
+
+impl RestartPolicy {
+    /// Skein's meaning of a service's `max_restarts` alone: failed containers restarted at
+    /// once, `max_restarts` times over the service's life.
+    pub fn from_max_restarts(max_restarts: i32) -> Self {
+        RestartPolicy {
+            policy: RestartMode::OnFailure,
+            max_restarts,
+            window: None,
+            backoff: Duration::ZERO,
+        }
+    }
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            max_restarts: -1,
+            ..RestartPolicy::from_max_restarts(0)
+        }
+    }
+}
+
+impl Service {
+    /// The policy the ApplicationMaster follows: `restart` when given, else Skein's
+    /// `max_restarts`.
+    pub fn restart_policy(&self) -> RestartPolicy {
+        self.restart
+            .clone()
+            .unwrap_or_else(|| RestartPolicy::from_max_restarts(self.max_restarts))
+    }
 }
 
 /// Resources of one container.
@@ -333,6 +411,9 @@ names!(FileType, "file type", [File => "FILE", Archive => "ARCHIVE"]);
 names!(Visibility, "visibility", [
     Public => "PUBLIC", Private => "PRIVATE", Application => "APPLICATION",
 ]);
+names!(RestartMode, "restart policy", [
+    Never => "NEVER", OnFailure => "ON_FAILURE", Always => "ALWAYS",
+]);
 names!(LogLevel, "log level", [
     All => "ALL", Trace => "TRACE", Debug => "DEBUG", Info => "INFO",
     Warn => "WARN", Error => "ERROR", Fatal => "FATAL", Off => "OFF",
@@ -378,6 +459,8 @@ impl Service {
             nodes: Vec::new(),
             racks: Vec::new(),
             relax_locality: false,
+            restart: None,
+            readiness: None,
         }
     }
 }
@@ -397,6 +480,9 @@ impl Default for ApplicationSpec {
             master: Master::default(),
             services: BTreeMap::new(),
             kerberos_principal: None,
+            lifetime: None,
+            priority: None,
+            log_aggregation: None,
         }
     }
 }

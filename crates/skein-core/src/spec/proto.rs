@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use super::error::{Diagnostic, FieldPath, Problem, SpecError};
 use super::model::{
-    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogLevel, Master, Resources, Secret,
-    Security, Service, Visibility,
+    Acls, ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, LogLevel, Master,
+    Readiness, ReadinessProbe, Resources, RestartMode, RestartPolicy, Secret, Security, Service,
+    Visibility,
 };
 use super::node::Pos;
 use super::source::{self, UrlParts};
@@ -52,6 +53,18 @@ impl From<&ApplicationSpec> for proto::ApplicationSpec {
                     },
                 }
             }),
+            lifetime_seconds: spec
+                .lifetime
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            priority: spec.priority,
+            log_aggregation: spec
+                .log_aggregation
+                .as_ref()
+                .map(|a| proto::LogAggregation {
+                    include: a.include.clone(),
+                    exclude: a.exclude.clone(),
+                    rolled: a.rolled,
+                }),
         }
     }
 }
@@ -96,6 +109,8 @@ fn service_to(s: &Service) -> proto::Service {
         nodes: s.nodes.clone(),
         racks: s.racks.clone(),
         relax_locality: s.relax_locality,
+        restart: s.restart.as_ref().map(restart_to),
+        readiness: s.readiness.as_ref().map(readiness_to),
         max_restarts: s.max_restarts,
         // The default goes as 0 (unset), so a default spec encodes as Skein's does.
         max_instances: if s.max_instances == Service::DEFAULT_MAX_INSTANCES {
@@ -226,6 +241,13 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
             master,
             services,
             kerberos_principal,
+            lifetime: lifetime_from(msg.lifetime_seconds, &root, &mut problems),
+            priority: msg.priority,
+            log_aggregation: msg.log_aggregation.map(|a| LogAggregation {
+                include: a.include,
+                exclude: a.exclude,
+                rolled: a.rolled,
+            }),
         };
         for problem in validate(&spec) {
             // A field that failed to convert is reported once, not again by validation.
@@ -246,6 +268,25 @@ impl TryFrom<proto::ApplicationSpec> for ApplicationSpec {
                 .map(|p| Diagnostic::at(WIRE_ORIGIN, Pos { line: 0, column: 0 }, p))
                 .collect(),
         })
+    }
+}
+
+/// The lifetime of the wire (seconds, 0 for none); a negative one is refused.
+fn lifetime_from(
+    seconds: i64,
+    root: &FieldPath,
+    problems: &mut Vec<Problem>,
+) -> Option<std::time::Duration> {
+    match u64::try_from(seconds) {
+        Ok(0) => None,
+        Ok(s) => Some(std::time::Duration::from_secs(s)),
+        Err(_) => {
+            problems.push(Problem::new(
+                root.key("lifetime"),
+                format!("lifetime must be whole seconds, at least 1, found {seconds}"),
+            ));
+            None
+        }
     }
 }
 
@@ -385,6 +426,104 @@ fn service_from(s: proto::Service, path: &FieldPath, problems: &mut Vec<Problem>
         nodes: s.nodes,
         racks: s.racks,
         relax_locality: s.relax_locality,
+        restart: s.restart.map(restart_from),
+        readiness: s
+            .readiness
+            .and_then(|r| readiness_from(r, &path.key("readiness"), problems)),
+    }
+}
+
+fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A negative time from the wire reads as 0, which validation refuses where it matters.
+fn from_millis(ms: i64) -> std::time::Duration {
+    std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+fn readiness_to(r: &Readiness) -> proto::Readiness {
+    use proto::readiness::{Http, Probe, Tcp};
+    proto::Readiness {
+        probe: Some(match &r.probe {
+            ReadinessProbe::Tcp { port } => Probe::Tcp(Tcp {
+                port: i32::from(*port),
+            }),
+            ReadinessProbe::Http { port, path } => Probe::Http(Http {
+                port: i32::from(*port),
+                path: path.clone(),
+            }),
+        }),
+        interval_ms: millis(r.interval),
+        timeout_ms: millis(r.timeout),
+        initial_delay_ms: millis(r.initial_delay),
+        success_threshold: i32::try_from(r.success_threshold).unwrap_or(i32::MAX),
+        failure_threshold: i32::try_from(r.failure_threshold).unwrap_or(i32::MAX),
+    }
+}
+
+/// Ports out of range and negative thresholds read as 0, which validation refuses.
+fn readiness_from(
+    r: proto::Readiness,
+    path: &FieldPath,
+    problems: &mut Vec<Problem>,
+) -> Option<Readiness> {
+    use proto::readiness::Probe;
+    let port = |p: i32| u16::try_from(p).unwrap_or(0);
+    let probe = match r.probe {
+        Some(Probe::Tcp(t)) => ReadinessProbe::Tcp { port: port(t.port) },
+        Some(Probe::Http(h)) => ReadinessProbe::Http {
+            port: port(h.port),
+            path: h.path,
+        },
+        None => {
+            problems.push(Problem::new(
+                path.clone(),
+                "readiness needs a tcp or http check",
+            ));
+            return None;
+        }
+    };
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    Some(Readiness {
+        probe,
+        interval: from_millis(r.interval_ms),
+        timeout: from_millis(r.timeout_ms),
+        initial_delay: from_millis(r.initial_delay_ms),
+        success_threshold: count(r.success_threshold),
+        failure_threshold: count(r.failure_threshold),
+    })
+}
+
+fn restart_to(r: &RestartPolicy) -> proto::RestartPolicy {
+    use proto::restart_policy::Mode;
+    proto::RestartPolicy {
+        policy: match r.policy {
+            RestartMode::OnFailure => Mode::OnFailure,
+            RestartMode::Never => Mode::Never,
+            RestartMode::Always => Mode::Always,
+        } as i32,
+        max_restarts: r.max_restarts,
+        window_ms: r.window.map_or(0, millis),
+        backoff_ms: millis(r.backoff),
+    }
+}
+
+/// A negative time from the wire reads as 0 (no window, no backoff), which validation of the
+/// window then reports.
+fn restart_from(r: proto::RestartPolicy) -> RestartPolicy {
+    use proto::restart_policy::Mode;
+    let duration = from_millis;
+    RestartPolicy {
+        policy: match Mode::try_from(r.policy) {
+            Ok(Mode::Never) => RestartMode::Never,
+            Ok(Mode::Always) => RestartMode::Always,
+            // An unknown mode from a newer client: the safe one.
+            Ok(Mode::OnFailure) | Err(_) => RestartMode::OnFailure,
+        },
+        max_restarts: r.max_restarts,
+        window: (r.window_ms != 0).then(|| duration(r.window_ms)),
+        backoff: duration(r.backoff_ms),
     }
 }
 

@@ -7,7 +7,9 @@
 use serde_json::{Map, Value, json};
 
 use super::fields;
-use super::model::{FileType, KerberosPrincipal, LogLevel, Service, Visibility};
+use super::model::{
+    FileType, KerberosPrincipal, LogLevel, Readiness, RestartMode, Service, Visibility,
+};
 
 /// The JSON Schema (draft 2020-12) of an ApplicationSpec file.
 pub(crate) fn json_schema() -> Value {
@@ -22,6 +24,10 @@ pub(crate) fn json_schema() -> Value {
             "Service": service(),
             "Resources": resources(),
             "Memory": memory(),
+            "Duration": duration(),
+            "RestartPolicy": restart_policy(),
+            "Readiness": readiness(),
+            "LogAggregation": log_aggregation(),
             "File": file(),
             "FileOrSource": {
                 "description": "A file: its source (a local path or a URL) or a mapping.",
@@ -70,6 +76,16 @@ pub(crate) fn json_schema() -> Value {
                 "default": {}
             })),
             ("kerberos_principal", reference("KerberosPrincipal")),
+            ("lifetime", json!({ "$ref": "#/$defs/Duration",
+                "description": "How long YARN lets the application run, from its submission, \
+                    before it kills it (a YARN LIFETIME timeout; `skein application \
+                    update-lifetime` changes it later). Unlimited when absent (a skein-rs \
+                    extension)." })),
+            ("priority", json!({ "type": ["integer", "null"], "minimum": 0,
+                "description": "YARN application priority: higher runs first, capped by the \
+                    cluster's yarn.cluster.max-application-priority; the queue's default when \
+                    absent (a skein-rs extension)." })),
+            ("log_aggregation", reference("LogAggregation")),
         ]),
         "additionalProperties": false
     })
@@ -123,6 +139,8 @@ fn service() -> Value {
             ("racks", list("Racks to request containers on.")),
             ("relax_locality", boolean("Whether YARN may place containers off the \
                 requested nodes and racks.")),
+            ("restart", reference("RestartPolicy")),
+            ("readiness", reference("Readiness")),
         ]),
         "required": ["resources", "script"],
         "additionalProperties": false
@@ -156,6 +174,106 @@ fn memory() -> Value {
               "pattern": "^\\s*([0-9][0-9.eE+\\s]*|\\.[0-9][0-9.eE+\\s]*)?\\s*([KkMmGgTtPp][Ii]?[Bb]?|[Bb])?\\s*$" }
         ],
         "examples": ["512 MiB", "2 GB", 1024]
+    })
+}
+
+fn duration() -> Value {
+    json!({
+        "description": "A duration: seconds as a number, or numbers with units such as '90s', \
+            '30m', '2h', '1h30m' or '1d' (units d, h, m, s, ms).",
+        "anyOf": [
+            { "type": "integer", "minimum": 0 },
+            { "type": "string",
+              "pattern": "^\\s*([0-9]+\\s*([dDhHmMsS]|[mM][sS])\\s*)+$|^\\s*[0-9]+\\s*$" }
+        ],
+        "examples": ["30s", "2h", 3600]
+    })
+}
+
+fn readiness() -> Value {
+    let port = json!({ "type": "integer", "minimum": 1, "maximum": 65535,
+        "description": "The port the container listens on, on its NodeManager's host." });
+    let duration = |description: &str| {
+        json!({ "$ref": "#/$defs/Duration",
+        "description": description })
+    };
+    json!({
+        "description": "The check the ApplicationMaster makes of each running container \
+            before it counts as READY (a skein-rs extension): a TCP connection, or an HTTP GET \
+            answered 2xx or 3xx, to the container's NodeManager host. Dependent services wait \
+            until as many containers as the service starts with are ready.",
+        "type": ["object", "null"],
+        "properties": properties(fields::READINESS, vec![
+            ("tcp", json!({ "type": "object", "additionalProperties": false,
+                "properties": { "port": port }, "required": ["port"] })),
+            ("http", json!({ "type": "object", "additionalProperties": false,
+                "properties": { "port": port, "path": { "type": "string", "pattern": "^/",
+                    "default": "/" } },
+                "required": ["port"] })),
+            ("command", json!({ "description": "Not supported yet: use tcp or http.",
+                "not": {} })),
+            ("interval", duration("Time between two checks (default 2s).")),
+            ("timeout", duration("How long one check may take (default 1s).")),
+            ("initial_delay", duration("Time from the container's start to its first check \
+                (default 0).")),
+            ("success_threshold", int("Passed checks in a row that make a container READY.",
+                i64::from(Readiness::DEFAULT_SUCCESS_THRESHOLD), 1)),
+            ("failure_threshold", int("Failed checks in a row that make a READY container \
+                not ready again.", i64::from(Readiness::DEFAULT_FAILURE_THRESHOLD), 1)),
+        ]),
+        "oneOf": [ { "required": ["tcp"] }, { "required": ["http"] } ],
+        "additionalProperties": false
+    })
+}
+
+fn restart_policy() -> Value {
+    json!({
+        "description": "When and how often the service's containers are restarted (a skein-rs \
+            extension): at most max_restarts restarts within any window, each backoff after \
+            the container it replaces ended. Absent: failed containers are restarted at once, \
+            max_restarts times over the service's life (Skein's rule); with it, leave the \
+            service's own max_restarts out.",
+        "type": ["object", "null"],
+        "properties": properties(fields::RESTART, vec![
+            ("policy", one_of_names("Which ended containers are restarted: NEVER, ON_FAILURE, \
+                or ALWAYS (also those that succeeded; never those a client killed).",
+                &RestartMode::names(), "ON_FAILURE")),
+            ("max_restarts", int("The most restarts within the window; -1 is unlimited.",
+                -1, -1)),
+            ("window", json!({ "$ref": "#/$defs/Duration",
+                "description": "The sliding window max_restarts counts in, e.g. 10m; over the \
+                    service's life when absent." })),
+            ("backoff", json!({ "$ref": "#/$defs/Duration",
+                "description": "How long after a container ended its replacement is \
+                    requested, e.g. 5s (default 0)." })),
+        ]),
+        "additionalProperties": false
+    })
+}
+
+fn log_aggregation() -> Value {
+    let globs = |description: &str| {
+        json!({ "description": description,
+            "anyOf": [
+                { "type": "string", "minLength": 1, "pattern": "^[^/,]*$" },
+                { "type": "array", "items": { "type": "string", "minLength": 1,
+                    "pattern": "^[^/,]*$" } },
+                { "type": "null" }
+            ] })
+    };
+    json!({
+        "description": "Which container log files YARN aggregates to HDFS, and whether also \
+            while the application runs (a skein-rs extension; YARN's log-aggregation-context). \
+            Absent: every file, once the application has ended.",
+        "type": ["object", "null"],
+        "properties": properties(fields::LOG_AGGREGATION, vec![
+            ("include", globs("File name globs ('*.log') of the files to aggregate; all when \
+                absent.")),
+            ("exclude", globs("File name globs of the files never to aggregate.")),
+            ("rolled", boolean("Also aggregate these files while the application runs, at the \
+                NodeManagers' yarn.nodemanager.log-aggregation.roll-monitoring-interval-seconds.")),
+        ]),
+        "additionalProperties": false
     })
 }
 
@@ -321,6 +439,11 @@ mod tests {
         assert_eq!(keys(&defs["File"]), sorted(fields::FILE));
         assert_eq!(keys(&defs["Security"]), sorted(fields::SECURITY));
         assert_eq!(keys(&defs["Acls"]), sorted(fields::ACLS));
+        assert_eq!(keys(&defs["RestartPolicy"]), sorted(fields::RESTART));
+        assert_eq!(
+            keys(&defs["LogAggregation"]),
+            sorted(fields::LOG_AGGREGATION)
+        );
     }
 
     #[test]

@@ -659,3 +659,228 @@ fn bind_host_is_an_ip_address_or_absent() {
         ]
     );
 }
+
+#[test]
+fn lifetime_and_priority_are_read_and_written_back() {
+    let plain = ok(HELLO);
+    assert_eq!((plain.lifetime, plain.priority), (None, None));
+    let spec = ok(&format!("{HELLO}lifetime: 1h30m\npriority: 5\n"));
+    assert_eq!(spec.lifetime, Some(std::time::Duration::from_secs(5400)));
+    assert_eq!(spec.priority, Some(5));
+    assert_eq!(ok(&spec.to_yaml()), spec);
+    assert!(
+        spec.to_yaml().contains("lifetime: 1h30m"),
+        "{}",
+        spec.to_yaml()
+    );
+    // A number is seconds.
+    let spec = ok(&format!("{HELLO}lifetime: 20\n"));
+    assert_eq!(spec.lifetime, Some(std::time::Duration::from_secs(20)));
+}
+
+#[test]
+fn lifetime_and_priority_errors_are_located() {
+    assert_eq!(
+        errors(&format!("{HELLO}lifetime: 2 hours\n")),
+        [
+            "spec.yaml:7:11: lifetime: invalid duration '2 hours': expected a number of seconds \
+          or numbers with units, such as '90s', '30m', '2h', '1h30m' or '1d' (units d, h, m, \
+          s, ms)"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}lifetime: [1]\n")),
+        [
+            "spec.yaml:7:11: lifetime: expected a duration (seconds, or text such as '30s' or \
+          '2h'), found a list"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}lifetime: 500ms\n")),
+        [
+            "spec.yaml:7:11: lifetime: lifetime must be whole seconds, at least 1, found 500ms; YARN counts application lifetimes in seconds, e.g. `lifetime: 2h`; leave it \
+          out for no limit"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}priority: high\n")),
+        ["spec.yaml:7:11: priority: expected an integer, found the string 'high'"]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}priority: -1\n")),
+        [
+            "spec.yaml:7:11: priority: priority must be 0 or more, found -1; higher \
+          priorities run first, up to the cluster's yarn.cluster.max-application-priority"
+        ]
+    );
+}
+
+#[test]
+fn log_aggregation_takes_one_glob_or_a_list() {
+    assert_eq!(ok(HELLO).log_aggregation, None);
+    let spec = ok(&format!(
+        "{HELLO}log_aggregation:\n  include: '*.log'\n  exclude: [debug.log, 'gc*']\n  rolled: true\n"
+    ));
+    let aggregation = spec.log_aggregation.clone().expect("log_aggregation");
+    assert_eq!(aggregation.include, ["*.log"]);
+    assert_eq!(aggregation.exclude, ["debug.log", "gc*"]);
+    assert!(aggregation.rolled);
+    assert_eq!(ok(&spec.to_yaml()), spec);
+}
+
+#[test]
+fn log_aggregation_errors_are_located() {
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}log_aggregation:\n  include: [a.log, 'logs/*.log']\n"
+        )),
+        [
+            "spec.yaml:8:20: log_aggregation.include[1]: 'logs/*.log': a log file pattern \
+          matches file names and may not hold '/'; list several patterns as a list, e.g. \
+          include: ['*.log', '*.out']"
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}log_aggregation:\n  exclude: ''\n  rolled: yes\n"
+        )),
+        [
+            "spec.yaml:8:12: log_aggregation.exclude: a log file pattern must not be empty; \
+             write a file name glob such as '*.log'",
+            "spec.yaml:9:11: log_aggregation.rolled: expected true or false, found the string \
+             'yes'"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{HELLO}log_aggregation:\n  includes: '*.log'\n")),
+        [
+            "spec.yaml:8:3: log_aggregation: unknown key `includes` in log_aggregation; did you \
+          mean `include`?"
+        ]
+    );
+}
+
+#[test]
+fn a_restart_policy_is_read_and_written_back() {
+    let hello = &ok(HELLO).services["hello"];
+    assert_eq!(hello.restart, None);
+    assert_eq!(hello.restart_policy(), RestartPolicy::from_max_restarts(0));
+    let spec = ok(&format!(
+        "{HELLO}    restart:\n      policy: always\n      max_restarts: 5\n      window: 10m\n      \
+         backoff: 2s\n"
+    ));
+    let restart = spec.services["hello"].restart.clone().expect("a policy");
+    assert_eq!(
+        restart,
+        RestartPolicy {
+            policy: RestartMode::Always,
+            max_restarts: 5,
+            window: Some(std::time::Duration::from_secs(600)),
+            backoff: std::time::Duration::from_secs(2),
+        }
+    );
+    assert_eq!(ok(&spec.to_yaml()), spec);
+    // Every key has a default: unlimited restarts of failed containers, at once.
+    let spec = ok(&format!("{HELLO}    restart: {{}}\n"));
+    assert_eq!(
+        spec.services["hello"].restart,
+        Some(RestartPolicy::default())
+    );
+}
+
+#[test]
+fn restart_policy_errors_are_located() {
+    assert_eq!(
+        errors(&format!("{HELLO}    restart:\n      policy: sometimes\n")),
+        [
+            "spec.yaml:8:15: services.hello.restart.policy: invalid restart policy 'sometimes': \
+          expected one of NEVER, ON_FAILURE, ALWAYS"
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}    max_restarts: 3\n    restart:\n      window: 10m\n      backoff: soon\n"
+        )),
+        [
+            "spec.yaml:7:19: services.hello.max_restarts: max_restarts and restart are both \
+             given: restart.max_restarts replaces it; move the count into `restart`, e.g. \
+             restart: {max_restarts: 5, window: 10m}",
+            "spec.yaml:9:15: services.hello.restart.window: a window bounds max_restarts, which \
+             is unlimited here; set `max_restarts` too, e.g. {max_restarts: 5, window: 10m}",
+            "spec.yaml:10:16: services.hello.restart.backoff: invalid duration 'soon': expected \
+             a number of seconds or numbers with units, such as '90s', '30m', '2h', '1h30m' or \
+             '1d' (units d, h, m, s, ms)",
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}    restart:\n      max_restarts: -2\n      window: 0s\n"
+        )),
+        [
+            "spec.yaml:8:21: services.hello.restart.max_restarts: max_restarts must be at least \
+             -1, found -2; use -1 (the default) for unlimited restarts",
+            "spec.yaml:9:15: services.hello.restart.window: window must be longer than 0; e.g. \
+             `window: 10m`; leave it out to count over the service's life",
+        ]
+    );
+}
+
+#[test]
+fn a_readiness_check_is_read_with_its_defaults_and_written_back() {
+    let spec = ok(&format!(
+        "{HELLO}    readiness:\n      http: {{port: 8080, path: /health}}\n      interval: 1s\n"
+    ));
+    let readiness = spec.services["hello"].readiness.clone().expect("a check");
+    assert_eq!(
+        readiness,
+        Readiness {
+            interval: std::time::Duration::from_secs(1),
+            ..Readiness::new(ReadinessProbe::Http {
+                port: 8080,
+                path: "/health".into()
+            })
+        }
+    );
+    assert_eq!(ok(&spec.to_yaml()), spec);
+    let tcp = ok(&format!("{HELLO}    readiness:\n      tcp: {{port: 22}}\n"));
+    assert_eq!(
+        tcp.services["hello"].readiness.as_ref().map(|r| &r.probe),
+        Some(&ReadinessProbe::Tcp { port: 22 })
+    );
+}
+
+#[test]
+fn readiness_errors_are_located() {
+    assert_eq!(
+        errors(&format!("{HELLO}    readiness:\n      interval: 1s\n")),
+        [
+            "spec.yaml:8:7: services.hello.readiness: readiness needs a tcp or http check; e.g. \
+          `tcp: {port: 8080}` or `http: {port: 8080, path: /health}`"
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}    readiness:\n      command: curl localhost\n      tcp: {{port: 0}}\n      \
+             success_threshold: 0\n"
+        )),
+        [
+            "spec.yaml:8:16: services.hello.readiness.command: readiness commands are not \
+             supported by skein-rs yet; check a port instead: `tcp: {port: N}` or `http: {port: \
+             N, path: /}`",
+            "spec.yaml:9:19: services.hello.readiness.tcp.port: port must be between 1 and 65535",
+            "spec.yaml:10:26: services.hello.readiness.success_threshold: success_threshold \
+             must be at least 1",
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{HELLO}    readiness:\n      http: {{port: 70000, path: health}}\n"
+        )),
+        [
+            "spec.yaml:8:20: services.hello.readiness.http.port: expected an integer between 0 \
+             and 65535, found 70000",
+            "spec.yaml:8:33: services.hello.readiness.http.path: 'health': an http check's path \
+             starts with '/'; e.g. `path: /health`",
+        ]
+    );
+}

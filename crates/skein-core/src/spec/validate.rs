@@ -4,7 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::error::{FieldPath, Problem};
-use super::model::{ApplicationSpec, File, FileType, KerberosPrincipal, Resources, Secret};
+use super::log_aggregation::FORBIDDEN_GLOB_CHARS;
+use super::model::{
+    ApplicationSpec, File, FileType, KerberosPrincipal, LogAggregation, Readiness, ReadinessProbe,
+    Resources, RestartPolicy, Secret,
+};
 use super::source;
 
 /// At most this many services in one application: each costs the AM its own requests,
@@ -127,6 +131,10 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
     if let Some(principal) = &spec.kerberos_principal {
         kerberos_principal(principal, &root.key("kerberos_principal"), &mut problems);
     }
+    lifetime_and_priority(spec, &root, &mut problems);
+    if let Some(aggregation) = &spec.log_aggregation {
+        log_aggregation(aggregation, &root.key("log_aggregation"), &mut problems);
+    }
     let services = root.key("services");
     if spec.services.is_empty() && spec.master.script.is_empty() {
         problems.push(
@@ -163,6 +171,12 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
                 )
                 .with_hint("use -1 for unlimited restarts"),
             );
+        }
+        if let Some(readiness) = &service.readiness {
+            readiness_check(readiness, &path.key("readiness"), &mut problems);
+        }
+        if let Some(restart) = &service.restart {
+            restart_policy(restart, service.max_restarts, &path, &mut problems);
         }
         if service.max_instances < 1 {
             problems.push(Problem::new(
@@ -222,6 +236,153 @@ pub(crate) fn validate(spec: &ApplicationSpec) -> Vec<Problem> {
         ));
     }
     problems
+}
+
+fn lifetime_and_priority(spec: &ApplicationSpec, root: &FieldPath, problems: &mut Vec<Problem>) {
+    if let Some(lifetime) = spec.lifetime
+        && (lifetime.as_secs() < 1 || lifetime.subsec_millis() != 0)
+    {
+        problems.push(
+            Problem::new(
+                root.key("lifetime"),
+                format!(
+                    "lifetime must be whole seconds, at least 1, found {}",
+                    super::duration::format_duration(lifetime)
+                ),
+            )
+            .with_hint("YARN counts application lifetimes in seconds, e.g. `lifetime: 2h`; leave it out for no limit"),
+        );
+    }
+    if let Some(priority) = spec.priority
+        && priority < 0
+    {
+        problems.push(
+            Problem::new(
+                root.key("priority"),
+                format!("priority must be 0 or more, found {priority}"),
+            )
+            .with_hint("higher priorities run first, up to the cluster's yarn.cluster.max-application-priority"),
+        );
+    }
+}
+
+fn restart_policy(
+    r: &RestartPolicy,
+    service_max_restarts: i32,
+    service: &FieldPath,
+    problems: &mut Vec<Problem>,
+) {
+    let path = service.key("restart");
+    if service_max_restarts != 0 {
+        problems.push(
+            Problem::new(
+                service.key("max_restarts"),
+                "max_restarts and restart are both given: restart.max_restarts replaces it",
+            )
+            .with_hint(
+                "move the count into `restart`, e.g. restart: {max_restarts: 5, window: 10m}",
+            ),
+        );
+    }
+    if r.max_restarts < -1 {
+        problems.push(
+            Problem::new(
+                path.key("max_restarts"),
+                format!("max_restarts must be at least -1, found {}", r.max_restarts),
+            )
+            .with_hint("use -1 (the default) for unlimited restarts"),
+        );
+    }
+    if let Some(window) = r.window {
+        if window.is_zero() {
+            problems.push(
+                Problem::new(path.key("window"), "window must be longer than 0")
+                    .with_hint("e.g. `window: 10m`; leave it out to count over the service's life"),
+            );
+        } else if r.max_restarts == -1 {
+            problems.push(
+                Problem::new(
+                    path.key("window"),
+                    "a window bounds max_restarts, which is unlimited here",
+                )
+                .with_hint("set `max_restarts` too, e.g. {max_restarts: 5, window: 10m}"),
+            );
+        }
+    }
+}
+
+fn readiness_check(r: &Readiness, path: &FieldPath, problems: &mut Vec<Problem>) {
+    if let ReadinessProbe::Tcp { port: 0 } | ReadinessProbe::Http { port: 0, .. } = r.probe {
+        let key = if matches!(r.probe, ReadinessProbe::Tcp { .. }) {
+            "tcp"
+        } else {
+            "http"
+        };
+        problems.push(Problem::new(
+            path.key(key).key("port"),
+            "port must be between 1 and 65535",
+        ));
+    }
+    if let ReadinessProbe::Http {
+        path: http_path, ..
+    } = &r.probe
+        && !http_path.starts_with('/')
+    {
+        problems.push(
+            Problem::new(
+                path.key("http").key("path"),
+                format!("'{http_path}': an http check's path starts with '/'"),
+            )
+            .with_hint("e.g. `path: /health`"),
+        );
+    }
+    for (key, value) in [("interval", r.interval), ("timeout", r.timeout)] {
+        if value.is_zero() {
+            problems.push(Problem::new(
+                path.key(key),
+                format!("{key} must be longer than 0"),
+            ));
+        }
+    }
+    for (key, value) in [
+        ("success_threshold", r.success_threshold),
+        ("failure_threshold", r.failure_threshold),
+    ] {
+        if value == 0 {
+            problems.push(Problem::new(
+                path.key(key),
+                format!("{key} must be at least 1"),
+            ));
+        }
+    }
+}
+
+fn log_aggregation(a: &LogAggregation, path: &FieldPath, problems: &mut Vec<Problem>) {
+    for (key, globs) in [("include", &a.include), ("exclude", &a.exclude)] {
+        for (i, glob) in globs.iter().enumerate() {
+            let glob_path = if globs.len() == 1 {
+                path.key(key)
+            } else {
+                path.key(key).index(i)
+            };
+            if glob.trim().is_empty() {
+                problems.push(
+                    Problem::new(glob_path, "a log file pattern must not be empty")
+                        .with_hint("write a file name glob such as '*.log'"),
+                );
+            } else if let Some(c) = glob.chars().find(|c| FORBIDDEN_GLOB_CHARS.contains(c)) {
+                problems.push(
+                    Problem::new(
+                        glob_path,
+                        format!(
+                            "'{glob}': a log file pattern matches file names and may not hold '{c}'"
+                        ),
+                    )
+                    .with_hint("list several patterns as a list, e.g. include: ['*.log', '*.out']"),
+                );
+            }
+        }
+    }
 }
 
 fn kerberos_principal(p: &KerberosPrincipal, path: &FieldPath, problems: &mut Vec<Problem>) {

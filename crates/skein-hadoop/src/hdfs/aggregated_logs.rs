@@ -94,8 +94,7 @@ pub async fn read_application_logs(
 ) -> Result<BTreeMap<String, String>, LogsError> {
     let files = node_files(hdfs, config, owner, app_id).await?;
 
-    let mut logs = BTreeMap::new();
-    let mut found_any = false;
+    let mut node_files = Vec::with_capacity(files.len());
     for file in files {
         let bytes = read_file(hdfs, &file.path).await?;
         let containers = parse_node_file(&bytes, file.modification_time).map_err(|source| {
@@ -104,11 +103,9 @@ pub async fn read_application_logs(
                 source,
             }
         })?;
-        for container in containers {
-            found_any |= container.log_count > 0;
-            logs.insert(container.container_id, container.text);
-        }
+        node_files.push(containers);
     }
+    let (logs, found_any) = merge_node_files(node_files);
     if found_any {
         Ok(logs)
     } else {
@@ -116,9 +113,37 @@ pub async fn read_application_logs(
     }
 }
 
+/// The logs of each container over an application's node files, oldest first, and whether any
+/// log file was found. Rolled aggregation uploads a container's log files over several node
+/// files, each holding (whole) the files that changed since the one before: a log's latest
+/// upload is the log.
+pub(crate) fn merge_node_files(
+    node_files: Vec<Vec<ContainerLogs>>,
+) -> (BTreeMap<String, String>, bool) {
+    // Each container's log sections, in the order first seen.
+    let mut sections: BTreeMap<String, Vec<LogSection>> = BTreeMap::new();
+    let mut found_any = false;
+    for container in node_files.into_iter().flatten() {
+        found_any |= container.log_count > 0;
+        let known = sections.entry(container.container_id).or_default();
+        for section in container.sections {
+            match known.iter_mut().find(|s| s.name == section.name) {
+                Some(old) => *old = section,
+                None => known.push(section),
+            }
+        }
+    }
+    let logs = sections
+        .into_iter()
+        .map(|(container, sections)| (container, render_sections(&sections)))
+        .collect();
+    (logs, found_any)
+}
+
 /// The node files of an application's aggregated logs, by path. Listing order is the
 /// NameNode's (by name); sorted anyway so that a container found in two files (rolled
-/// aggregation) always resolves the same way: the later file wins, as in Skein.
+/// aggregation, whose files are named `<node>_<upload time>`) reads oldest first, and the
+/// latest upload of each log wins. Skein kept only the latest file's part of a container.
 async fn node_files(
     hdfs: &Hdfs,
     config: &HadoopConfig,
@@ -215,6 +240,17 @@ pub(crate) struct ContainerLogs {
     pub text: String,
     /// How many log files (stdout, stderr, ...) it had.
     pub log_count: usize,
+    /// Each log file's part of `text`.
+    pub sections: Vec<LogSection>,
+}
+
+/// One log file of a container as Skein prints it (`LogType:<name>` to `End of LogType`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogSection {
+    /// The log file's name.
+    pub name: String,
+    /// Its printed form, bytes as read.
+    pub printed: Vec<u8>,
 }
 
 /// Reads one node's aggregated log file: every container in it, with `upload_time_millis`
@@ -234,11 +270,12 @@ pub(crate) fn parse_node_file(
         if RESERVED_KEYS.contains(&key.as_str()) {
             continue;
         }
-        let (text, log_count) = container_logs_text(&key, &record.value, &upload_time)?;
+        let sections = container_log_sections(&key, &record.value, &upload_time)?;
         containers.push(ContainerLogs {
             container_id: key,
-            text,
-            log_count,
+            text: render_sections(&sections),
+            log_count: sections.len(),
+            sections,
         });
     }
     Ok(containers)
@@ -253,30 +290,54 @@ pub(crate) fn parse_node_file(
 /// Like Hadoop's reader, a value that ends inside a log (a file that shrank while it was being
 /// uploaded) ends the container's logs with what is there.
 ///
+/// The reader itself goes through the sections ([`parse_node_file`]); the tests check the
+/// printed form through this.
+///
 /// # Errors
 /// [`FormatError::BadLength`] when a length field is not a number.
+#[cfg(test)]
 pub(crate) fn container_logs_text(
     container: &str,
     value: &[u8],
     upload_time: &str,
 ) -> Result<(String, usize), FormatError> {
+    let sections = container_log_sections(container, value, upload_time)?;
+    Ok((render_sections(&sections), sections.len()))
+}
+
+/// The log files of one container's record value, each printed as [`container_logs_text`]
+/// prints it.
+fn container_log_sections(
+    container: &str,
+    value: &[u8],
+    upload_time: &str,
+) -> Result<Vec<LogSection>, FormatError> {
     let files = container_log_files(container, value)?;
-    let mut out = Vec::with_capacity(value.len() + 256);
-    for file in &files {
-        let (log, length) = (&file.name, &file.declared_length);
-        out.extend_from_slice(
-            format!(
+    Ok(files
+        .iter()
+        .map(|file| {
+            let (log, length) = (&file.name, &file.declared_length);
+            let mut printed = format!(
                 "LogType:{log}\nLog Upload Time:{upload_time}\nLogLength:{length}\nLog Contents:\n"
             )
-            .as_bytes(),
-        );
-        out.extend_from_slice(file.contents);
-        out.extend_from_slice(format!("\nEnd of LogType:{log}\n\n").as_bytes());
-    }
+            .into_bytes();
+            printed.extend_from_slice(file.contents);
+            printed.extend_from_slice(format!("\nEnd of LogType:{log}\n\n").as_bytes());
+            LogSection {
+                name: log.clone(),
+                printed,
+            }
+        })
+        .collect())
+}
+
+/// A container's log sections as one text, right-trimmed as Skein does.
+fn render_sections(sections: &[LogSection]) -> String {
+    let mut out: Vec<u8> = sections.iter().flat_map(|s| s.printed.clone()).collect();
     // Skein trims every byte up to the space, control characters included.
     let end = out.iter().rposition(|&b| b > b' ').map_or(0, |i| i + 1);
     out.truncate(end);
-    Ok((String::from_utf8_lossy(&out).into_owned(), files.len()))
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One log file in a container's record.

@@ -276,3 +276,38 @@ fn a_damaged_gz_file_is_an_error_never_a_panic() {
         let _ = parse_node_file(&bad, NOV_25);
     }
 }
+
+#[test]
+fn rolled_uploads_of_a_container_merge_with_each_logs_latest_upload() {
+    // A first roll uploads both logs; the last upload holds only the one that changed since.
+    let first = node_file(&[(
+        "c1",
+        container_value(&[("app.log", b"start"), ("r.log", b"rolled")]),
+    )]);
+    let last = node_file(&[
+        ("c1", container_value(&[("app.log", b"start\nend")])),
+        ("c2", container_value(&[("x.log", b"x")])),
+    ]);
+    let files = vec![
+        parse_node_file(&first, 0).expect("first"),
+        parse_node_file(&last, 60_000).expect("last"),
+    ];
+    let (logs, found_any) = merge_node_files(files);
+    assert!(found_any);
+    let c1 = &logs["c1"];
+    assert!(
+        c1.contains("LogType:r.log") && c1.contains("rolled"),
+        "{c1}"
+    );
+    let app_logs = c1.lines().filter(|l| *l == "LogType:app.log").count();
+    assert_eq!(app_logs, 1, "{c1}");
+    assert!(
+        c1.contains("start\nend"),
+        "the latest upload of app.log: {c1}"
+    );
+    assert!(
+        c1.find("app.log") < c1.find("r.log"),
+        "first-seen order: {c1}"
+    );
+    assert!(logs["c2"].starts_with("LogType:x.log\n"), "{}", logs["c2"]);
+}

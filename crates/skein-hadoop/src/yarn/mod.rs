@@ -1,5 +1,5 @@
 //! The ResourceManager REST client (`/ws/v1/cluster`): new application, submit, report, list,
-//! kill, move, nodes and the scheduler's queues.
+//! kill, move, lifetime and priority (`lifetime`), nodes and the scheduler's queues.
 //!
 //! Every call has a timeout and a bounded number of retries. Under ResourceManager HA the
 //! client keeps the index of the RM that answered last, and moves to the next one when an RM
@@ -10,6 +10,7 @@
 //! Kerberos mode they authenticate with SPNEGO (and its `hadoop.auth` cookie) and never send
 //! `user.name`. In both modes `doAs=<user>` asks for Hadoop's proxy-user impersonation.
 
+mod lifetime;
 mod skein_apps;
 mod states;
 pub mod types;
@@ -20,12 +21,13 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
+pub use lifetime::{AppTimeout, LIFETIME, format_iso8601_utc, parse_iso8601_millis};
 pub use skein_apps::{APPLICATION_TYPE, LookupError, validate_application_id};
 use types::NewApplication;
 pub use types::{
     AppInfo, ApplicationState, ClusterInfo, Commands, ContainerLaunchContext, Credentials, Entries,
-    FinalStatus, LocalResource, NodeInfo, NodeState, ResourceInfo, ResourceType, SubmissionContext,
-    Tags,
+    FinalStatus, LocalResource, LogAggregationContext, NodeInfo, NodeState, ResourceInfo,
+    ResourceType, SubmissionContext, Tags,
 };
 
 use crate::conf::HadoopConfig;

@@ -174,12 +174,34 @@ pub struct AppInfo {
     pub vcore_seconds: i64,
     /// Log aggregation status (3.x).
     pub log_aggregation_status: String,
+    /// The application's priority (0 when the scheduler has none).
+    pub priority: i32,
+    /// Its timeouts (3.x); a LIFETIME one with `UNLIMITED` when none is set.
+    pub timeouts: Option<AppTimeouts>,
+}
+
+/// `{"timeout": [...]}` in an application report.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AppTimeouts {
+    /// The timeouts, by type.
+    #[serde(deserialize_with = "one_or_many")]
+    pub timeout: Vec<super::AppTimeout>,
 }
 
 impl AppInfo {
     /// Tags as a list (the RM writes them comma-joined).
     pub fn tags(&self) -> Vec<String> {
         crate::conf::split_list(&self.application_tags)
+    }
+
+    /// The LIFETIME timeout, when one is set (not `UNLIMITED`).
+    pub fn lifetime(&self) -> Option<&super::AppTimeout> {
+        self.timeouts
+            .as_ref()?
+            .timeout
+            .iter()
+            .find(|t| t.timeout_type == super::LIFETIME && t.expiry_millis().is_some())
     }
 
     /// The AM's registered (host, rpc port), when it registered one.
@@ -406,6 +428,42 @@ pub struct SubmissionContext {
         skip_serializing_if = "Option::is_none"
     )]
     pub am_container_node_label_expression: Option<String>,
+    /// Which container log files the NodeManagers aggregate, and when.
+    #[serde(
+        rename = "log-aggregation-context",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub log_aggregation_context: Option<LogAggregationContext>,
+}
+
+/// A submission's `log-aggregation-context`: Java regular expressions searched for in each
+/// log file's name; the `rolled-` ones apply while the application runs.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LogAggregationContext {
+    /// Files aggregated at the end; none means all.
+    #[serde(
+        rename = "log-include-pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub include_pattern: Option<String>,
+    /// Files never aggregated at the end.
+    #[serde(
+        rename = "log-exclude-pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exclude_pattern: Option<String>,
+    /// Files aggregated while the application runs; none means no rolled aggregation.
+    #[serde(
+        rename = "rolled-log-include-pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rolled_include_pattern: Option<String>,
+    /// Files never aggregated while the application runs.
+    #[serde(
+        rename = "rolled-log-exclude-pattern",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rolled_exclude_pattern: Option<String>,
 }
 
 /// The error document of the RM (`{"RemoteException": {...}}`, or unwrapped).

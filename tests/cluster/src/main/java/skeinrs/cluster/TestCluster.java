@@ -150,6 +150,8 @@ public final class TestCluster {
     yarnConf.setInt("yarn.scheduler.minimum-allocation-vcores", 1);
     yarnConf.setInt("yarn.scheduler.maximum-allocation-vcores", nmVcores);
     yarnConf.setInt("yarn.resourcemanager.am.max-attempts", 2);
+    // Application priorities above 0 are capped to this (default 0: every priority becomes 0).
+    yarnConf.setInt("yarn.cluster.max-application-priority", 10);
     for (Map.Entry<String, String> e : capacityScheduler().entrySet()) {
       yarnConf.set(e.getKey(), e.getValue());
     }
@@ -165,6 +167,10 @@ public final class TestCluster {
     yarnConf.set("yarn.nodemanager.remote-app-log-dir", "/tmp/logs");
     yarnConf.set("yarn.nodemanager.remote-app-log-dir-suffix", "logs");
     yarnConf.setInt("yarn.nodemanager.delete.debug-delay-sec", 0);
+    // Rolled aggregation (for applications that ask for it with rolled-log patterns) every
+    // 10 s; the NodeManager takes intervals under an hour only with debug-enabled.
+    yarnConf.setLong("yarn.nodemanager.log-aggregation.roll-monitoring-interval-seconds", 10);
+    yarnConf.setBoolean("yarn.nodemanager.log-aggregation.debug-enabled", true);
     yarnConf.setLong("yarn.resourcemanager.nodemanagers.heartbeat-interval-ms", 250);
     yarnConf.setLong("yarn.am.liveness-monitor.expiry-interval-ms", 20000);
     yarnConf.setLong("yarn.nm.liveness-monitor.expiry-interval-ms", 60000);
